@@ -1,0 +1,1 @@
+# gateway/: the cachegate HTTP server.

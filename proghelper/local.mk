@@ -1,0 +1,1 @@
+# proghelper/: the cachegate-prog GOCACHEPROG helper.

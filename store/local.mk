@@ -1,0 +1,13 @@
+# store/: the disk store both programs use (static, internal).
+noinst_LIBRARIES += libcgstore.a
+libcgstore_a_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS)
+libcgstore_a_SOURCES = \
+	store/store.h \
+	store/internal.h \
+	store/id.c \
+	store/open.c \
+	store/put.c \
+	store/get.c \
+	store/trim.c
+# Programs that link libcgstore.a also need $(STORE_LIBS).
+STORE_LIBS = libcgstore.a $(CRYPTO_LIBS)

@@ -1,0 +1,205 @@
+/*
+ * store.h: the cachegate disk store, shared by the gateway and the helper.
+ *
+ * Layout under a store directory:
+ *   <dir>/ac/<xx>/<id>    action entries (opaque bytes, replaced by a later put)
+ *   <dir>/cas/<xx>/<id>   content blobs whose SHA-256 is <id>
+ *   <dir>/tmp/            writes in progress (same file system: rename is atomic)
+ *   <dir>/README          what the folder is
+ *
+ * Every write goes to a unique temp file, is hashed while written, verified,
+ * then renamed into place, so a reader never sees a partial or wrong object.
+ * Many processes and threads may use one directory at once. A struct store
+ * holds no mutable state after store_open, so one may be shared by threads.
+ */
+#ifndef CACHEGATE_STORE_H
+#define CACHEGATE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define STORE_ID_LEN 64     /* hex characters in an id */
+#define STORE_HASH_LEN 32   /* raw bytes of a SHA-256 */
+
+/* How long a use may go unrecorded: mtime is refreshed at most this often. */
+#define STORE_REFRESH_SECONDS 3600
+
+enum store_kind {
+	STORE_AC,   /* action entries: any bytes, last put wins */
+	STORE_CAS,  /* content blobs: SHA-256 of the bytes must equal the id */
+};
+
+/* The outcome of every fallible store function. */
+enum store_result {
+	STORE_OK = 0,
+	STORE_NOT_FOUND,      /* no such object, or a bad one that was removed */
+	STORE_BAD_ID,         /* not 64 lowercase hex characters */
+	STORE_HASH_MISMATCH,  /* CAS body's SHA-256 differs from the id */
+	STORE_SIZE_MISMATCH,  /* body length differs from the expected size */
+	STORE_TOO_LARGE,      /* body grew past the put's limit */
+	STORE_NO_SPACE,       /* the file system is full (ENOSPC, EDQUOT) */
+	STORE_IO_ERROR,       /* any other system error; errno is kept */
+};
+
+/* A short lowercase sentence for a result, e.g. "hash mismatch". */
+const char *store_result_str(enum store_result r);
+
+/* "ac" or "cas". */
+const char *store_kind_name(enum store_kind k);
+
+/* True when id[0..len) is exactly 64 lowercase hex characters. */
+bool store_id_valid(const char *id, size_t len);
+
+/* Write the 64-character lowercase hex of a 32-byte hash, NUL-terminated. */
+void store_hex(const unsigned char hash[STORE_HASH_LEN], char hex[STORE_ID_LEN + 1]);
+
+/* Parse 64 lowercase hex characters into 32 bytes; false if not valid. */
+bool store_unhex(const char *hex, unsigned char hash[STORE_HASH_LEN]);
+
+/*
+ * Parse a size such as "512", "64K", "20G", "1.5T" (powers of 1024, an
+ * optional trailing "B" or "iB") into bytes. False on anything else.
+ */
+bool store_parse_size(const char *text, uint64_t *bytes);
+
+struct store_options {
+	bool fsync;  /* fsync each object before its rename (slower, survives power loss) */
+};
+
+struct store;
+
+/*
+ * Open (creating if needed) the store at dir: makes ac/, cas/, tmp/ and the
+ * README, and removes temp files that no live writer holds. opts may be NULL.
+ * On failure returns NULL and sets *cause to a sentence the caller frees.
+ */
+struct store *store_open(const char *dir, const struct store_options *opts, char **cause);
+
+/* Free a store opened by store_open. NULL is allowed. */
+void store_close(struct store *s);
+
+/* The store's directory as an absolute path. */
+const char *store_dir(const struct store *s);
+
+/*
+ * Write the path of an object into buf (size n). The object need not exist.
+ * Returns STORE_BAD_ID for an invalid id (buf is then untouched).
+ */
+enum store_result store_object_path(const struct store *s, enum store_kind k,
+                                    const char *id, char *buf, size_t n);
+
+/* Longest path store_object_path can produce, plus the NUL. */
+size_t store_path_max(const struct store *s);
+
+/* ---- writing ---------------------------------------------------------- */
+
+/* One write in progress; owned by the caller until commit or abort. */
+struct store_put;
+
+/*
+ * Start writing object id of kind k into a fresh temp file. limit > 0 caps
+ * the body in bytes (store_put_write then fails with STORE_TOO_LARGE).
+ * On success *out owns the write: finish it with store_put_commit or
+ * store_put_abort, exactly once.
+ */
+enum store_result store_put_begin(struct store *s, enum store_kind k, const char *id,
+                                  uint64_t limit, struct store_put **out);
+
+/* Append n bytes to the body, hashing them on the way. */
+enum store_result store_put_write(struct store_put *p, const void *buf, size_t n);
+
+/* Bytes written so far. */
+uint64_t store_put_size(const struct store_put *p);
+
+/*
+ * Finish the write: check the length against expected_size (when >= 0) and,
+ * for CAS, the SHA-256 against the id; then move the file into place. A CAS
+ * object already present with the same size is kept as it is (a file once
+ * handed out is never rewritten); an AC entry is replaced atomically.
+ * Always frees p and removes the temp file, whatever the outcome; nothing is
+ * visible unless STORE_OK is returned.
+ */
+enum store_result store_put_commit(struct store_put *p, int64_t expected_size);
+
+/* Throw the write away: removes the temp file, frees p. NULL is allowed. */
+void store_put_abort(struct store_put *p);
+
+/*
+ * Convenience: store a whole small buffer (an action entry) in one call.
+ */
+enum store_result store_put_bytes(struct store *s, enum store_kind k, const char *id,
+                                  const void *buf, size_t n);
+
+/* ---- reading ---------------------------------------------------------- */
+
+/* An object opened for reading. The caller owns fd and closes it. */
+struct store_object {
+	int fd;           /* open read-only, positioned at 0 */
+	uint64_t size;    /* its length in bytes */
+	time_t mtime;     /* last recorded use */
+};
+
+/*
+ * Open object id for reading. expected_size >= 0 requires that length: an
+ * object of another length, or a CAS object that cannot be its hash (empty
+ * with a non-empty id), is bad: it is removed and STORE_NOT_FOUND returned.
+ * A hit refreshes the mtime when older than STORE_REFRESH_SECONDS.
+ */
+enum store_result store_get(struct store *s, enum store_kind k, const char *id,
+                            int64_t expected_size, struct store_object *out);
+
+/*
+ * Like store_get without opening: the object's size, and whether it exists.
+ * Does not refresh the mtime. size may be NULL.
+ */
+enum store_result store_stat(struct store *s, enum store_kind k, const char *id,
+                             uint64_t *size);
+
+/*
+ * Read a whole small object (at most cap bytes) into buf, setting *len.
+ * An object longer than cap is STORE_TOO_LARGE. Refreshes like store_get.
+ */
+enum store_result store_read_small(struct store *s, enum store_kind k, const char *id,
+                                   void *buf, size_t cap, size_t *len);
+
+/* Remove an object (a bad entry found by a caller). Absent is STORE_OK. */
+enum store_result store_remove(struct store *s, enum store_kind k, const char *id);
+
+/* ---- trimming --------------------------------------------------------- */
+
+struct store_trim_options {
+	time_t now;            /* the clock trim judges ages by (tests pass a fake one) */
+	time_t max_unused;     /* > 0: remove objects whose mtime is older than now - max_unused */
+	uint64_t max_bytes;    /* > 0: then remove least recently used until total <= max_bytes */
+	time_t min_keep;       /* never remove objects used within this many seconds of now */
+};
+
+struct store_usage {
+	uint64_t objects;      /* objects in ac/ and cas/ */
+	uint64_t bytes;        /* their total length */
+	uint64_t ac_objects;
+	uint64_t cas_objects;
+};
+
+struct store_trim_result {
+	struct store_usage before;
+	struct store_usage after;
+	uint64_t removed_objects;
+	uint64_t removed_bytes;
+};
+
+/*
+ * Remove unused objects by age, then by total size, least recently used
+ * first, and temp files no live writer holds. Safe while other processes
+ * read and write: a file removed under a reader stays readable through the
+ * reader's open descriptor. result may be NULL.
+ */
+enum store_result store_trim(struct store *s, const struct store_trim_options *o,
+                             struct store_trim_result *result);
+
+/* Count the objects and bytes in the store by scanning it. */
+enum store_result store_usage(struct store *s, struct store_usage *u);
+
+#endif

@@ -1,0 +1,1 @@
+# Tests of the gateway: criterion suites and end-to-end scripts.
