@@ -1,0 +1,199 @@
+/*
+ * open.c: opening a store directory, its layout and its README.
+ */
+#include "store/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char readme_text[] =
+	"This folder is a cachegate store: a build cache shared by Go builds\n"
+	"(cachegate-prog, a GOCACHEPROG helper) and served over HTTP (cachegate).\n"
+	"\n"
+	"  ac/<xx>/<id>   action entries, keyed by action id\n"
+	"  cas/<xx>/<id>  content blobs, keyed by their SHA-256\n"
+	"  tmp/           writes in progress\n"
+	"\n"
+	"Everything here can be rebuilt: deleting the folder loses nothing but time.\n"
+	"Do not edit files in place; cachegate trims unused objects itself.\n";
+
+/* Format a cause sentence for the caller to free; never fails to set *cause. */
+static void set_cause(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	if (cause == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	*cause = msg != NULL ? msg : strdup("out of memory");
+}
+
+/* mkdir -p: create path and its parents; existing directories are fine. */
+static int make_dirs(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* Write the README once, atomically, so concurrent openers never see half of it. */
+static int write_readme(const struct store *s)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "%s/README", s->dir);
+	if (access(path, F_OK) == 0)
+		return 0;
+	snprintf(tmp, sizeof tmp, "%s/tmp/readme-XXXXXX", s->dir);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, readme_text, sizeof readme_text - 1);
+	if (n != (ssize_t)(sizeof readme_text - 1) || fchmod(fd, 0644) != 0 ||
+	    close(fd) != 0 || rename(tmp, path) != 0) {
+		int saved = errno;
+		unlink(tmp);
+		errno = saved != 0 ? saved : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+struct store *store_open(const char *dir, const struct store_options *opts, char **cause)
+{
+	static const char *const subdirs[] = { "ac", "cas", "tmp" };
+	struct store *s;
+	char resolved[PATH_MAX];
+	char path[PATH_MAX + sizeof "/cas"];
+
+	if (dir == NULL || *dir == '\0') {
+		set_cause(cause, "store directory is not set");
+		return NULL;
+	}
+	if (make_dirs(dir) != 0) {
+		set_cause(cause, "cannot create store directory %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if (realpath(dir, resolved) == NULL) {
+		set_cause(cause, "cannot resolve store directory %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", resolved, subdirs[i]);
+		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+			set_cause(cause, "cannot create %s: %s", path, strerror(errno));
+			return NULL;
+		}
+	}
+	s = calloc(1, sizeof *s);
+	if (s == NULL || (s->dir = strdup(resolved)) == NULL) {
+		free(s);
+		set_cause(cause, "out of memory opening store %s", resolved);
+		return NULL;
+	}
+	s->dir_len = strlen(s->dir);
+	if (opts != NULL)
+		s->opts = *opts;
+	if (write_readme(s) != 0) {
+		set_cause(cause, "cannot write to store directory %s: %s", resolved, strerror(errno));
+		store_close(s);
+		return NULL;
+	}
+	store_sweep_temp(s, time(NULL));
+	return s;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	free(s->dir);
+	free(s);
+}
+
+const char *store_dir(const struct store *s)
+{
+	return s->dir;
+}
+
+size_t store_path_max(const struct store *s)
+{
+	/* <dir>/cas/<xx>/<64 hex> */
+	return s->dir_len + sizeof "/cas/xx/" - 1 + STORE_ID_LEN + 1;
+}
+
+enum store_result store_object_path(const struct store *s, enum store_kind k,
+                                    const char *id, char *buf, size_t n)
+{
+	int len;
+
+	if (id == NULL || !store_id_valid(id, strnlen(id, STORE_ID_LEN + 1)))
+		return STORE_BAD_ID;
+	len = snprintf(buf, n, "%s/%s/%.2s/%s", s->dir, store_kind_name(k), id, id);
+	if (len < 0 || (size_t)len >= n) {
+		errno = ENAMETOOLONG;
+		return STORE_IO_ERROR;
+	}
+	return STORE_OK;
+}
+
+void store_sweep_temp(struct store *s, time_t now)
+{
+	char path[PATH_MAX];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(path, sizeof path, "%s/tmp", s->dir);
+	d = opendir(path);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		/* A live writer holds an exclusive lock; a recent file may be one
+		 * whose writer has not taken its lock yet. */
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    now - st.st_mtime >= STORE_TEMP_GRACE_SECONDS &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+		close(fd);
+	}
+	closedir(d);
+}

@@ -1,0 +1,240 @@
+/*
+ * trim.c: usage scans and trimming by age and total size.
+ */
+#include "store/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* One object seen by a scan. */
+struct scanned {
+	time_t mtime;
+	uint64_t size;
+	unsigned char hash[STORE_HASH_LEN];
+	enum store_kind kind;
+};
+
+/* A growable list of scanned objects. */
+struct scan_list {
+	struct scanned *items;
+	size_t len, cap;
+};
+
+/* Called for every object a scan finds; returns false to stop with STORE_IO_ERROR. */
+typedef bool (*scan_visit)(void *ctx, enum store_kind k, const char *id,
+                           int dir_fd, const struct stat *st);
+
+/* Visit every well-named regular file in <dir>/<kind>/<xx>/ for both kinds. */
+static enum store_result scan(struct store *s, scan_visit visit, void *ctx)
+{
+	static const enum store_kind kinds[] = { STORE_AC, STORE_CAS };
+
+	for (size_t i = 0; i < 2; i++) {
+		char path[PATH_MAX];
+		DIR *top;
+		struct dirent *shard;
+
+		snprintf(path, sizeof path, "%s/%s", s->dir, store_kind_name(kinds[i]));
+		top = opendir(path);
+		if (top == NULL) {
+			if (errno == ENOENT)
+				continue;
+			return STORE_IO_ERROR;
+		}
+		while ((shard = readdir(top)) != NULL) {
+			int shard_fd;
+			DIR *d;
+			struct dirent *e;
+
+			if (strlen(shard->d_name) != 2 || shard->d_name[0] == '.')
+				continue;
+			shard_fd = openat(dirfd(top), shard->d_name,
+			                  O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			if (shard_fd < 0)
+				continue;
+			d = fdopendir(shard_fd);
+			if (d == NULL) {
+				close(shard_fd);
+				continue;
+			}
+			while ((e = readdir(d)) != NULL) {
+				struct stat st;
+
+				if (!store_id_valid(e->d_name, strlen(e->d_name)) ||
+				    strncmp(e->d_name, shard->d_name, 2) != 0)
+					continue;
+				if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+				    !S_ISREG(st.st_mode))
+					continue;
+				if (!visit(ctx, kinds[i], e->d_name, dirfd(d), &st)) {
+					closedir(d);
+					closedir(top);
+					return STORE_IO_ERROR;
+				}
+			}
+			closedir(d);
+		}
+		closedir(top);
+	}
+	return STORE_OK;
+}
+
+/* Add one object to a usage count. */
+static void usage_add(struct store_usage *u, enum store_kind k, uint64_t size)
+{
+	u->objects++;
+	u->bytes += size;
+	if (k == STORE_AC)
+		u->ac_objects++;
+	else
+		u->cas_objects++;
+}
+
+/* Take one object away from a usage count. */
+static void usage_sub(struct store_usage *u, enum store_kind k, uint64_t size)
+{
+	u->objects--;
+	u->bytes -= size;
+	if (k == STORE_AC)
+		u->ac_objects--;
+	else
+		u->cas_objects--;
+}
+
+static bool count_visit(void *ctx, enum store_kind k, const char *id, int dir_fd,
+                        const struct stat *st)
+{
+	(void)id;
+	(void)dir_fd;
+	usage_add(ctx, k, (uint64_t)st->st_size);
+	return true;
+}
+
+enum store_result store_usage(struct store *s, struct store_usage *u)
+{
+	memset(u, 0, sizeof *u);
+	return scan(s, count_visit, u);
+}
+
+/* State of one trim pass. */
+struct trim_pass {
+	const struct store_trim_options *opts;
+	struct store_trim_result *result;
+	struct scan_list kept;     /* survivors, only gathered when a size cap is set */
+};
+
+/* True when an object last used at mtime may be removed at all. */
+static bool removable(const struct store_trim_options *o, time_t mtime)
+{
+	return o->min_keep <= 0 || mtime < o->now - o->min_keep;
+}
+
+/*
+ * Unlink one object unless it was used since the scan saw it (a reader
+ * refreshed its mtime). True when it was removed.
+ */
+static bool remove_if_unchanged(int dir_fd, const char *id, time_t seen_mtime)
+{
+	struct stat st;
+
+	if (fstatat(dir_fd, id, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_mtime != seen_mtime)
+		return false;
+	return unlinkat(dir_fd, id, 0) == 0;
+}
+
+static bool trim_visit(void *ctx, enum store_kind k, const char *id, int dir_fd,
+                       const struct stat *st)
+{
+	struct trim_pass *t = ctx;
+	const struct store_trim_options *o = t->opts;
+	uint64_t size = (uint64_t)st->st_size;
+
+	usage_add(&t->result->before, k, size);
+	if (o->max_unused > 0 && st->st_mtime < o->now - o->max_unused &&
+	    removable(o, st->st_mtime) && remove_if_unchanged(dir_fd, id, st->st_mtime)) {
+		t->result->removed_objects++;
+		t->result->removed_bytes += size;
+		return true;
+	}
+	usage_add(&t->result->after, k, size);
+	if (o->max_bytes == 0)
+		return true;
+	if (t->kept.len == t->kept.cap) {
+		size_t cap = t->kept.cap ? t->kept.cap * 2 : 1024;
+		struct scanned *items = realloc(t->kept.items, cap * sizeof *items);
+		if (items == NULL)
+			return false;
+		t->kept.items = items;
+		t->kept.cap = cap;
+	}
+	struct scanned *it = &t->kept.items[t->kept.len++];
+	it->mtime = st->st_mtime;
+	it->size = size;
+	it->kind = k;
+	store_unhex(id, it->hash);
+	return true;
+}
+
+/* Oldest first; ties broken by size, largest first, to free space sooner. */
+static int by_mtime(const void *a, const void *b)
+{
+	const struct scanned *x = a, *y = b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? -1 : 1;
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return 0;
+}
+
+/* Remove least recently used survivors until the total fits max_bytes. */
+static void trim_to_size(struct store *s, struct trim_pass *t)
+{
+	const struct store_trim_options *o = t->opts;
+	struct store_usage *after = &t->result->after;
+
+	qsort(t->kept.items, t->kept.len, sizeof *t->kept.items, by_mtime);
+	for (size_t i = 0; i < t->kept.len && after->bytes > o->max_bytes; i++) {
+		struct scanned *it = &t->kept.items[i];
+		char id[STORE_ID_LEN + 1];
+		char shard[PATH_MAX];
+		int dir_fd;
+
+		if (!removable(o, it->mtime))
+			break;  /* sorted: everything after is newer still */
+		store_hex(it->hash, id);
+		snprintf(shard, sizeof shard, "%s/%s/%.2s", s->dir, store_kind_name(it->kind), id);
+		dir_fd = open(shard, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dir_fd < 0)
+			continue;
+		if (remove_if_unchanged(dir_fd, id, it->mtime)) {
+			usage_sub(after, it->kind, it->size);
+			t->result->removed_objects++;
+			t->result->removed_bytes += it->size;
+		}
+		close(dir_fd);
+	}
+}
+
+enum store_result store_trim(struct store *s, const struct store_trim_options *o,
+                             struct store_trim_result *result)
+{
+	struct store_trim_result local;
+	struct trim_pass t = { .opts = o, .result = result != NULL ? result : &local };
+	enum store_result r;
+
+	memset(t.result, 0, sizeof *t.result);
+	store_sweep_temp(s, o->now);
+	r = scan(s, trim_visit, &t);
+	if (r == STORE_OK && o->max_bytes > 0 && t.result->after.bytes > o->max_bytes)
+		trim_to_size(s, &t);
+	free(t.kept.items);
+	return r;
+}

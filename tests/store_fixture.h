@@ -1,0 +1,24 @@
+/*
+ * store_fixture.h: a fresh store in a private directory for each test.
+ */
+#ifndef CACHEGATE_TESTS_STORE_FIXTURE_H
+#define CACHEGATE_TESTS_STORE_FIXTURE_H
+
+#include <stddef.h>
+
+#include "store/store.h"
+
+extern char *fixture_dir;
+extern struct store *fixture_store;
+
+/* Criterion init/fini: open fixture_store on a new directory, then remove it all. */
+void fixture_open(void);
+void fixture_close(void);
+
+/* The lowercase hex SHA-256 of buf. */
+void fixture_sha256(const void *buf, size_t n, char hex[STORE_ID_LEN + 1]);
+
+/* Number of entries in <fixture_dir>/tmp. */
+int fixture_temp_count(void);
+
+#endif

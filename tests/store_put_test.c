@@ -1,0 +1,313 @@
+/*
+ * store_put_test.c: streaming puts, verified gets, corruption as a miss.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/store_fixture.h"
+
+TestSuite(store_put, .init = fixture_open, .fini = fixture_close);
+
+static const char other_id[] =
+	"1111111111111111111111111111111111111111111111111111111111111111";
+
+/* Read a whole object through store_get into a malloc'd buffer. */
+static char *read_object(enum store_kind k, const char *id, size_t *len)
+{
+	struct store_object obj;
+	char *buf;
+	ssize_t n;
+
+	cr_assert_eq(store_get(fixture_store, k, id, -1, &obj), STORE_OK);
+	buf = malloc(obj.size + 1);
+	n = read(obj.fd, buf, obj.size + 1);
+	cr_assert_eq(n, (ssize_t)obj.size);
+	close(obj.fd);
+	*len = (size_t)n;
+	return buf;
+}
+
+Test(store_put, cas_round_trip_in_chunks)
+{
+	char body[10000];
+	char id[STORE_ID_LEN + 1];
+	struct store_put *p;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof body; i++)
+		body[i] = (char)(i * 7 + 3);
+	fixture_sha256(body, sizeof body, id);
+	cr_assert_eq(store_put_begin(fixture_store, STORE_CAS, id, 0, &p), STORE_OK);
+	for (size_t off = 0; off < sizeof body; off += 999) {
+		size_t n = sizeof body - off < 999 ? sizeof body - off : 999;
+		cr_assert_eq(store_put_write(p, body + off, n), STORE_OK);
+	}
+	cr_assert_eq(store_put_size(p), sizeof body);
+	cr_assert_eq(store_put_commit(p, sizeof body), STORE_OK);
+
+	char *got = read_object(STORE_CAS, id, &len);
+	cr_assert_eq(len, sizeof body);
+	cr_assert_arr_eq(got, body, sizeof body);
+	free(got);
+	cr_assert_eq(fixture_temp_count(), 0, "no temp file is left behind");
+
+	char path[PATH_MAX];
+	char expect[PATH_MAX];
+	cr_assert_eq(store_object_path(fixture_store, STORE_CAS, id, path, sizeof path), STORE_OK);
+	snprintf(expect, sizeof expect, "%s/cas/%.2s/%s", store_dir(fixture_store), id, id);
+	cr_assert_str_eq(path, expect);
+	cr_assert_eq(access(path, R_OK), 0);
+}
+
+Test(store_put, wrong_hash_stores_nothing)
+{
+	struct store_put *p;
+
+	cr_assert_eq(store_put_begin(fixture_store, STORE_CAS, other_id, 0, &p), STORE_OK);
+	cr_assert_eq(store_put_write(p, "hello", 5), STORE_OK);
+	cr_assert_eq(store_put_commit(p, -1), STORE_HASH_MISMATCH);
+	cr_assert_eq(store_stat(fixture_store, STORE_CAS, other_id, NULL), STORE_NOT_FOUND);
+	cr_assert_eq(fixture_temp_count(), 0);
+}
+
+Test(store_put, wrong_size_stores_nothing)
+{
+	char id[STORE_ID_LEN + 1];
+	struct store_put *p;
+
+	fixture_sha256("hello", 5, id);
+	cr_assert_eq(store_put_begin(fixture_store, STORE_CAS, id, 0, &p), STORE_OK);
+	cr_assert_eq(store_put_write(p, "hello", 5), STORE_OK);
+	cr_assert_eq(store_put_commit(p, 6), STORE_SIZE_MISMATCH);
+	cr_assert_eq(store_stat(fixture_store, STORE_CAS, id, NULL), STORE_NOT_FOUND);
+	cr_assert_eq(fixture_temp_count(), 0);
+}
+
+Test(store_put, limit_refuses_oversize_body)
+{
+	struct store_put *p;
+
+	cr_assert_eq(store_put_begin(fixture_store, STORE_AC, other_id, 8, &p), STORE_OK);
+	cr_assert_eq(store_put_write(p, "12345", 5), STORE_OK);
+	cr_assert_eq(store_put_write(p, "6789", 4), STORE_TOO_LARGE);
+	store_put_abort(p);
+	cr_assert_eq(store_stat(fixture_store, STORE_AC, other_id, NULL), STORE_NOT_FOUND);
+	cr_assert_eq(fixture_temp_count(), 0);
+}
+
+Test(store_put, abort_leaves_nothing_visible)
+{
+	struct store_put *p;
+
+	cr_assert_eq(store_put_begin(fixture_store, STORE_AC, other_id, 0, &p), STORE_OK);
+	cr_assert_eq(store_put_write(p, "partial", 7), STORE_OK);
+	cr_assert_eq(fixture_temp_count(), 1);
+	cr_assert_eq(store_stat(fixture_store, STORE_AC, other_id, NULL), STORE_NOT_FOUND,
+	             "a write in progress is not visible");
+	store_put_abort(p);
+	cr_assert_eq(fixture_temp_count(), 0);
+}
+
+Test(store_put, bad_ids_never_touch_the_disk)
+{
+	struct store_put *p = (struct store_put *)1;
+	struct store_object obj;
+	char path[PATH_MAX];
+
+	cr_assert_eq(store_put_begin(fixture_store, STORE_CAS, "../../etc/passwd", 0, &p),
+	             STORE_BAD_ID);
+	cr_assert_null(p);
+	cr_assert_eq(store_get(fixture_store, STORE_AC, "ABC", -1, &obj), STORE_BAD_ID);
+	cr_assert_eq(store_stat(fixture_store, STORE_AC, "", NULL), STORE_BAD_ID);
+	cr_assert_eq(store_remove(fixture_store, STORE_AC, ".."), STORE_BAD_ID);
+	cr_assert_eq(store_object_path(fixture_store, STORE_AC, "x", path, sizeof path),
+	             STORE_BAD_ID);
+	cr_assert_eq(fixture_temp_count(), 0);
+}
+
+Test(store_put, ac_is_replaced_by_a_later_put)
+{
+	char buf[64];
+	size_t len = 0;
+
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_AC, other_id, "first", 5), STORE_OK);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_AC, other_id, "second!", 7), STORE_OK);
+	cr_assert_eq(store_read_small(fixture_store, STORE_AC, other_id, buf, sizeof buf, &len),
+	             STORE_OK);
+	cr_assert_eq(len, 7);
+	cr_assert_arr_eq(buf, "second!", 7);
+	cr_assert_eq(store_read_small(fixture_store, STORE_AC, other_id, buf, 3, &len),
+	             STORE_TOO_LARGE);
+}
+
+Test(store_put, existing_cas_object_is_kept)
+{
+	char id[STORE_ID_LEN + 1];
+	char path[PATH_MAX];
+	struct stat before, after;
+
+	fixture_sha256("same bytes", 10, id);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, id, "same bytes", 10), STORE_OK);
+	store_object_path(fixture_store, STORE_CAS, id, path, sizeof path);
+	cr_assert_eq(stat(path, &before), 0);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, id, "same bytes", 10), STORE_OK);
+	cr_assert_eq(stat(path, &after), 0);
+	cr_assert_eq(before.st_ino, after.st_ino, "a handed-out file is never replaced");
+	cr_assert_eq(fixture_temp_count(), 0);
+}
+
+Test(store_put, empty_object)
+{
+	char id[STORE_ID_LEN + 1];
+	struct store_object obj;
+
+	fixture_sha256("", 0, id);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, id, "", 0), STORE_OK);
+	cr_assert_eq(store_get(fixture_store, STORE_CAS, id, 0, &obj), STORE_OK);
+	cr_assert_eq(obj.size, 0);
+	close(obj.fd);
+}
+
+/* Overwrite an object's file behind the store's back. */
+static void corrupt(enum store_kind k, const char *id, const char *bytes, size_t n)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	store_object_path(fixture_store, k, id, path, sizeof path);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, bytes, n), (ssize_t)n);
+	close(fd);
+}
+
+Test(store_put, wrong_size_on_disk_is_a_miss_and_removed)
+{
+	char id[STORE_ID_LEN + 1];
+	struct store_object obj;
+
+	fixture_sha256("0123456789", 10, id);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, id, "0123456789", 10), STORE_OK);
+	corrupt(STORE_CAS, id, "01234", 5);
+	cr_assert_eq(store_get(fixture_store, STORE_CAS, id, 10, &obj), STORE_NOT_FOUND);
+	cr_assert_eq(store_stat(fixture_store, STORE_CAS, id, NULL), STORE_NOT_FOUND,
+	             "the bad entry was removed");
+}
+
+Test(store_put, truncated_cas_object_is_a_miss)
+{
+	char id[STORE_ID_LEN + 1];
+	struct store_object obj;
+
+	fixture_sha256("payload", 7, id);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, id, "payload", 7), STORE_OK);
+	corrupt(STORE_CAS, id, "", 0);
+	cr_assert_eq(store_get(fixture_store, STORE_CAS, id, -1, &obj), STORE_NOT_FOUND,
+	             "an empty file can only be the empty object");
+}
+
+Test(store_put, directory_in_place_of_object_is_a_miss)
+{
+	char path[PATH_MAX];
+
+	store_object_path(fixture_store, STORE_AC, other_id, path, sizeof path);
+	*strrchr(path, '/') = '\0';
+	cr_assert_eq(mkdir(path, 0755), 0);
+	store_object_path(fixture_store, STORE_AC, other_id, path, sizeof path);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	cr_assert_eq(store_stat(fixture_store, STORE_AC, other_id, NULL), STORE_NOT_FOUND);
+}
+
+Test(store_put, get_refreshes_old_mtime)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	struct store_object obj;
+	struct timespec old[2] = { { .tv_sec = 1000000 }, { .tv_sec = 1000000 } };
+
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_AC, other_id, "x", 1), STORE_OK);
+	store_object_path(fixture_store, STORE_AC, other_id, path, sizeof path);
+	cr_assert_eq(utimensat(AT_FDCWD, path, old, 0), 0);
+	cr_assert_eq(store_stat(fixture_store, STORE_AC, other_id, NULL), STORE_OK);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mtime, 1000000, "stat does not count as a use");
+	cr_assert_eq(store_get(fixture_store, STORE_AC, other_id, 1, &obj), STORE_OK);
+	close(obj.fd);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_gt(st.st_mtime, time(NULL) - 60, "a use refreshes an old mtime");
+}
+
+Test(store_put, remove_then_miss)
+{
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_AC, other_id, "x", 1), STORE_OK);
+	cr_assert_eq(store_remove(fixture_store, STORE_AC, other_id), STORE_OK);
+	cr_assert_eq(store_stat(fixture_store, STORE_AC, other_id, NULL), STORE_NOT_FOUND);
+	cr_assert_eq(store_remove(fixture_store, STORE_AC, other_id), STORE_OK);
+}
+
+Test(store_put, open_writes_readme_and_layout)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof path, "%s/README", fixture_dir);
+	cr_assert_eq(access(path, R_OK), 0);
+	snprintf(path, sizeof path, "%s/ac", fixture_dir);
+	cr_assert_eq(access(path, X_OK), 0);
+	snprintf(path, sizeof path, "%s/cas", fixture_dir);
+	cr_assert_eq(access(path, X_OK), 0);
+}
+
+Test(store_put, open_sweeps_stale_unlocked_temp_files_only)
+{
+	char stale[PATH_MAX], fresh[PATH_MAX];
+	struct timespec old[2] = { { .tv_sec = 1000000 }, { .tv_sec = 1000000 } };
+	struct store_put *live;
+	struct store *again;
+	char *cause = NULL;
+	int fd;
+
+	snprintf(stale, sizeof stale, "%s/tmp/cas-crashed-writer", fixture_dir);
+	snprintf(fresh, sizeof fresh, "%s/tmp/cas-just-created", fixture_dir);
+	fd = open(stale, O_CREAT | O_WRONLY, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(utimensat(AT_FDCWD, stale, old, 0), 0);
+	fd = open(fresh, O_CREAT | O_WRONLY, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(store_put_begin(fixture_store, STORE_AC, other_id, 0, &live), STORE_OK);
+	cr_assert_eq(fixture_temp_count(), 3);
+
+	again = store_open(fixture_dir, NULL, &cause);
+	cr_assert_not_null(again);
+	cr_assert_neq(access(stale, F_OK), 0, "a stale temp file is removed");
+	cr_assert_eq(access(fresh, F_OK), 0, "a recent temp file is kept");
+	cr_assert_eq(fixture_temp_count(), 2, "a live write is kept");
+	cr_assert_eq(store_put_write(live, "ok", 2), STORE_OK);
+	cr_assert_eq(store_put_commit(live, 2), STORE_OK);
+	store_close(again);
+}
+
+Test(store_put, open_reports_an_unusable_directory)
+{
+	char *cause = NULL;
+	char path[PATH_MAX];
+	struct store *s;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/a-file", fixture_dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	close(fd);
+	snprintf(path, sizeof path, "%s/a-file/store", fixture_dir);
+	s = store_open(path, NULL, &cause);
+	cr_assert_null(s);
+	cr_assert_not_null(cause);
+	cr_assert_not_null(strstr(cause, "a-file/store"), "the cause names the folder: %s", cause);
+	free(cause);
+}
