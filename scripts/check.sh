@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Build cachegate with -Werror, AddressSanitizer and UndefinedBehaviorSanitizer,
+# run every test (`make check`), and print one closing count of the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+autoreconf -fi >/dev/null
+./configure -q --enable-werror --enable-asan
+make -j"$(nproc)" >/dev/null
+status=0
+make -j"$(nproc)" check || status=$?
+
+# Count individual tests: Criterion's own tallies, plus one per script test.
+passed=0 failed=0 skipped=0
+for trs in tests/*.trs tests/e2e/*.trs; do
+	[ -e "$trs" ] || continue
+	log=${trs%.trs}.log
+	result=$(sed -n 's/^:test-result: //p' "$trs")
+	synthesis=$(grep -a 'Synthesis: Tested' "$log" | tail -n 1 || true)
+	if [ -n "$synthesis" ]; then
+		p=$(sed -E 's/.*Passing: ([0-9]+).*/\1/' <<<"$synthesis")
+		f=$(sed -E 's/.*Failing: ([0-9]+).*Crashing: ([0-9]+).*/\1+\2/' <<<"$synthesis")
+		passed=$((passed + p)); failed=$((failed + f))
+		# A crash outside any test shows only in the harness result.
+		[ "$result" = FAIL ] && [ "$f" = "0+0" ] && failed=$((failed + 1))
+	else
+		case $result in
+		PASS) passed=$((passed + 1)) ;;
+		SKIP) skipped=$((skipped + 1)) ;;
+		*) failed=$((failed + 1)) ;;
+		esac
+	fi
+	if [ "$result" = FAIL ] || [ "$result" = ERROR ]; then
+		echo "---- $log (last 40 lines) ----"
+		tail -n 40 "$log"
+	fi
+done
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit "$status"
