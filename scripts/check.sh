@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Build cachegate with -Werror, AddressSanitizer and UndefinedBehaviorSanitizer,
-# run every test (`make check`), and print one closing count of the tests.
+# run every test (`make check`) in build/check, and print one closing count
+# of the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 autoreconf -fi >/dev/null
-./configure -q --enable-werror --enable-asan
+mkdir -p build/check
+cd build/check
+../../configure -q --enable-werror --enable-asan
 make -j"$(nproc)" >/dev/null
 status=0
 make -j"$(nproc)" check || status=$?
