@@ -151,8 +151,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	objects_done(r);
 	if (finished)
 		metrics_add_bytes_out(gw->metrics, r->body_out);
-	if (r->status != 0)
-		metrics_count_request(gw->metrics, r->method, r->route, r->status);
 	if (gw->opt->log) {
 		info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		accesslog_write(r, info != NULL ? info->client_addr : NULL, finished);

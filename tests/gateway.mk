@@ -1,1 +1,20 @@
-# Tests of the gateway: criterion suites and end-to-end scripts.
+# Tests of the gateway: criterion suites against the real cachegate binary,
+# and end-to-end scripts with curl and ccache.
+check_LIBRARIES += libgwtest.a
+libgwtest_a_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) $(CRITERION_CFLAGS)
+libgwtest_a_SOURCES = tests/gateway_fixture.h tests/gateway_fixture.c
+# Gateway test programs link $(GW_TEST_LIBS) after their own objects.
+GW_TEST_LIBS = libgwtest.a $(TEST_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
+GW_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) \
+	$(CRITERION_CFLAGS)
+
+GATEWAY_TESTS = \
+	tests/gateway_api_test
+check_PROGRAMS += $(GATEWAY_TESTS)
+TESTS += $(GATEWAY_TESTS)
+# The suites start the server, so it must be built first.
+$(GATEWAY_TESTS): cachegate$(EXEEXT)
+
+tests_gateway_api_test_SOURCES = tests/gateway_api_test.c
+tests_gateway_api_test_CPPFLAGS = $(GW_TEST_CPPFLAGS)
+tests_gateway_api_test_LDADD = $(GW_TEST_LIBS)
