@@ -76,8 +76,8 @@ int main(int argc, char **argv)
 	gw.started = time(NULL);
 	atomic_init(&gw.in_flight, 0);
 	so.fsync = opt.fsync;
-	if ((gw.store = store_open(opt.dir, &so, &cause)) == NULL ||
-	    (gw.auth = auth_load(opt.auth_file, opt.anonymous_read, &cause)) == NULL)
+	if ((gw.auth = auth_load(opt.auth_file, opt.anonymous_read, &cause)) == NULL ||
+	    (gw.store = store_open(opt.dir, &so, &cause)) == NULL)
 		goto out;
 	if ((gw.metrics = metrics_new()) == NULL)
 		goto out;

@@ -9,7 +9,10 @@ GW_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLA
 	$(CRITERION_CFLAGS)
 
 GATEWAY_TESTS = \
-	tests/gateway_api_test
+	tests/gateway_api_test \
+	tests/gateway_auth_test \
+	tests/gateway_evict_test \
+	tests/gateway_big_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 # The suites start the server, so it must be built first.
@@ -18,3 +21,12 @@ $(GATEWAY_TESTS): cachegate$(EXEEXT)
 tests_gateway_api_test_SOURCES = tests/gateway_api_test.c
 tests_gateway_api_test_CPPFLAGS = $(GW_TEST_CPPFLAGS)
 tests_gateway_api_test_LDADD = $(GW_TEST_LIBS)
+tests_gateway_auth_test_SOURCES = tests/gateway_auth_test.c
+tests_gateway_auth_test_CPPFLAGS = $(GW_TEST_CPPFLAGS)
+tests_gateway_auth_test_LDADD = $(GW_TEST_LIBS)
+tests_gateway_evict_test_SOURCES = tests/gateway_evict_test.c
+tests_gateway_evict_test_CPPFLAGS = $(GW_TEST_CPPFLAGS)
+tests_gateway_evict_test_LDADD = $(GW_TEST_LIBS)
+tests_gateway_big_test_SOURCES = tests/gateway_big_test.c
+tests_gateway_big_test_CPPFLAGS = $(GW_TEST_CPPFLAGS)
+tests_gateway_big_test_LDADD = $(GW_TEST_LIBS)
