@@ -10,6 +10,7 @@
 #include "gateway/gateway.h"
 #include "gateway/http_objects.h"
 #include "gateway/respond.h"
+#include "gateway/watchdog.h"
 
 /* The store kind a route names. */
 static enum store_kind route_kind(const struct request *r)
@@ -141,6 +142,7 @@ static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 		metrics_count_reject(gw->metrics, reject_reason(res));
 		return respond_store_error(c, r, res);
 	}
+	watchdog_receiving(r->watch, true);
 	return MHD_YES;
 }
 
@@ -190,6 +192,7 @@ enum MHD_Result objects_finish(struct MHD_Connection *c, struct request *r)
 	int64_t old_size = -1;
 	enum store_result res;
 
+	watchdog_receiving(r->watch, false);
 	if (r->put == NULL) {
 		if (r->pending_status == 0)
 			return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "upload lost");

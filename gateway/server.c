@@ -43,13 +43,17 @@ static void set_cause(char **cause, const char *fmt, ...)
 }
 
 /* A new request record, or NULL when out of memory. */
-static struct request *request_new(struct gateway *gw, const char *url, const char *method)
+static struct request *request_new(struct gateway *gw, struct MHD_Connection *c,
+                                   const char *url, const char *method)
 {
 	struct request *r = calloc(1, sizeof(*r));
+	const union MHD_ConnectionInfo *info;
 
 	if (r == NULL)
 		return NULL;
 	r->gw = gw;
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	r->watch = info != NULL ? info->socket_context : NULL;
 	r->method = route_method(method);
 	r->route = ROUTE_UNKNOWN;
 	r->content_length = -1;
@@ -121,7 +125,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	if (r == NULL) {
-		r = request_new(cls, url, method);
+		r = request_new(cls, c, url, method);
 		if (r == NULL)
 			return MHD_NO;
 		*con_cls = r;
@@ -155,9 +159,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		accesslog_write(r, info != NULL ? info->client_addr : NULL, finished);
 	}
-	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (info != NULL)
-		watchdog_request_done(gw->watchdog, info->socket_context);
+	watchdog_request_done(gw->watchdog, r->watch);
 	free(r);
 	atomic_fetch_sub(&gw->in_flight, 1);
 }

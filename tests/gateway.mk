@@ -30,3 +30,8 @@ tests_gateway_evict_test_LDADD = $(GW_TEST_LIBS)
 tests_gateway_big_test_SOURCES = tests/gateway_big_test.c
 tests_gateway_big_test_CPPFLAGS = $(GW_TEST_CPPFLAGS)
 tests_gateway_big_test_LDADD = $(GW_TEST_LIBS)
+
+# End-to-end scripts with curl and ccache.
+GATEWAY_E2E = tests/e2e/curl.sh tests/e2e/ccache.sh
+TESTS += $(GATEWAY_E2E)
+EXTRA_DIST += $(GATEWAY_E2E)
