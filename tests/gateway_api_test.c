@@ -597,3 +597,38 @@ Test(gateway_api, sigterm_lets_a_request_in_flight_finish)
 	cr_assert_eq(st.st_size, (off_t)sizeof(body));
 	stop_clean();
 }
+
+Test(gateway_api, too_many_connections_is_503)
+{
+	static const char *const flags[] = {"--max-connections", "2", NULL};
+	const char partial[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+	struct gw_reply r;
+	long st = 0;
+	int idle[2];
+
+	start(flags);
+	/* Two clients hold their connections open, mid-request. */
+	for (int i = 0; i < 2; i++) {
+		idle[i] = gw_connect(&g);
+		cr_assert(gw_send_all(idle[i], partial, strlen(partial)));
+	}
+	/* Once the server has taken both, a third is told to come back later; bounded wait. */
+	for (int i = 0; i < 1000 && st != 503; i++) {
+		st = gw_http(&g, "GET", "/healthz", NULL, 0, NULL, &r);
+		if (st == 503)
+			assert_one_line(&r);
+		gw_reply_free(&r);
+		if (st != 503)
+			usleep(10000);
+	}
+	cr_assert_eq(st, 503);
+	close(idle[0]);
+	close(idle[1]);
+	for (int i = 0; i < 1000 && st != 200; i++) {
+		st = gw_http(&g, "GET", "/healthz", NULL, 0, NULL, NULL);
+		if (st != 200)
+			usleep(10000);
+	}
+	cr_assert_eq(st, 200);
+	stop_clean();
+}
