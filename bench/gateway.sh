@@ -124,13 +124,13 @@ run_wrk() {
 	echo "$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }') $(echo "$out" | awk '$1 == "99%" { print $2 }')"
 }
 
-# PUT of 64 KiB action entries, over 256 ids so the store stays small.
+# PUT of 64 KiB action entries, over 256 ids (one per shard folder) so the store stays small.
 cat >"$work/put.lua" <<'LUA'
 local n = 0
 local body = string.rep("x", 65536)
 request = function()
 	n = n + 1
-	local path = "/ac/" .. string.rep("0", 56) .. string.format("%08x", n % 256)
+	local path = "/ac/" .. string.format("%02x", n % 256) .. string.rep("0", 62)
 	return wrk.format("PUT", path, { ["Content-Type"] = "application/octet-stream" }, body)
 end
 LUA

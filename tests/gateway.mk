@@ -12,7 +12,8 @@ GATEWAY_TESTS = \
 	tests/gateway_api_test \
 	tests/gateway_auth_test \
 	tests/gateway_evict_test \
-	tests/gateway_big_test
+	tests/gateway_big_test \
+	tests/gateway_cli_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 # The suites start the server, so it must be built first.
@@ -35,3 +36,6 @@ tests_gateway_big_test_LDADD = $(GW_TEST_LIBS)
 GATEWAY_E2E = tests/e2e/curl.sh tests/e2e/ccache.sh
 TESTS += $(GATEWAY_E2E)
 EXTRA_DIST += $(GATEWAY_E2E)
+tests_gateway_cli_test_SOURCES = tests/gateway_cli_test.c
+tests_gateway_cli_test_CPPFLAGS = $(GW_TEST_CPPFLAGS)
+tests_gateway_cli_test_LDADD = $(GW_TEST_LIBS)

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/gateway_fixture.h"
@@ -190,37 +189,6 @@ Test(gateway_auth, malformed_credentials_are_401)
 	cr_assert_eq(gw_stop(&g), 0);
 }
 
-/* Run cachegate with args and no server start expected: its exit status and stderr. */
-static int run_cachegate(const char *const *args, char *err, size_t n)
-{
-	const char *bin = getenv("CACHEGATE");
-	const char *argv[16] = {bin};
-	int pipefd[2], status;
-	size_t len = 0, i;
-	pid_t pid;
-	ssize_t r;
-
-	for (i = 0; args[i] != NULL && i < 14; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	cr_assert_eq(pipe(pipefd), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(pipefd[1], 2);
-		close(pipefd[0]);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	while (len + 1 < n && (r = read(pipefd[0], err + len, n - 1 - len)) > 0)
-		len += (size_t)r;
-	err[len] = '\0';
-	close(pipefd[0]);
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 Test(gateway_auth, bad_auth_file_stops_the_start)
 {
 	char *file = gw_write_file(&g, "tokens", "good-token write\nbad-token admin\n");
@@ -231,10 +199,10 @@ Test(gateway_auth, bad_auth_file_stops_the_start)
 	char err[2048];
 
 	/* --dir names a file here, but the auth file is read first and fails first. */
-	cr_assert_neq(run_cachegate(args, err, sizeof(err)), 0);
+	cr_assert_neq(gw_run(args, NULL, err, sizeof(err)), 0);
 	cr_assert_not_null(strstr(err, "line 2"), "stderr: %s", err);
 	cr_assert_null(strstr(err, "good-token"), "a token was printed: %s", err);
-	cr_assert_neq(run_cachegate(missing, err, sizeof(err)), 0);
+	cr_assert_neq(gw_run(missing, NULL, err, sizeof(err)), 0);
 	cr_assert_not_null(strstr(err, "/nonexistent/tokens"), "stderr: %s", err);
 	free(file);
 	free(dir);

@@ -143,7 +143,11 @@ Test(gateway_big, one_gib_streams_in_little_memory)
 	 * before reuse, which would count as resident here though the server
 	 * never holds it; a small quarantine measures the server itself.
 	 */
-	gw_start(&g, NULL, "detect_leaks=1:quarantine_size_mb=8:malloc_context_size=5");
+	static const char *const env[] = {
+		"ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=8:malloc_context_size=5", NULL,
+	};
+
+	gw_start(&g, NULL, env);
 
 	/* The id is the stream's SHA-256: one pass to learn it. */
 	stream_init(&pre);

@@ -73,7 +73,7 @@ static void dump_log(const struct gw *g)
 	fclose(f);
 }
 
-void gw_start(struct gw *g, const char *const *extra, const char *asan_options)
+void gw_start(struct gw *g, const char *const *extra, const char *const *env)
 {
 	const char *bin = getenv("CACHEGATE");
 	char portfile[600];
@@ -89,8 +89,10 @@ void gw_start(struct gw *g, const char *const *extra, const char *asan_options)
 	argv[n++] = "127.0.0.1:0";
 	argv[n++] = "--port-file";
 	argv[n++] = portfile;
-	argv[n++] = "--dir";
-	argv[n++] = g->store;
+	if (!g->default_dir) {
+		argv[n++] = "--dir";
+		argv[n++] = g->store;
+	}
 	argv[n++] = "--threads";
 	argv[n++] = "2";
 	argv[n++] = "--log";
@@ -104,8 +106,12 @@ void gw_start(struct gw *g, const char *const *extra, const char *asan_options)
 		FILE *log = freopen(g->log, "w", stderr);
 		if (log == NULL)
 			_exit(126);
-		if (asan_options != NULL)
-			setenv("ASAN_OPTIONS", asan_options, 1);
+		for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+			if (strchr(env[i], '=') != NULL)
+				putenv((char *)env[i]);
+			else
+				unsetenv(env[i]);
+		}
 		execv(bin, (char *const *)argv);
 		fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
 		_exit(127);
@@ -163,6 +169,40 @@ int gw_stop(struct gw *g)
 		g->dir = NULL;
 	}
 	return result;
+}
+
+int gw_run(const char *const *args, const char *const *env, char *out, size_t n)
+{
+	const char *bin = getenv("CACHEGATE");
+	const char *argv[32] = {bin};
+	int pipefd[2], status;
+	size_t len = 0, i;
+	ssize_t r;
+	pid_t pid;
+
+	cr_assert_not_null(bin, "CACHEGATE is not set (run through make check)");
+	for (i = 0; args[i] != NULL && i < 30; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	cr_assert_eq(pipe(pipefd), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		for (i = 0; env != NULL && env[i] != NULL; i++)
+			putenv((char *)env[i]);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (len + 1 < n && (r = read(pipefd[0], out + len, n - 1 - len)) > 0)
+		len += (size_t)r;
+	out[len] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 struct buffer {

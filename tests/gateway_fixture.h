@@ -18,14 +18,16 @@ struct gw {
 	char log[512];      /* <dir>/server.log: the server's stderr */
 	unsigned port;
 	char base[64];      /* "http://127.0.0.1:<port>" */
+	bool default_dir;   /* set before gw_start: pass no --dir */
 };
 
 /*
  * Start cachegate with its usual test flags plus extra (a NULL-terminated
- * list, may be NULL). asan_options, when not NULL, replaces ASAN_OPTIONS for
- * the server. Fails the test when the server does not come up.
+ * list, may be NULL). env (NULL-terminated, may be NULL) changes the
+ * server's environment: "NAME=value" sets, "NAME" alone unsets. Fails the
+ * test when the server does not come up.
  */
-void gw_start(struct gw *g, const char *const *extra, const char *asan_options);
+void gw_start(struct gw *g, const char *const *extra, const char *const *env);
 
 /*
  * Write text to <dir>/<name> (making the directory if gw_start has not yet)
@@ -39,6 +41,14 @@ char *gw_write_file(struct gw *g, const char *name, const char *text);
  * ASan found no leak), or -1 when it had to be killed. Safe to call twice.
  */
 int gw_stop(struct gw *g);
+
+/*
+ * Run cachegate with args (NULL-terminated) to completion, for commands
+ * that exit by themselves; env (NULL-terminated "NAME=value" list, may be
+ * NULL) is added to its environment. Its stdout and stderr go to out
+ * (NUL-terminated). Returns the exit status, -1 when killed.
+ */
+int gw_run(const char *const *args, const char *const *env, char *out, size_t n);
 
 struct gw_reply {
 	long status;
