@@ -3,11 +3,13 @@
 # object files from the same disk as static files, both on 127.0.0.1, with
 # the same wrk threads and connections. One run each: GET of 1 KiB, 64 KiB
 # and 8 MiB objects, and PUT of 64 KiB objects to cachegate. Prints
-# requests/s and p99 latency, and cachegate/nginx as a ratio.
+# requests/s, p99 latency and server CPU time per request, and
+# cachegate/nginx requests/s as a ratio.
 #
-# cachegate is built without sanitizers, with -O2, in build-bench/.
+# cachegate is built without sanitizers, with -O2, in build/bench/.
 # Knobs (environment): WRK_THREADS (2), WRK_CONNECTIONS (32), DURATION (5s),
-# SERVER_THREADS (CPU count, for both servers).
+# SERVER_THREADS (CPU count, for both servers), REPEAT (1: on a busy machine,
+# REPEAT=3 alternates the servers three times and keeps each one's median run).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +17,7 @@ threads=${WRK_THREADS:-2}
 conns=${WRK_CONNECTIONS:-32}
 duration=${DURATION:-5s}
 server_threads=${SERVER_THREADS:-$(nproc)}
+repeat=${REPEAT:-1}
 
 for tool in wrk nginx curl sha256sum; do
 	if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
@@ -25,13 +28,13 @@ done
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
 # Build an optimized cachegate, without ASan, once per source change.
-build=$top/build-bench
+build=$top/build/bench
 if [ ! -x "$build/cachegate" ] || [ -n "$(find "$top/gateway" "$top/store" -newer "$build/cachegate" -name '*.[ch]' | head -1)" ]; then
 	echo "bench: building cachegate with -O2 in $build" >&2
 	[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi >/dev/null)
 	mkdir -p "$build"
 	if [ ! -f "$build/Makefile" ]; then
-		(cd "$build" && "$top/configure" CFLAGS="-O2 -g" >/dev/null)
+		(cd "$build" && "$top/configure" -q CFLAGS="-O2 -g")
 	fi
 	make -C "$build" -j"$(nproc)" cachegate >/dev/null
 fi
@@ -112,16 +115,31 @@ for size in 1K 64K 8M; do
 	cmp -s <(curl -sf "$ng/cas/${id:0:2}/$id") "$work/obj-$size"
 done
 
-# run_wrk URL [SCRIPT]: prints "<requests/s> <p99>".
+# cpu_ticks PID...: user+system clock ticks used so far by these processes (all threads).
+cpu_ticks() {
+	local total=0 pid
+	for pid in "$@"; do
+		total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+	done
+	echo "$total"
+}
+
+# run_wrk URL SCRIPT PID...: one wrk run against a server made of processes PID...;
+# prints "<requests/s> <p99> <server CPU microseconds per request>".
 run_wrk() {
-	local out
-	out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency ${2:+-s "$2"} "$1")
+	local url=$1 script=$2 out before after requests
+	shift 2
+	before=$(cpu_ticks "$@")
+	out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency ${script:+-s "$script"} "$url")
+	after=$(cpu_ticks "$@")
 	if echo "$out" | grep -q "Non-2xx"; then
-		echo "bench: wrk saw errors for $1:" >&2
+		echo "bench: wrk saw errors for $url:" >&2
 		echo "$out" >&2
 		exit 1
 	fi
-	echo "$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }') $(echo "$out" | awk '$1 == "99%" { print $2 }')"
+	requests=$(echo "$out" | awk '/requests in/ { print $1 }')
+	echo "$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }') $(echo "$out" | awk '$1 == "99%" { print $2 }')" \
+		"$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
 }
 
 # PUT of 64 KiB action entries, over 256 ids (one per shard folder) so the store stays small.
@@ -135,14 +153,33 @@ request = function()
 end
 LUA
 
-echo "wrk: $threads threads, $conns connections, $duration per run; servers: $server_threads threads/workers each"
-printf '%-12s %14s %10s %14s %10s %8s\n' test "cachegate r/s" "p99" "nginx r/s" "p99" ratio
+# median N: of N "<requests/s> <p99>" lines on stdin, the one with the median requests/s.
+median() {
+	sort -n -k1,1 | awk -v n="$1" 'NR == int((n + 1) / 2) { print }'
+}
+
+echo "wrk: $threads threads, $conns connections, $duration per run, $repeat run(s) each;" \
+	"servers: $server_threads threads/workers each"
+nginx_workers=$(ps --ppid "$nginx_pid" -o pid= | tr '\n' ' ')
+printf '%-10s %13s %9s %7s %13s %9s %7s %6s\n' test "cachegate r/s" p99 "cpu/req" "nginx r/s" p99 "cpu/req" ratio
 for size in 1K 64K 8M; do
 	id=${ids[$size]}
-	read -r cg_rps cg_p99 <<<"$(run_wrk "$cg/cas/$id")"
-	read -r ng_rps ng_p99 <<<"$(run_wrk "$ng/cas/${id:0:2}/$id")"
+	: >"$work/cg.runs"
+	: >"$work/ng.runs"
+	for _ in $(seq "$repeat"); do
+		run_wrk "$cg/cas/$id" "" "$cg_pid" >>"$work/cg.runs"
+		# shellcheck disable=SC2086
+		run_wrk "$ng/cas/${id:0:2}/$id" "" $nginx_workers >>"$work/ng.runs"
+	done
+	read -r cg_rps cg_p99 cg_cpu <<<"$(median "$repeat" <"$work/cg.runs")"
+	read -r ng_rps ng_p99 ng_cpu <<<"$(median "$repeat" <"$work/ng.runs")"
 	ratio=$(awk -v a="$cg_rps" -v b="$ng_rps" 'BEGIN { printf "%.2f", a / b }')
-	printf '%-12s %14s %10s %14s %10s %8s\n' "GET $size" "$cg_rps" "$cg_p99" "$ng_rps" "$ng_p99" "$ratio"
+	printf '%-10s %13s %9s %7s %13s %9s %7s %6s\n' "GET $size" "$cg_rps" "$cg_p99" "${cg_cpu}us" \
+		"$ng_rps" "$ng_p99" "${ng_cpu}us" "$ratio"
 done
-read -r put_rps put_p99 <<<"$(run_wrk "$cg" "$work/put.lua")"
-printf '%-12s %14s %10s %14s %10s %8s\n' "PUT 64K" "$put_rps" "$put_p99" "-" "-" "-"
+: >"$work/put.runs"
+for _ in $(seq "$repeat"); do
+	run_wrk "$cg" "$work/put.lua" "$cg_pid" >>"$work/put.runs"
+done
+read -r put_rps put_p99 put_cpu <<<"$(median "$repeat" <"$work/put.runs")"
+printf '%-10s %13s %9s %7s %13s %9s %7s %6s\n' "PUT 64K" "$put_rps" "$put_p99" "${put_cpu}us" - - - -
