@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "gateway/gateway.h"
@@ -136,6 +137,14 @@ static bool read_content_length(struct MHD_Connection *c, struct request *r)
 	return true;
 }
 
+/* True when the client waits for "100 Continue" before sending its body. */
+static bool expects_continue(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+
+	return v != NULL && strcasecmp(v, "100-continue") == 0;
+}
+
 /* Refuse r with status, counting it as a rejected upload. */
 static enum MHD_Result refuse(struct MHD_Connection *c, struct request *r, unsigned status,
                               enum metrics_reject why, const char *text)
@@ -169,8 +178,19 @@ static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 		              "the store is full and cannot be trimmed enough");
 	if (r->route == ROUTE_CAS &&
 	    store_stat(gw->store, STORE_CAS, r->id, &size) == STORE_OK &&
-	    (r->content_length < 0 || (uint64_t)r->content_length == size))
-		return respond_text(c, r, MHD_HTTP_OK, "already stored");
+	    (r->content_length < 0 || (uint64_t)r->content_length == size)) {
+		/*
+		 * A client waiting for 100 Continue is answered at once. One that
+		 * sends its body regardless must have it read (and dropped): closing
+		 * on unread bytes would reset the connection under the answer.
+		 */
+		if (expects_continue(c))
+			return respond_text(c, r, MHD_HTTP_OK, "already stored");
+		r->pending_status = MHD_HTTP_OK;
+		r->pending_reason = "already stored";
+		watchdog_receiving(r->watch, true);
+		return MHD_YES;
+	}
 	res = store_put_begin(gw->store, route_kind(r), r->id, limit, &r->put);
 	if (res != STORE_OK) {
 		metrics_count_reject(gw->metrics, reject_reason(res));
@@ -194,7 +214,7 @@ enum MHD_Result objects_upload(struct request *r, const char *data, size_t n)
 	r->body_in += n;
 	metrics_add_bytes_in(r->gw->metrics, n);
 	if (r->put == NULL)
-		return MHD_YES;  /* an error is pending: drain the rest */
+		return MHD_YES;  /* the answer is decided: drain the rest */
 	res = store_put_write(r->put, data, n);
 	if (res == STORE_OK)
 		return MHD_YES;

@@ -493,6 +493,23 @@ Test(gateway_api, expect_continue)
 	stop_clean();
 }
 
+Test(gateway_api, existing_object_sent_without_expect_is_drained)
+{
+	size_t n = 3 * 1024 * 1024;
+	char *body = malloc(n), id[65], path[128];
+
+	start(NULL);
+	fill(body, n, 6);
+	gw_sha256_hex(body, n, id);
+	object_path(path, sizeof(path), "cas", id);
+	cr_assert_eq(gw_http(&g, "PUT", path, body, n, NULL, NULL), 201);
+	/* The client sends everything at once: it must still read a 200, never a reset. */
+	for (int i = 0; i < 10; i++)
+		cr_assert_eq(gw_http(&g, "PUT", path, body, n, NULL, NULL), 200, "attempt %d", i);
+	free(body);
+	stop_clean();
+}
+
 #define PUT_THREADS 8
 #define PUTS_EACH 12
 
