@@ -207,3 +207,29 @@ Test(gateway_auth, bad_auth_file_stops_the_start)
 	free(file);
 	free(dir);
 }
+
+Test(gateway_auth, refused_put_with_a_body_still_gets_its_answer)
+{
+	char *file = gw_write_file(&g, "tokens", auth_text);
+	const char *flags[] = {"--auth-file", file, NULL};
+	const char *wrong[] = {"Authorization: Bearer not-a-token", NULL};
+	const char *reader[] = {"Authorization: Bearer " READ_TOKEN, NULL};
+	size_t n = 768 * 1024;
+	char *body = calloc(1, n), path[128];
+	struct gw_reply r;
+
+	gw_start(&g, flags, NULL);
+	snprintf(path, sizeof(path), "/ac/%064d", 0);
+	/* The client sends its whole body without waiting: it must read the refusal, never a reset. */
+	for (int i = 0; i < 10; i++) {
+		cr_assert_eq(gw_http(&g, "PUT", path, body, n, NULL, &r), 401, "attempt %d", i);
+		cr_assert_not_null(strstr(r.headers, "WWW-Authenticate: Bearer"));
+		gw_reply_free(&r);
+		cr_assert_eq(gw_http(&g, "PUT", path, body, n, wrong, NULL), 401, "attempt %d", i);
+		cr_assert_eq(gw_http(&g, "PUT", path, body, n, reader, NULL), 403, "attempt %d", i);
+		cr_assert_eq(gw_http(&g, "PUT", "/ac/nothex", body, n, reader, NULL), 400, "attempt %d", i);
+	}
+	free(body);
+	free(file);
+	cr_assert_eq(gw_stop(&g), 0);
+}
