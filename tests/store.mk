@@ -1,5 +1,5 @@
 # Criterion tests of the store.
-check_LIBRARIES = libcgtest.a
+check_LIBRARIES += libcgtest.a
 libcgtest_a_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS) $(CRITERION_CFLAGS)
 libcgtest_a_SOURCES = \
 	tests/tmpdir.h tests/tmpdir.c \
