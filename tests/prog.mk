@@ -1,1 +1,12 @@
 # Tests of the helper: criterion suites and end-to-end scripts with the go command.
+PROG_TESTS = \
+	tests/prog_protocol_test
+check_PROGRAMS += $(PROG_TESTS)
+TESTS += $(PROG_TESTS)
+
+PROG_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) $(CRITERION_CFLAGS)
+PROG_TEST_LIBS = libcgprog.a $(TEST_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
+
+tests_prog_protocol_test_SOURCES = tests/prog_protocol_test.c
+tests_prog_protocol_test_CPPFLAGS = $(PROG_TEST_CPPFLAGS)
+tests_prog_protocol_test_LDADD = $(PROG_TEST_LIBS)
