@@ -1,1 +1,19 @@
 # gateway/: the cachegate HTTP server.
+bin_PROGRAMS += cachegate
+cachegate_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
+cachegate_SOURCES = \
+	gateway/main.c \
+	gateway/options.c gateway/options.h \
+	gateway/gateway.h \
+	gateway/request.h \
+	gateway/server.c gateway/server.h \
+	gateway/route.c gateway/route.h \
+	gateway/respond.c gateway/respond.h \
+	gateway/http_objects.c gateway/http_objects.h \
+	gateway/status.c gateway/status.h \
+	gateway/auth.c gateway/auth.h \
+	gateway/metrics.c gateway/metrics.h \
+	gateway/evict.c gateway/evict.h \
+	gateway/watchdog.c gateway/watchdog.h \
+	gateway/accesslog.c gateway/accesslog.h
+cachegate_LDADD = $(STORE_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)

@@ -1,0 +1,30 @@
+/*
+ * gateway.h: the parts of a running cachegate that every request handler
+ * uses. main.c owns it and everything it points to.
+ */
+#ifndef CACHEGATE_GATEWAY_GATEWAY_H
+#define CACHEGATE_GATEWAY_GATEWAY_H
+
+#include <stdatomic.h>
+#include <time.h>
+
+#include "gateway/auth.h"
+#include "gateway/evict.h"
+#include "gateway/metrics.h"
+#include "gateway/options.h"
+#include "store/store.h"
+
+struct watchdog;
+
+struct gateway {
+	const struct options *opt;
+	struct store *store;
+	struct auth *auth;
+	struct metrics *metrics;
+	struct evict *evict;
+	struct watchdog *watchdog;
+	time_t started;             /* wall clock at start, for /status */
+	atomic_uint in_flight;      /* requests begun and not yet completed */
+};
+
+#endif

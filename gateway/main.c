@@ -1,0 +1,120 @@
+/*
+ * main.c: cachegate's start, signal handling and orderly shutdown.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+#include "gateway/server.h"
+#include "gateway/watchdog.h"
+
+/* Write "<port>\n" to path through a temp file and a rename, so readers never see half. */
+static bool write_port_file(const char *path, uint16_t port)
+{
+	char *tmp;
+	FILE *f;
+	bool ok;
+
+	if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) < 0)
+		return false;
+	f = fopen(tmp, "w");
+	if (f == NULL) {
+		free(tmp);
+		return false;
+	}
+	ok = fprintf(f, "%u\n", port) > 0;
+	ok = fclose(f) == 0 && ok;
+	ok = ok && rename(tmp, path) == 0;
+	if (!ok)
+		unlink(tmp);
+	free(tmp);
+	return ok;
+}
+
+/* Print "cachegate: <cause>" and free it. */
+static void report(char *cause)
+{
+	fprintf(stderr, "cachegate: %s\n", cause != NULL ? cause : "out of memory");
+	free(cause);
+}
+
+int main(int argc, char **argv)
+{
+	struct store_options so = {0};
+	struct gateway gw = {0};
+	struct server *server = NULL;
+	struct options opt;
+	char *cause = NULL;
+	sigset_t stop_signals;
+	int status = 1, sig = 0;
+
+	switch (options_parse(&opt, argc, argv, &cause)) {
+	case OPTIONS_OK:
+		break;
+	case OPTIONS_EXIT:
+		options_free(&opt);
+		return 0;
+	case OPTIONS_ERROR:
+		report(cause);
+		options_free(&opt);
+		return 2;
+	}
+
+	/* Every thread started below inherits the mask; only sigwait sees the signals. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+
+	gw.opt = &opt;
+	gw.started = time(NULL);
+	atomic_init(&gw.in_flight, 0);
+	so.fsync = opt.fsync;
+	if ((gw.store = store_open(opt.dir, &so, &cause)) == NULL ||
+	    (gw.auth = auth_load(opt.auth_file, opt.anonymous_read, &cause)) == NULL)
+		goto out;
+	if ((gw.metrics = metrics_new()) == NULL)
+		goto out;
+	if ((gw.evict = evict_start(gw.store, gw.metrics, opt.max_size, &cause)) == NULL ||
+	    (gw.watchdog = watchdog_start(opt.request_timeout, &cause)) == NULL ||
+	    (server = server_start(&gw, &cause)) == NULL)
+		goto out;
+
+	fprintf(stderr, "cachegate: listening on %s://%s%s%s:%u, store %s\n",
+	        opt.tls_cert != NULL ? "https" : "http",
+	        strchr(opt.listen_host, ':') != NULL ? "[" : "", opt.listen_host,
+	        strchr(opt.listen_host, ':') != NULL ? "]" : "",
+	        server_port(server), store_dir(gw.store));
+	if (opt.port_file != NULL && !write_port_file(opt.port_file, server_port(server))) {
+		if (asprintf(&cause, "cannot write --port-file %s: %s", opt.port_file,
+		             strerror(errno)) < 0)
+			cause = NULL;
+		goto out;
+	}
+
+	while (sigwait(&stop_signals, &sig) != 0)
+		;
+	fprintf(stderr, "cachegate: %s received, finishing requests in flight\n",
+	        sig == SIGINT ? "SIGINT" : "SIGTERM");
+	status = 0;
+out:
+	if (status != 0)
+		report(cause);
+	if (server != NULL)
+		server_stop(server, opt.shutdown_timeout);
+	watchdog_stop(gw.watchdog);
+	evict_stop(gw.evict);
+	metrics_free(gw.metrics);
+	auth_free(gw.auth);
+	store_close(gw.store);
+	options_free(&opt);
+	if (status == 0)
+		fprintf(stderr, "cachegate: stopped\n");
+	return status;
+}

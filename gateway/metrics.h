@@ -1,0 +1,51 @@
+/*
+ * metrics.h: counters of what the server did, as C11 atomics, rendered in
+ * the Prometheus text format for GET /metrics.
+ */
+#ifndef CACHEGATE_GATEWAY_METRICS_H
+#define CACHEGATE_GATEWAY_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/request.h"
+#include "store/store.h"
+
+/* Why an upload was refused or dropped. */
+enum metrics_reject {
+	REJECT_TOO_LARGE = 0,   /* over --max-object-size */
+	REJECT_HASH_MISMATCH,   /* CAS body did not hash to its id */
+	REJECT_SIZE_MISMATCH,   /* body length differed from Content-Length */
+	REJECT_STORE_FULL,      /* no room under --max-size or on disk */
+	REJECT_TRUNCATED,       /* the client went away mid-body */
+	REJECT_ERROR,           /* the store failed */
+	REJECT_COUNT,
+};
+
+struct metrics;
+
+/* A zeroed set of counters, or NULL when out of memory. */
+struct metrics *metrics_new(void);
+
+void metrics_free(struct metrics *m);
+
+/* Count one answered request. Unknown statuses land in an "other" bucket. */
+void metrics_count_request(struct metrics *m, enum method method, enum route route,
+                           unsigned status);
+
+/* Count a GET or HEAD of an object that was found (hit) or not (miss). */
+void metrics_count_lookup(struct metrics *m, enum store_kind k, bool hit);
+
+void metrics_add_bytes_in(struct metrics *m, uint64_t n);
+void metrics_add_bytes_out(struct metrics *m, uint64_t n);
+void metrics_count_reject(struct metrics *m, enum metrics_reject why);
+void metrics_count_evicted(struct metrics *m, uint64_t objects, uint64_t bytes);
+
+/*
+ * Render every counter, plus the store usage u and limit, as Prometheus
+ * text. Returns a buffer the caller frees and sets *len, or NULL.
+ */
+char *metrics_render(const struct metrics *m, const struct store_usage *u,
+                     uint64_t limit, size_t *len);
+
+#endif

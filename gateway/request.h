@@ -1,0 +1,53 @@
+/*
+ * request.h: what the server knows about one HTTP request while it runs.
+ * Created by the server on the first call of the access handler, freed by
+ * the request-completed callback.
+ */
+#ifndef CACHEGATE_GATEWAY_REQUEST_H
+#define CACHEGATE_GATEWAY_REQUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "store/store.h"
+
+/* What a path names. */
+enum route {
+	ROUTE_AC = 0,
+	ROUTE_CAS,
+	ROUTE_HEALTHZ,
+	ROUTE_METRICS,
+	ROUTE_STATUS,
+	ROUTE_UNKNOWN,
+	ROUTE_COUNT,
+};
+
+enum method {
+	METHOD_GET = 0,
+	METHOD_HEAD,
+	METHOD_PUT,
+	METHOD_OTHER,
+	METHOD_COUNT,
+};
+
+struct gateway;
+
+struct request {
+	struct gateway *gw;
+	enum method method;
+	enum route route;
+	char id[STORE_ID_LEN + 1];  /* valid for ROUTE_AC and ROUTE_CAS */
+	struct timespec started;    /* CLOCK_MONOTONIC */
+	unsigned status;            /* the status queued; 0 until then */
+	uint64_t body_out;          /* response body bytes queued */
+	uint64_t body_in;           /* request body bytes received */
+	int64_t content_length;     /* -1 when the request gave none */
+	struct store_put *put;      /* an upload in progress, or NULL */
+	unsigned pending_status;    /* an upload error, answered once the body is over */
+	const char *pending_reason;
+	char method_name[12];       /* for the access log */
+	char path[160];             /* for the access log, truncated, printable */
+};
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * respond.c: build and queue responses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/respond.h"
+
+#define TEXT_TYPE "text/plain; charset=utf-8"
+
+/* Queue resp with status, then drop our reference to it. */
+static enum MHD_Result queue(struct MHD_Connection *c, struct request *r, unsigned status,
+                             struct MHD_Response *resp, uint64_t body)
+{
+	enum MHD_Result ret;
+
+	if (resp == NULL)
+		return MHD_NO;
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	if (ret == MHD_YES) {
+		r->status = status;
+		r->body_out = r->method == METHOD_HEAD ? 0 : body;
+	}
+	return ret;
+}
+
+/* A text response "text\n" not yet queued, or NULL. */
+static struct MHD_Response *text_response(const char *text, size_t *len)
+{
+	struct MHD_Response *resp;
+	char *body;
+	int n = asprintf(&body, "%s\n", text);
+
+	if (n < 0)
+		return NULL;
+	resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(body);
+		return NULL;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_TYPE);
+	*len = (size_t)n;
+	return resp;
+}
+
+enum MHD_Result respond_text(struct MHD_Connection *c, struct request *r, unsigned status,
+                             const char *text)
+{
+	size_t len = 0;
+	struct MHD_Response *resp = text_response(text, &len);
+
+	return queue(c, r, status, resp, len);
+}
+
+enum MHD_Result respond_not_allowed(struct MHD_Connection *c, struct request *r,
+                                    const char *allow)
+{
+	size_t len = 0;
+	char why[96];
+	struct MHD_Response *resp;
+
+	snprintf(why, sizeof(why), "method not allowed here; allowed: %s", allow);
+	resp = text_response(why, &len);
+	if (resp != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	return queue(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, resp, len);
+}
+
+enum MHD_Result respond_unauthorized(struct MHD_Connection *c, struct request *r,
+                                     const char *why)
+{
+	size_t len = 0;
+	struct MHD_Response *resp = text_response(why, &len);
+
+	if (resp != NULL) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		                        "Bearer realm=\"cachegate\"");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		                        "Basic realm=\"cachegate\"");
+	}
+	return queue(c, r, MHD_HTTP_UNAUTHORIZED, resp, len);
+}
+
+enum MHD_Result respond_file(struct MHD_Connection *c, struct request *r, int fd,
+                             uint64_t size)
+{
+	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+
+	if (resp == NULL) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	return queue(c, r, MHD_HTTP_OK, resp, size);
+}
+
+enum MHD_Result respond_buffer(struct MHD_Connection *c, struct request *r, unsigned status,
+                               char *body, size_t len, const char *content_type)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body,
+	                                                           MHD_RESPMEM_MUST_FREE);
+
+	if (resp == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	return queue(c, r, status, resp, len);
+}

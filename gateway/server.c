@@ -1,0 +1,335 @@
+/*
+ * server.c: run libmicrohttpd and route each request.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "gateway/accesslog.h"
+#include "gateway/http_objects.h"
+#include "gateway/respond.h"
+#include "gateway/route.h"
+#include "gateway/server.h"
+#include "gateway/status.h"
+#include "gateway/watchdog.h"
+
+/* Largest PEM file read for --tls-cert or --tls-key. */
+#define TLS_FILE_MAX (1024 * 1024)
+
+struct server {
+	struct gateway *gw;
+	struct MHD_Daemon *daemon;
+	char *tls_cert, *tls_key;  /* PEM text; must outlive the daemon */
+};
+
+/* Set *cause to a formatted sentence. */
+__attribute__((format(printf, 2, 3)))
+static void set_cause(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(cause, fmt, ap) < 0)
+		*cause = NULL;
+	va_end(ap);
+}
+
+/* A new request record, or NULL when out of memory. */
+static struct request *request_new(struct gateway *gw, const char *url, const char *method)
+{
+	struct request *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->gw = gw;
+	r->method = route_method(method);
+	r->route = ROUTE_UNKNOWN;
+	r->content_length = -1;
+	clock_gettime(CLOCK_MONOTONIC, &r->started);
+	if (gw->opt->log)
+		accesslog_note(r, method, url);
+	atomic_fetch_add(&gw->in_flight, 1);
+	return r;
+}
+
+/* The methods a route accepts, for 405 and its Allow header. */
+static const char *allowed_methods(enum route route)
+{
+	return route == ROUTE_AC || route == ROUTE_CAS ? "GET, HEAD, PUT" : "GET, HEAD";
+}
+
+/* Route a request on its first call: answer it, or let an upload start. */
+static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, const char *url)
+{
+	struct gateway *gw = r->gw;
+	enum route_result rr = route_parse(url, &r->route, r->id);
+	enum auth_result ar;
+	bool put = r->method == METHOD_PUT;
+
+	if (rr == ROUTE_NOT_FOUND)
+		return respond_text(c, r, MHD_HTTP_NOT_FOUND, route_result_str(rr));
+	if (rr == ROUTE_TRAVERSAL)
+		return respond_text(c, r, MHD_HTTP_BAD_REQUEST, route_result_str(rr));
+	if (r->method == METHOD_OTHER ||
+	    (put && r->route != ROUTE_AC && r->route != ROUTE_CAS))
+		return respond_not_allowed(c, r, allowed_methods(r->route));
+	if (rr == ROUTE_BAD_ID)
+		return respond_text(c, r, MHD_HTTP_BAD_REQUEST, route_result_str(rr));
+	if (r->route == ROUTE_HEALTHZ)
+		return status_healthz(c, r);
+
+	ar = auth_check(gw->auth,
+	                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+	                put);
+	if (ar == AUTH_MISSING || ar == AUTH_INVALID)
+		return respond_unauthorized(c, r, auth_result_str(ar));
+	if (ar == AUTH_FORBIDDEN)
+		return respond_text(c, r, MHD_HTTP_FORBIDDEN, auth_result_str(ar));
+
+	switch (r->route) {
+	case ROUTE_METRICS:
+		return status_metrics(c, r);
+	case ROUTE_STATUS:
+		return status_json(c, r);
+	default:
+		return objects_begin(c, r);
+	}
+}
+
+/*
+ * libmicrohttpd's access handler: called once the headers are in, for each
+ * body chunk, and once more at the end. A PUT is routed at once, so that a
+ * refusal goes out before any body byte (and the connection then closes).
+ * Other requests are answered on the last call: a response queued before
+ * the request is complete would cost the connection its keep-alive.
+ */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+	struct request *r = *con_cls;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (r == NULL) {
+		r = request_new(cls, url, method);
+		if (r == NULL)
+			return MHD_NO;
+		*con_cls = r;
+		return r->method == METHOD_PUT ? dispatch(c, r, url) : MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		ret = r->method == METHOD_PUT ? objects_upload(r, upload_data, *upload_data_size)
+		                              : MHD_YES;
+		*upload_data_size = 0;
+		return ret;
+	}
+	return r->method == METHOD_PUT ? objects_finish(c, r) : dispatch(c, r, url);
+}
+
+/* libmicrohttpd's request-completed callback: account, log, and free. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct gateway *gw = cls;
+	struct request *r = *con_cls;
+	const union MHD_ConnectionInfo *info;
+	bool finished = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+
+	if (r == NULL)
+		return;
+	*con_cls = NULL;
+	objects_done(r);
+	if (finished)
+		metrics_add_bytes_out(gw->metrics, r->body_out);
+	if (r->status != 0)
+		metrics_count_request(gw->metrics, r->method, r->route, r->status);
+	if (gw->opt->log) {
+		info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		accesslog_write(r, info != NULL ? info->client_addr : NULL, finished);
+	}
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (info != NULL)
+		watchdog_request_done(gw->watchdog, info->socket_context);
+	free(r);
+	atomic_fetch_sub(&gw->in_flight, 1);
+}
+
+/* libmicrohttpd's connection callback: watch each connection's deadline. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct gateway *gw = cls;
+	const union MHD_ConnectionInfo *info;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = info != NULL ? watchdog_open(gw->watchdog, info->connect_fd) : NULL;
+		return;
+	}
+	watchdog_close(gw->watchdog, *socket_context);
+	*socket_context = NULL;
+}
+
+/* Leave paths as sent: no percent-decoding, so "%2f" never becomes a slash. */
+static size_t unescape_nothing(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+/* Read a whole small text file into a fresh NUL-terminated buffer. */
+static char *read_text_file(const char *path, char **cause)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (f == NULL) {
+		set_cause(cause, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(TLS_FILE_MAX + 1);
+	if (buf == NULL) {
+		fclose(f);
+		set_cause(cause, "out of memory");
+		return NULL;
+	}
+	n = fread(buf, 1, TLS_FILE_MAX + 1, f);
+	if (ferror(f) || n > TLS_FILE_MAX || n == 0) {
+		set_cause(cause, "cannot read %s: %s", path,
+		          ferror(f) ? strerror(errno) : n == 0 ? "empty file" : "file too large");
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Resolve host:port to one socket address. */
+static bool resolve(const char *host, uint16_t port, struct sockaddr_storage *ss,
+                    char **cause)
+{
+	struct addrinfo hints, *res = NULL;
+	char service[8];
+	int err;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(service, sizeof(service), "%u", port);
+	err = getaddrinfo(host, service, &hints, &res);
+	if (err != 0) {
+		set_cause(cause, "cannot resolve --listen host %s: %s", host, gai_strerror(err));
+		return false;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return true;
+}
+
+struct server *server_start(struct gateway *gw, char **cause)
+{
+	const struct options *o = gw->opt;
+	struct sockaddr_storage addr;
+	struct MHD_OptionItem opts[16];
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+	                 MHD_USE_ERROR_LOG;
+	struct server *s;
+	size_t n = 0;
+
+	*cause = NULL;
+	if (!resolve(o->listen_host, o->listen_port, &addr, cause))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		set_cause(cause, "out of memory");
+		return NULL;
+	}
+	s->gw = gw;
+	if (addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (o->tls_cert != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			set_cause(cause, "--tls-cert: this libmicrohttpd was built without TLS support");
+			goto fail;
+		}
+		s->tls_cert = read_text_file(o->tls_cert, cause);
+		if (s->tls_cert == NULL)
+			goto fail;
+		s->tls_key = read_text_file(o->tls_key, cause);
+		if (s->tls_key == NULL)
+			goto fail;
+		flags |= MHD_USE_TLS;
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
+	}
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)o->threads, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+	                                    (intptr_t)o->idle_timeout, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+	                                    (intptr_t)o->max_connections, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
+	                                    (intptr_t)on_completed, gw};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+	                                    (intptr_t)on_connection, gw};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK,
+	                                    (intptr_t)unescape_nothing, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+
+	s->daemon = MHD_start_daemon(flags, o->listen_port, NULL, NULL, on_request, gw,
+	                             MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	if (s->daemon == NULL) {
+		set_cause(cause, "cannot listen on %s:%u (in use, or not an address of this machine?)",
+		          o->listen_host, o->listen_port);
+		goto fail;
+	}
+	return s;
+fail:
+	free(s->tls_cert);
+	free(s->tls_key);
+	free(s);
+	return NULL;
+}
+
+uint16_t server_port(const struct server *s)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon,
+	                                                       MHD_DAEMON_INFO_BIND_PORT);
+
+	return info != NULL ? info->port : 0;
+}
+
+void server_stop(struct server *s, unsigned grace)
+{
+	MHD_socket listener = MHD_quiesce_daemon(s->daemon);
+	struct timespec nap = {0, 20 * 1000 * 1000};
+	long naps = (long)grace * 50;
+
+	/* New connections are refused from here on; the descriptor stays ours until stop. */
+	if (listener != MHD_INVALID_SOCKET)
+		shutdown(listener, SHUT_RDWR);
+	while (atomic_load(&s->gw->in_flight) > 0 && naps-- > 0)
+		nanosleep(&nap, NULL);
+	MHD_stop_daemon(s->daemon);
+	if (listener != MHD_INVALID_SOCKET)
+		close(listener);
+	free(s->tls_cert);
+	free(s->tls_key);
+	free(s);
+}

@@ -1,0 +1,159 @@
+/*
+ * watchdog.c: cut off requests that run past their deadline.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "gateway/watchdog.h"
+
+struct conn_watch {
+	int fd;
+	atomic_int_fast64_t deadline_ms;  /* CLOCK_MONOTONIC milliseconds */
+	bool cut;                          /* shut down already (under the lock) */
+	struct conn_watch *prev, *next;
+};
+
+struct watchdog {
+	int64_t timeout_ms;
+	pthread_mutex_t lock;  /* guards the list, cut and stop */
+	pthread_cond_t cond;
+	struct conn_watch *head;
+	bool stop;
+	pthread_t thread;
+};
+
+/* Now on the monotonic clock, in milliseconds. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Shut down the sockets of overdue connections. libmicrohttpd then sees
+ * the socket fail, ends the request (an upload is discarded) and closes
+ * it; the fd stays ours until watchdog_close, so it cannot be reused.
+ */
+static void cut_overdue(struct watchdog *w)
+{
+	int64_t now = now_ms();
+
+	for (struct conn_watch *cw = w->head; cw != NULL; cw = cw->next) {
+		if (cw->cut || atomic_load(&cw->deadline_ms) > now)
+			continue;
+		cw->cut = true;
+		shutdown(cw->fd, SHUT_RDWR);
+		fprintf(stderr, "cachegate: a request ran past --request-timeout; connection closed\n");
+	}
+}
+
+/* The thread: check once a second until stopped. */
+static void *watchdog_main(void *arg)
+{
+	struct watchdog *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		struct timespec until;
+
+		cut_overdue(w);
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += 1;
+		while (!w->stop)
+			if (pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT)
+				break;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+struct watchdog *watchdog_start(unsigned request_timeout, char **cause)
+{
+	struct watchdog *w = calloc(1, sizeof(*w));
+	pthread_condattr_t ca;
+	int err;
+
+	*cause = NULL;
+	if (w == NULL) {
+		*cause = strdup("out of memory");
+		return NULL;
+	}
+	w->timeout_ms = (int64_t)request_timeout * 1000;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	err = pthread_create(&w->thread, NULL, watchdog_main, w);
+	if (err != 0) {
+		if (asprintf(cause, "cannot start the watchdog thread: %s", strerror(err)) < 0)
+			*cause = NULL;
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void watchdog_stop(struct watchdog *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+struct conn_watch *watchdog_open(struct watchdog *w, int fd)
+{
+	struct conn_watch *cw = calloc(1, sizeof(*cw));
+
+	if (cw == NULL)
+		return NULL;
+	cw->fd = fd;
+	atomic_init(&cw->deadline_ms, now_ms() + w->timeout_ms);
+	pthread_mutex_lock(&w->lock);
+	cw->next = w->head;
+	if (w->head != NULL)
+		w->head->prev = cw;
+	w->head = cw;
+	pthread_mutex_unlock(&w->lock);
+	return cw;
+}
+
+void watchdog_request_done(struct watchdog *w, struct conn_watch *cw)
+{
+	if (cw != NULL)
+		atomic_store(&cw->deadline_ms, now_ms() + w->timeout_ms);
+}
+
+void watchdog_close(struct watchdog *w, struct conn_watch *cw)
+{
+	if (cw == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	if (cw->prev != NULL)
+		cw->prev->next = cw->next;
+	else
+		w->head = cw->next;
+	if (cw->next != NULL)
+		cw->next->prev = cw->prev;
+	pthread_mutex_unlock(&w->lock);
+	free(cw);
+}

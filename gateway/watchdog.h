@@ -1,0 +1,34 @@
+/*
+ * watchdog.h: a total deadline per request. The connection timeout of
+ * libmicrohttpd only catches a silent peer; a peer that trickles one byte
+ * now and then (while sending headers, a body, or reading an object) is
+ * cut off here once its request has run longer than --request-timeout.
+ */
+#ifndef CACHEGATE_GATEWAY_WATCHDOG_H
+#define CACHEGATE_GATEWAY_WATCHDOG_H
+
+struct watchdog;
+struct conn_watch;
+
+/*
+ * Start the thread that closes overdue connections (checked each second).
+ * On failure returns NULL and sets *cause to a sentence the caller frees.
+ */
+struct watchdog *watchdog_start(unsigned request_timeout, char **cause);
+
+/* Stop the thread and free w; every connection must be closed. NULL is allowed. */
+void watchdog_stop(struct watchdog *w);
+
+/*
+ * Watch the connection on socket fd; its first request's clock starts now.
+ * Returns NULL when out of memory (the connection is then not watched).
+ */
+struct conn_watch *watchdog_open(struct watchdog *w, int fd);
+
+/* A request on the connection ended: the next one's clock starts now. */
+void watchdog_request_done(struct watchdog *w, struct conn_watch *cw);
+
+/* Forget a connection before its socket is closed. NULL is allowed. */
+void watchdog_close(struct watchdog *w, struct conn_watch *cw);
+
+#endif
