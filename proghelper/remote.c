@@ -336,6 +336,15 @@ remote_write_put(char *data, size_t size, size_t nmemb, void *arg)
 	return store_put_write(j->put, data, n) == STORE_OK ? n : 0;
 }
 
+/* Swallow a response body nobody needs (stdout is the protocol's alone). */
+static size_t
+remote_write_nothing(char *data, size_t size, size_t nmemb, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * nmemb;
+}
+
 /* Feed a PUT /cas from the local output file. */
 static size_t
 remote_read_file(char *buf, size_t size, size_t nitems, void *arg)
@@ -399,6 +408,7 @@ remote_start_step(struct remote *r, struct job *j)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, REMOTE_CONNECT_MS);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, remote_write_nothing);
 
 	switch (j->step) {
 	case STEP_GET_AC:
