@@ -1,7 +1,8 @@
 # Tests of the helper: criterion suites and end-to-end scripts with the go command.
 PROG_TESTS = \
 	tests/prog_protocol_test \
-	tests/prog_remote_test
+	tests/prog_remote_test \
+	tests/prog_pipe_test
 check_PROGRAMS += $(PROG_TESTS)
 TESTS += $(PROG_TESTS)
 
@@ -15,3 +16,7 @@ tests_prog_protocol_test_LDADD = $(PROG_TEST_LIBS)
 tests_prog_remote_test_SOURCES = tests/prog_remote_test.c
 tests_prog_remote_test_CPPFLAGS = $(PROG_TEST_CPPFLAGS)
 tests_prog_remote_test_LDADD = $(PROG_TEST_LIBS)
+
+tests_prog_pipe_test_SOURCES = tests/prog_pipe_test.c
+tests_prog_pipe_test_CPPFLAGS = $(PROG_TEST_CPPFLAGS)
+tests_prog_pipe_test_LDADD = $(PROG_TEST_LIBS)
