@@ -20,3 +20,12 @@ tests_prog_remote_test_LDADD = $(PROG_TEST_LIBS)
 tests_prog_pipe_test_SOURCES = tests/prog_pipe_test.c
 tests_prog_pipe_test_CPPFLAGS = $(PROG_TEST_CPPFLAGS)
 tests_prog_pipe_test_LDADD = $(PROG_TEST_LIBS)
+
+# End-to-end with the real go command (each skips, exit 77, without go 1.24+).
+PROG_E2E = \
+	tests/e2e/go_local.sh \
+	tests/e2e/go_remote.sh \
+	tests/e2e/go_gateway_dies.sh \
+	tests/e2e/go_std.sh
+TESTS += $(PROG_E2E)
+EXTRA_DIST += $(PROG_E2E) tests/e2e/go_lib.sh
