@@ -10,6 +10,7 @@ libcgprog_a_SOURCES = \
 	proghelper/reply.h proghelper/reply.c \
 	proghelper/local.h proghelper/local.c \
 	proghelper/remote.h proghelper/remote.c \
+	proghelper/recorder.h proghelper/recorder.c \
 	proghelper/stats.h proghelper/stats.c \
 	proghelper/options.h proghelper/options.c
 # Programs that link libcgprog.a also need $(PROG_LIBS).

@@ -10,6 +10,7 @@
  * file, then PUT /ac/<action>.
  */
 #include "proghelper/remote.h"
+#include "proghelper/recorder.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -53,8 +54,10 @@ struct job {
 	char line[LOCAL_ENTRY_LEN + 1];    /* the entry line received or being sent */
 	size_t line_len;                   /* bytes received, or bytes sent */
 	struct store_put *put;             /* STEP_GET_CAS: the local write */
+	bool put_failed;                   /* STEP_GET_CAS: the local write could not start */
 	int fd;                            /* STEP_PUT_CAS: the local output, or -1 */
 	CURL *easy;
+	struct remote *remote;             /* for callbacks */
 };
 
 /* A FIFO of jobs. */
@@ -72,6 +75,7 @@ struct remote {
 	struct reply *reply;
 	struct stats *stats;
 	CURLM *multi;
+	struct recorder *recorder;          /* writes fetched entries locally */
 	pthread_t thread;
 
 	pthread_mutex_t lock;               /* guards the fields up to the next comment */
@@ -148,6 +152,7 @@ remote_get(struct remote *r, int64_t id, const unsigned char action[STORE_HASH_L
 	if (j == NULL)
 		return REMOTE_OFF;
 	j->req_id = id;
+	j->remote = r;
 	j->fd = -1;
 	j->step = STEP_GET_AC;
 	j->queued_us = remote_now_us();
@@ -180,6 +185,7 @@ remote_upload(struct remote *r, const struct local_entry *e)
 		return REMOTE_DROPPED;
 	}
 	j->upload = true;
+	j->remote = r;
 	j->fd = -1;
 	j->entry = *e;
 	memcpy(j->action, e->action, STORE_HASH_LEN);
@@ -224,9 +230,9 @@ remote_answer(struct remote *r, struct job *j, bool hit)
 	free(path);
 }
 
-/* Release what a job holds and free it; an upload leaves the pending count. */
+/* Give j's easy handle back (for reuse by later jobs). */
 static void
-remote_free_job(struct remote *r, struct job *j)
+remote_release_easy(struct remote *r, struct job *j)
 {
 	if (j->easy != NULL) {
 		int i;
@@ -246,7 +252,15 @@ remote_free_job(struct remote *r, struct job *j)
 			r->running_uploads--;
 		else
 			r->running_gets--;
+		j->easy = NULL;
 	}
+}
+
+/* Release what a job holds and free it; an upload leaves the pending count. */
+static void
+remote_free_job(struct remote *r, struct job *j)
+{
+	remote_release_easy(r, j);
 	store_put_abort(j->put);
 	if (j->fd >= 0)
 		close(j->fd);
@@ -326,6 +340,22 @@ remote_write_line(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Start the local write of a job's output, once; false if it cannot start. */
+static bool
+remote_begin_put(struct remote *r, struct job *j)
+{
+	char o[STORE_ID_LEN + 1];
+
+	if (j->put == NULL && !j->put_failed) {
+		store_hex(j->entry.output, o);
+		if (store_put_begin(r->store, STORE_CAS, o, (uint64_t)j->entry.size, &j->put) != STORE_OK) {
+			j->put = NULL;
+			j->put_failed = true;
+		}
+	}
+	return j->put != NULL;
+}
+
 /* Hand what a GET /cas returns to the store write. */
 static size_t
 remote_write_put(char *data, size_t size, size_t nmemb, void *arg)
@@ -333,6 +363,8 @@ remote_write_put(char *data, size_t size, size_t nmemb, void *arg)
 	struct job *j = arg;
 	size_t n = size * nmemb;
 
+	if (!remote_begin_put(j->remote, j))
+		return 0;
 	return store_put_write(j->put, data, n) == STORE_OK ? n : 0;
 }
 
@@ -451,15 +483,19 @@ remote_start_step(struct remote *r, struct job *j)
 	return ok;
 }
 
-/* Record the fetched entry locally and answer the get as a hit. */
+/*
+ * The output is in the local store: answer the get as a hit now, and have
+ * its entry recorded locally on the recorder's thread, off the go command's path.
+ */
 static void
 remote_got(struct remote *r, struct job *j)
 {
-	if (local_record(r->store, &j->entry) != LOCAL_OK) {
-		remote_finish_job(r, j, false);
-		return;
-	}
-	remote_finish_job(r, j, true);
+	remote_answer(r, j, true);
+	if (r->recorder != NULL)
+		recorder_add(r->recorder, &j->entry);
+	else
+		local_record(r->store, &j->entry);
+	remote_free_job(r, j);
 }
 
 /* A GET /ac returned an entry line: check it, then fetch or reuse its output. */
@@ -469,6 +505,7 @@ remote_got_entry(struct remote *r, struct job *j)
 	char o[STORE_ID_LEN + 1];
 	uint64_t have = 0;
 	enum store_result sr;
+	int running;
 
 	if (!local_entry_parse(j->line, j->line_len, &j->entry) ||
 	    memcmp(j->entry.action, j->action, STORE_HASH_LEN) != 0) {
@@ -481,14 +518,12 @@ remote_got_entry(struct remote *r, struct job *j)
 		remote_got(r, j);
 		return;
 	}
-	sr = store_put_begin(r->store, STORE_CAS, o, (uint64_t)j->entry.size, &j->put);
-	if (sr != STORE_OK) {
-		j->put = NULL;
-		remote_finish_job(r, j, false);
-		return;
-	}
 	if (j->entry.size == 0) {
 		/* Nothing to download: the empty output is its own proof. */
+		if (!remote_begin_put(r, j)) {
+			remote_finish_job(r, j, false);
+			return;
+		}
 		sr = store_put_commit(j->put, 0);
 		j->put = NULL;
 		if (sr == STORE_OK)
@@ -498,8 +533,13 @@ remote_got_entry(struct remote *r, struct job *j)
 		return;
 	}
 	j->step = STEP_GET_CAS;
-	if (!remote_start_step(r, j))
+	if (!remote_start_step(r, j)) {
 		remote_finish_job(r, j, false);
+		return;
+	}
+	/* Send the request first, then make the temp file while the server answers. */
+	curl_multi_perform(r->multi, &running);
+	remote_begin_put(r, j);
 }
 
 /* Open the local output of an upload job for its PUT /cas. */
@@ -560,6 +600,10 @@ remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 		}
 		break;
 	case STEP_GET_CAS:
+		if (j->put_failed) {
+			remote_finish_job(r, j, false);
+			return;
+		}
 		if (result == CURLE_OK && code == 200) {
 			enum store_result sr = store_put_commit(j->put, j->entry.size);
 			j->put = NULL;
@@ -735,6 +779,7 @@ remote_free(struct remote *r)
 {
 	int i;
 
+	recorder_stop(r->recorder);
 	for (i = 0; i < r->nspare; i++)
 		curl_easy_cleanup(r->spare[i]);
 	if (r->multi != NULL)
@@ -780,7 +825,8 @@ remote_start(const struct remote_options *o, struct store *s, struct reply *w, s
 	atomic_init(&r->off, false);
 	atomic_init(&r->writes_off, o->read_only);
 	r->multi = curl_multi_init();
-	ok = r->url != NULL && r->token_source != NULL && r->multi != NULL;
+	r->recorder = recorder_start(s);
+	ok = r->url != NULL && r->token_source != NULL && r->multi != NULL && r->recorder != NULL;
 	if (ok && o->token != NULL) {
 		ok = asprintf(&auth, "Authorization: Bearer %s", o->token) >= 0;
 		ok = ok && remote_header(&r->headers, auth) && remote_header(&r->upload_headers, auth);
