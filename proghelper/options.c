@@ -222,7 +222,7 @@ options_parse(int argc, char **argv, struct options *c, char **cause)
 			r = OPTIONS_EXIT;
 			goto out;
 		default:
-			if (optopt != 0)
+			if (optopt > 0 && optopt < 256)
 				r = options_fail(cause, "unknown or incomplete option -%c (see --help)", optopt);
 			else
 				r = options_fail(cause, "unknown or incomplete option %s (see --help)",

@@ -1,6 +1,7 @@
 # Tests of the helper: criterion suites and end-to-end scripts with the go command.
 PROG_TESTS = \
 	tests/prog_protocol_test \
+	tests/prog_options_test \
 	tests/prog_local_test \
 	tests/prog_remote_test \
 	tests/prog_pipe_test
@@ -13,6 +14,10 @@ PROG_TEST_LIBS = libcgprog.a $(TEST_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(CRYPTO_
 tests_prog_protocol_test_SOURCES = tests/prog_protocol_test.c
 tests_prog_protocol_test_CPPFLAGS = $(PROG_TEST_CPPFLAGS)
 tests_prog_protocol_test_LDADD = $(PROG_TEST_LIBS)
+
+tests_prog_options_test_SOURCES = tests/prog_options_test.c
+tests_prog_options_test_CPPFLAGS = $(PROG_TEST_CPPFLAGS)
+tests_prog_options_test_LDADD = $(PROG_TEST_LIBS)
 
 tests_prog_local_test_SOURCES = tests/prog_local_test.c
 tests_prog_local_test_CPPFLAGS = $(PROG_TEST_CPPFLAGS)
