@@ -233,7 +233,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* TLS and the rest of libcurl cost start-up time: only with a remote. */
+	if (p.cfg.remote != NULL)
+		curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	p.store = store_open(p.cfg.dir, NULL, &cause);
 	if (p.store == NULL) {
@@ -297,7 +299,8 @@ out:
 	reply_free(p.reply);
 	free(p.path);
 	store_close(p.store);
+	if (p.cfg.remote != NULL)
+		curl_global_cleanup();
 	options_free(&p.cfg);
-	curl_global_cleanup();
 	return status;
 }

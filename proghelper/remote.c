@@ -197,7 +197,7 @@ remote_upload(struct remote *r, const struct local_entry *e)
 
 /* ---- the network thread ------------------------------------------------ */
 
-/* Answer a get job and free it. */
+/* Answer a get job: a hit names the output's local file. */
 static void
 remote_answer(struct remote *r, struct job *j, bool hit)
 {
@@ -230,9 +230,9 @@ remote_answer(struct remote *r, struct job *j, bool hit)
 	free(path);
 }
 
-/* Give j's easy handle back (for reuse by later jobs). */
+/* Release what a job holds (its handle is kept for reuse) and free it. */
 static void
-remote_release_easy(struct remote *r, struct job *j)
+remote_free_job(struct remote *r, struct job *j)
 {
 	if (j->easy != NULL) {
 		int i;
@@ -252,15 +252,7 @@ remote_release_easy(struct remote *r, struct job *j)
 			r->running_uploads--;
 		else
 			r->running_gets--;
-		j->easy = NULL;
 	}
-}
-
-/* Release what a job holds and free it; an upload leaves the pending count. */
-static void
-remote_free_job(struct remote *r, struct job *j)
-{
-	remote_release_easy(r, j);
 	store_put_abort(j->put);
 	if (j->fd >= 0)
 		close(j->fd);
@@ -490,12 +482,8 @@ remote_start_step(struct remote *r, struct job *j)
 static void
 remote_got(struct remote *r, struct job *j)
 {
-	remote_answer(r, j, true);
-	if (r->recorder != NULL)
-		recorder_add(r->recorder, &j->entry);
-	else
-		local_record(r->store, &j->entry);
-	remote_free_job(r, j);
+	recorder_add(r->recorder, &j->entry);
+	remote_finish_job(r, j, true);
 }
 
 /* A GET /ac returned an entry line: check it, then fetch or reuse its output. */
