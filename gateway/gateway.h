@@ -25,6 +25,7 @@ struct gateway {
 	struct watchdog *watchdog;
 	time_t started;             /* wall clock at start, for /status */
 	atomic_uint in_flight;      /* requests begun and not yet completed */
+	atomic_uint connections;    /* connections open */
 };
 
 #endif

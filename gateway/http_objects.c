@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "gateway/gateway.h"
 #include "gateway/http_objects.h"
 #include "gateway/respond.h"
+#include "gateway/watchdog.h"
 
 /* The store kind a route names. */
 static enum store_kind route_kind(const struct request *r)
@@ -62,7 +65,38 @@ static enum metrics_reject reject_reason(enum store_result res)
 	}
 }
 
-/* GET or HEAD: the object's bytes through sendfile, or 404. */
+/*
+ * Objects up to this size are read into the response, so that headers and
+ * body leave in one send (one packet, one wake-up of the client); larger
+ * ones go out with sendfile. Bounds the memory a response may hold.
+ */
+#define SMALL_OBJECT_MAX (16 * 1024)
+
+/* Answer a GET of a small object from memory; takes obj's fd. */
+static enum MHD_Result serve_small(struct MHD_Connection *c, struct request *r,
+                                   struct store_object *obj)
+{
+	char *body = malloc(obj->size > 0 ? obj->size : 1);
+	size_t got = 0;
+
+	while (body != NULL && got < obj->size) {
+		ssize_t n = pread(obj->fd, body + got, obj->size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(obj->fd);
+	if (body == NULL || got != obj->size) {
+		free(body);
+		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                    "store error: cannot read the object");
+	}
+	return respond_buffer(c, r, MHD_HTTP_OK, body, got, "application/octet-stream");
+}
+
+/* GET or HEAD: the object's bytes (sendfile for all but small ones), or 404. */
 static enum MHD_Result serve(struct MHD_Connection *c, struct request *r)
 {
 	struct gateway *gw = r->gw;
@@ -77,6 +111,8 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct request *r)
 	if (res != STORE_OK)
 		return respond_store_error(c, r, res);
 	metrics_count_lookup(gw->metrics, route_kind(r), true);
+	if (r->method == METHOD_GET && obj.size <= SMALL_OBJECT_MAX)
+		return serve_small(c, r, &obj);
 	return respond_file(c, r, obj.fd, obj.size);
 }
 
@@ -99,6 +135,14 @@ static bool read_content_length(struct MHD_Connection *c, struct request *r)
 		return false;
 	r->content_length = (int64_t)n;
 	return true;
+}
+
+/* True when the client waits for "100 Continue" before sending its body. */
+static bool expects_continue(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+
+	return v != NULL && strcasecmp(v, "100-continue") == 0;
 }
 
 /* Refuse r with status, counting it as a rejected upload. */
@@ -134,13 +178,25 @@ static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 		              "the store is full and cannot be trimmed enough");
 	if (r->route == ROUTE_CAS &&
 	    store_stat(gw->store, STORE_CAS, r->id, &size) == STORE_OK &&
-	    (r->content_length < 0 || (uint64_t)r->content_length == size))
-		return respond_text(c, r, MHD_HTTP_OK, "already stored");
+	    (r->content_length < 0 || (uint64_t)r->content_length == size)) {
+		/*
+		 * A client waiting for 100 Continue is answered at once. One that
+		 * sends its body regardless must have it read (and dropped): closing
+		 * on unread bytes would reset the connection under the answer.
+		 */
+		if (expects_continue(c))
+			return respond_text(c, r, MHD_HTTP_OK, "already stored");
+		r->pending_status = MHD_HTTP_OK;
+		r->pending_reason = "already stored";
+		watchdog_receiving(r->watch, true);
+		return MHD_YES;
+	}
 	res = store_put_begin(gw->store, route_kind(r), r->id, limit, &r->put);
 	if (res != STORE_OK) {
 		metrics_count_reject(gw->metrics, reject_reason(res));
 		return respond_store_error(c, r, res);
 	}
+	watchdog_receiving(r->watch, true);
 	return MHD_YES;
 }
 
@@ -158,7 +214,7 @@ enum MHD_Result objects_upload(struct request *r, const char *data, size_t n)
 	r->body_in += n;
 	metrics_add_bytes_in(r->gw->metrics, n);
 	if (r->put == NULL)
-		return MHD_YES;  /* an error is pending: drain the rest */
+		return MHD_YES;  /* the answer is decided: drain the rest */
 	res = store_put_write(r->put, data, n);
 	if (res == STORE_OK)
 		return MHD_YES;
@@ -190,6 +246,7 @@ enum MHD_Result objects_finish(struct MHD_Connection *c, struct request *r)
 	int64_t old_size = -1;
 	enum store_result res;
 
+	watchdog_receiving(r->watch, false);
 	if (r->put == NULL) {
 		if (r->pending_status == 0)
 			return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "upload lost");

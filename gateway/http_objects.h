@@ -13,8 +13,9 @@
 
 /*
  * First call of a request: answer a GET or HEAD, refuse a PUT that cannot
- * succeed (413, 507) or needs no body (a CAS object already present), or
- * start streaming the PUT's body into the store.
+ * succeed (413, 507), answer a PUT of a CAS object already present (at once
+ * when the client waits for 100 Continue, else once its body is drained),
+ * or start streaming the PUT's body into the store.
  */
 enum MHD_Result objects_begin(struct MHD_Connection *c, struct request *r);
 

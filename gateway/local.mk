@@ -17,3 +17,4 @@ cachegate_SOURCES = \
 	gateway/watchdog.c gateway/watchdog.h \
 	gateway/accesslog.c gateway/accesslog.h
 cachegate_LDADD = $(STORE_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+EXTRA_DIST += bench/gateway.sh

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +35,21 @@ static bool write_port_file(const char *path, uint16_t port)
 		unlink(tmp);
 	free(tmp);
 	return ok;
+}
+
+/* Allow as many open files as connections need (each GET holds a file too). */
+static void raise_file_limit(unsigned connections)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)connections * 2 + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		fprintf(stderr, "cachegate: warning: only %llu open files allowed; "
+		        "--max-connections %u may run out\n", (unsigned long long)rl.rlim_cur,
+		        connections);
 }
 
 /* Print "cachegate: <cause>" and free it. */
@@ -72,12 +88,14 @@ int main(int argc, char **argv)
 	sigaddset(&stop_signals, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
+	raise_file_limit(opt.max_connections);
 	gw.opt = &opt;
 	gw.started = time(NULL);
 	atomic_init(&gw.in_flight, 0);
+	atomic_init(&gw.connections, 0);
 	so.fsync = opt.fsync;
-	if ((gw.store = store_open(opt.dir, &so, &cause)) == NULL ||
-	    (gw.auth = auth_load(opt.auth_file, opt.anonymous_read, &cause)) == NULL)
+	if ((gw.auth = auth_load(opt.auth_file, opt.anonymous_read, &cause)) == NULL ||
+	    (gw.store = store_open(opt.dir, &so, &cause)) == NULL)
 		goto out;
 	if ((gw.metrics = metrics_new()) == NULL)
 		goto out;

@@ -32,9 +32,11 @@ enum method {
 };
 
 struct gateway;
+struct conn_watch;
 
 struct request {
 	struct gateway *gw;
+	struct conn_watch *watch;   /* the connection's watchdog entry, or NULL */
 	enum method method;
 	enum route route;
 	char id[STORE_ID_LEN + 1];  /* valid for ROUTE_AC and ROUTE_CAS */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gateway/gateway.h"
 #include "gateway/respond.h"
 
 #define TEXT_TYPE "text/plain; charset=utf-8"
@@ -23,6 +24,7 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct request *r, unsign
 	if (ret == MHD_YES) {
 		r->status = status;
 		r->body_out = r->method == METHOD_HEAD ? 0 : body;
+		metrics_count_request(r->gw->metrics, r->method, r->route, status);
 	}
 	return ret;
 }

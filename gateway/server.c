@@ -21,6 +21,9 @@
 #include "gateway/status.h"
 #include "gateway/watchdog.h"
 
+/* Connections beyond --max-connections still accepted, to be told 503. */
+#define CONNECTION_SLACK 64
+
 /* Largest PEM file read for --tls-cert or --tls-key. */
 #define TLS_FILE_MAX (1024 * 1024)
 
@@ -43,13 +46,17 @@ static void set_cause(char **cause, const char *fmt, ...)
 }
 
 /* A new request record, or NULL when out of memory. */
-static struct request *request_new(struct gateway *gw, const char *url, const char *method)
+static struct request *request_new(struct gateway *gw, struct MHD_Connection *c,
+                                   const char *url, const char *method)
 {
 	struct request *r = calloc(1, sizeof(*r));
+	const union MHD_ConnectionInfo *info;
 
 	if (r == NULL)
 		return NULL;
 	r->gw = gw;
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	r->watch = info != NULL ? info->socket_context : NULL;
 	r->method = route_method(method);
 	r->route = ROUTE_UNKNOWN;
 	r->content_length = -1;
@@ -74,6 +81,9 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 	enum auth_result ar;
 	bool put = r->method == METHOD_PUT;
 
+	if (atomic_load(&gw->connections) > gw->opt->max_connections)
+		return respond_text(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                    "server overloaded: too many connections (--max-connections)");
 	if (rr == ROUTE_NOT_FOUND)
 		return respond_text(c, r, MHD_HTTP_NOT_FOUND, route_result_str(rr));
 	if (rr == ROUTE_TRAVERSAL)
@@ -121,7 +131,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	if (r == NULL) {
-		r = request_new(cls, url, method);
+		r = request_new(cls, c, url, method);
 		if (r == NULL)
 			return MHD_NO;
 		*con_cls = r;
@@ -151,15 +161,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	objects_done(r);
 	if (finished)
 		metrics_add_bytes_out(gw->metrics, r->body_out);
-	if (r->status != 0)
-		metrics_count_request(gw->metrics, r->method, r->route, r->status);
 	if (gw->opt->log) {
 		info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		accesslog_write(r, info != NULL ? info->client_addr : NULL, finished);
 	}
-	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (info != NULL)
-		watchdog_request_done(gw->watchdog, info->socket_context);
+	watchdog_request_done(gw->watchdog, r->watch);
 	free(r);
 	atomic_fetch_sub(&gw->in_flight, 1);
 }
@@ -172,12 +178,29 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	const union MHD_ConnectionInfo *info;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		atomic_fetch_add(&gw->connections, 1);
 		info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 		*socket_context = info != NULL ? watchdog_open(gw->watchdog, info->connect_fd) : NULL;
 		return;
 	}
+	atomic_fetch_sub(&gw->connections, 1);
 	watchdog_close(gw->watchdog, *socket_context);
 	*socket_context = NULL;
+}
+
+/* libmicrohttpd's own messages, marked as such on stderr. */
+__attribute__((format(printf, 2, 0)))
+static void log_mhd(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	fprintf(stderr, "cachegate: libmicrohttpd: %s\n", msg);
 }
 
 /* Leave paths as sent: no percent-decoding, so "%2f" never becomes a slash. */
@@ -277,12 +300,14 @@ struct server *server_start(struct gateway *gw, char **cause)
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
 	}
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)log_mhd, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)o->threads, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
 	                                    (intptr_t)o->idle_timeout, NULL};
+	/* Past --max-connections requests get a 503; past this, connections are refused. */
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
-	                                    (intptr_t)o->max_connections, NULL};
+	                                    (intptr_t)o->max_connections + CONNECTION_SLACK, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
 	                                    (intptr_t)on_completed, gw};

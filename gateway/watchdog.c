@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -17,6 +20,7 @@
 struct conn_watch {
 	int fd;
 	atomic_int_fast64_t deadline_ms;  /* CLOCK_MONOTONIC milliseconds */
+	atomic_bool receiving;             /* a request body is still expected */
 	bool cut;                          /* shut down already (under the lock) */
 	struct conn_watch *prev, *next;
 };
@@ -40,20 +44,47 @@ static int64_t now_ms(void)
 }
 
 /*
- * Shut down the sockets of overdue connections. libmicrohttpd then sees
- * the socket fail, ends the request (an upload is discarded) and closes
- * it; the fd stays ours until watchdog_close, so it cannot be reused.
+ * True when the peer of a connection expecting a body has hung up and left
+ * nothing unread: the body can never complete. (libmicrohttpd 0.9.75 in
+ * epoll mode sometimes misses such a hang-up until the idle timeout.)
  */
-static void cut_overdue(struct watchdog *w)
+static bool hung_up_mid_body(struct conn_watch *cw)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int unread = 0;
+
+	if (!atomic_load(&cw->receiving))
+		return false;
+	if (getsockopt(cw->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+	    ti.tcpi_state != TCP_CLOSE_WAIT)
+		return false;
+	return ioctl(cw->fd, FIONREAD, &unread) == 0 && unread == 0;
+}
+
+/*
+ * Shut down the sockets of overdue connections, and of uploads whose
+ * client is gone. libmicrohttpd then sees the socket fail, ends the
+ * request (an upload is discarded) and closes it; the fd stays ours until
+ * watchdog_close, so it cannot be reused under us.
+ */
+static void cut_connections(struct watchdog *w)
 {
 	int64_t now = now_ms();
 
 	for (struct conn_watch *cw = w->head; cw != NULL; cw = cw->next) {
-		if (cw->cut || atomic_load(&cw->deadline_ms) > now)
+		bool overdue;
+
+		if (cw->cut)
+			continue;
+		overdue = atomic_load(&cw->deadline_ms) <= now;
+		if (!overdue && !hung_up_mid_body(cw))
 			continue;
 		cw->cut = true;
 		shutdown(cw->fd, SHUT_RDWR);
-		fprintf(stderr, "cachegate: a request ran past --request-timeout; connection closed\n");
+		if (overdue)
+			fprintf(stderr, "cachegate: a request ran past --request-timeout; "
+			        "connection closed\n");
 	}
 }
 
@@ -66,7 +97,7 @@ static void *watchdog_main(void *arg)
 	while (!w->stop) {
 		struct timespec until;
 
-		cut_overdue(w);
+		cut_connections(w);
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += 1;
 		while (!w->stop)
@@ -128,6 +159,7 @@ struct conn_watch *watchdog_open(struct watchdog *w, int fd)
 		return NULL;
 	cw->fd = fd;
 	atomic_init(&cw->deadline_ms, now_ms() + w->timeout_ms);
+	atomic_init(&cw->receiving, false);
 	pthread_mutex_lock(&w->lock);
 	cw->next = w->head;
 	if (w->head != NULL)
@@ -139,8 +171,16 @@ struct conn_watch *watchdog_open(struct watchdog *w, int fd)
 
 void watchdog_request_done(struct watchdog *w, struct conn_watch *cw)
 {
+	if (cw == NULL)
+		return;
+	atomic_store(&cw->receiving, false);
+	atomic_store(&cw->deadline_ms, now_ms() + w->timeout_ms);
+}
+
+void watchdog_receiving(struct conn_watch *cw, bool receiving)
+{
 	if (cw != NULL)
-		atomic_store(&cw->deadline_ms, now_ms() + w->timeout_ms);
+		atomic_store(&cw->receiving, receiving);
 }
 
 void watchdog_close(struct watchdog *w, struct conn_watch *cw)

@@ -3,9 +3,12 @@
  * libmicrohttpd only catches a silent peer; a peer that trickles one byte
  * now and then (while sending headers, a body, or reading an object) is
  * cut off here once its request has run longer than --request-timeout.
+ * An upload whose client has hung up is cut off too, within a second.
  */
 #ifndef CACHEGATE_GATEWAY_WATCHDOG_H
 #define CACHEGATE_GATEWAY_WATCHDOG_H
+
+#include <stdbool.h>
 
 struct watchdog;
 struct conn_watch;
@@ -27,6 +30,9 @@ struct conn_watch *watchdog_open(struct watchdog *w, int fd);
 
 /* A request on the connection ended: the next one's clock starts now. */
 void watchdog_request_done(struct watchdog *w, struct conn_watch *cw);
+
+/* Whether the connection's request still expects body bytes. NULL is allowed. */
+void watchdog_receiving(struct conn_watch *cw, bool receiving);
 
 /* Forget a connection before its socket is closed. NULL is allowed. */
 void watchdog_close(struct watchdog *w, struct conn_watch *cw);

@@ -1,0 +1,138 @@
+#!/bin/sh
+# ccache.sh: real ccache with cachegate as its remote storage
+# (remote_storage = http://127.0.0.1:PORT|layout=bazel). The same C file is
+# compiled from two empty local ccache directories; the second compile must
+# be a remote hit. Then the same with tokens (ccache's bearer-token).
+set -eu
+
+if ! command -v ccache >/dev/null 2>&1; then
+	echo "SKIP: ccache is not installed (apt-get install ccache)"
+	exit 77
+fi
+cc=${CC_FOR_CCACHE:-cc}
+if ! command -v "$cc" >/dev/null 2>&1; then
+	echo "SKIP: no C compiler '$cc' for ccache to wrap"
+	exit 77
+fi
+: "${CACHEGATE:?CACHEGATE must name the cachegate binary (run through make check)}"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cachegate-ccache.XXXXXX")
+pid=
+failures=0
+
+cleanup() {
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# check DESCRIPTION COMMAND...: run a test command, report it, count failures.
+check() {
+	desc=$1
+	shift
+	if "$@"; then
+		echo "ok - $desc"
+	else
+		echo "FAIL - $desc"
+		failures=$((failures + 1))
+	fi
+}
+
+# start [FLAG...]: run cachegate on a free loopback port; sets $port.
+start() {
+	rm -f "$work/port"
+	"$CACHEGATE" --listen 127.0.0.1:0 --port-file "$work/port" --dir "$work/store" --log \
+		"$@" 2>>"$work/server.log" &
+	pid=$!
+	tries=0
+	while [ ! -s "$work/port" ]; do
+		tries=$((tries + 1))
+		if [ "$tries" -gt 300 ] || ! kill -0 "$pid" 2>/dev/null; then
+			echo "cachegate did not start:"
+			cat "$work/server.log"
+			exit 1
+		fi
+		sleep 0.1
+	done
+	port=$(cat "$work/port")
+}
+
+# stop: SIGTERM, then require exit status 0.
+stop() {
+	kill -TERM "$pid"
+	if wait "$pid"; then rc=0; else rc=$?; fi
+	pid=
+	[ "$rc" -eq 0 ]
+}
+
+mkdir "$work/src"
+cat >"$work/src/hello.c" <<'C'
+#include <stdio.h>
+
+int main(void)
+{
+	printf("hello from a remote cache\n");
+	return 0;
+}
+C
+
+# Only the settings below apply: no user or system ccache configuration.
+: >"$work/ccache.conf"
+CCACHE_CONFIGPATH=$work/ccache.conf
+CCACHE_NOHASHDIR=1
+export CCACHE_CONFIGPATH CCACHE_NOHASHDIR
+unset CCACHE_DISABLE CCACHE_READONLY CCACHE_RECACHE CCACHE_REMOTE_ONLY 2>/dev/null || true
+
+# compile N [ATTRIBUTES]: build hello.o with a fresh, empty local cache
+# directory N, cachegate as remote storage with |ATTRIBUTES added.
+compile() {
+	mkdir -p "$work/cache$1"
+	(cd "$work/src" && CCACHE_DIR="$work/cache$1" \
+		CCACHE_REMOTE_STORAGE="http://127.0.0.1:$port|layout=bazel${2:+|$2}" \
+		ccache "$cc" -c hello.c -o "hello$1.o")
+}
+
+# counter N FIELD: a counter of ccache --print-stats for cache directory N.
+counter() {
+	CCACHE_DIR="$work/cache$1" ccache --print-stats | awk -v f="$2" '$1 == f { print $2 }'
+}
+
+start
+check "first compile succeeds" compile 1
+check "first compile is a remote miss" [ "$(counter 1 remote_storage_miss)" -ge 1 ]
+check "first compile uploaded to cachegate" \
+	[ "$(find "$work/store/ac" "$work/store/cas" -type f | wc -l)" -ge 1 ]
+check "second compile succeeds" compile 2
+check "second compile is a remote hit" [ "$(counter 2 remote_storage_hit)" -ge 1 ]
+check "second compile did not run the compiler" [ "$(counter 2 cache_miss)" -eq 0 ]
+check "both object files are the same" cmp -s "$work/src/hello1.o" "$work/src/hello2.o"
+check "cachegate saw ccache's GETs and PUTs" sh -c \
+	"grep -q ' GET /ac/' '$work/server.log' && grep -q ' PUT /ac/' '$work/server.log'"
+check "SIGTERM stops the server cleanly" stop
+
+# With tokens: a CI machine writes with a write token, a laptop reads with a read token.
+rm -rf "$work/store"
+printf 'ci-writes write\nlaptop-reads read\n' >"$work/tokens"
+start --auth-file "$work/tokens"
+check "compile with a write token succeeds" compile 3 bearer-token=ci-writes
+check "the write token uploaded" [ "$(counter 3 remote_storage_write)" -ge 1 ]
+check "compile with a read token succeeds" compile 4 "bearer-token=laptop-reads|read-only=true"
+check "the read token gets a remote hit" [ "$(counter 4 remote_storage_hit)" -ge 1 ]
+check "compile without a token succeeds" compile 5
+check "no token, no remote hit" [ "$(counter 5 remote_storage_hit)" -eq 0 ]
+check "SIGTERM stops the authenticated server" stop
+
+if [ "$failures" -ne 0 ]; then
+	echo "$failures check(s) failed; server log:"
+	cat "$work/server.log"
+	for n in 1 2 3 4 5; do
+		echo "ccache stats for cache $n:"
+		CCACHE_DIR="$work/cache$n" ccache --print-stats || true
+	done
+	exit 1
+fi
+echo "all ccache checks passed"
