@@ -36,6 +36,7 @@ struct prog {
 	struct reply *reply;
 	struct input *in;
 	struct remote *remote;
+	struct recorder *recorder;  /* entries of remote hits, written at the end */
 	struct stats stats;
 	char *path;       /* scratch for DiskPaths, store_path_max bytes */
 	size_t path_max;
@@ -257,7 +258,9 @@ main(int argc, char **argv)
 			.token_source = p.cfg.token_source,
 			.read_only = p.cfg.read_only,
 		};
-		p.remote = remote_start(&ro, p.store, p.reply, &p.stats, &cause);
+		p.recorder = ro.recorder = recorder_start(p.store);
+		if (p.recorder != NULL)
+			p.remote = remote_start(&ro, p.store, p.reply, &p.stats, &cause);
 		if (p.remote == NULL) {
 			fprintf(stderr, "cachegate-prog: %s; continuing without the remote\n",
 			        cause != NULL ? cause : "out of memory");
@@ -285,8 +288,10 @@ main(int argc, char **argv)
 		rep.id = close_id;
 		reply_send(p.reply, &rep);
 	}
-	/* The go command waits for stdout to close; trimming need not hold it up. */
+	/* The go command waits for stdout to close; what is left need not hold it up. */
 	close(STDOUT_FILENO);
+	recorder_stop(p.recorder);
+	p.recorder = NULL;
 	free(cause);
 	cause = NULL;
 	if (!local_trim(p.store, p.cfg.max_size, start, &cause) && cause != NULL)
@@ -295,6 +300,7 @@ main(int argc, char **argv)
 out:
 	free(cause);
 	remote_stop(p.remote, 0);
+	recorder_stop(p.recorder);
 	input_free(p.in);
 	reply_free(p.reply);
 	free(p.path);

@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+/* Entries held back at most; more are written at once (memory stays small). */
+#define RECORDER_HOLD 4096
+
 /* One entry waiting to be written. */
 struct record {
 	struct record *next;
@@ -19,10 +22,11 @@ struct recorder {
 	pthread_mutex_t lock;  /* guards head, tail and stopping */
 	pthread_cond_t wake;
 	struct record *head, *tail;
+	size_t queued;
 	bool stopping;
 };
 
-/* The thread: write entries as they come, until stopped and drained. */
+/* The thread: write entries once stopping or once too many wait; drain at the end. */
 static void *
 recorder_main(void *arg)
 {
@@ -31,11 +35,12 @@ recorder_main(void *arg)
 
 	pthread_mutex_lock(&rec->lock);
 	for (;;) {
-		while (rec->head == NULL && !rec->stopping)
+		while (!rec->stopping && rec->queued < RECORDER_HOLD)
 			pthread_cond_wait(&rec->wake, &rec->lock);
 		r = rec->head;
 		if (r == NULL)
 			break;
+		rec->queued--;
 		rec->head = r->next;
 		if (rec->head == NULL)
 			rec->tail = NULL;
@@ -84,7 +89,8 @@ recorder_add(struct recorder *rec, const struct local_entry *e)
 	else
 		rec->head = r;
 	rec->tail = r;
-	pthread_cond_signal(&rec->wake);
+	if (++rec->queued >= RECORDER_HOLD)
+		pthread_cond_signal(&rec->wake);
 	pthread_mutex_unlock(&rec->lock);
 }
 

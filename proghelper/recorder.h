@@ -1,6 +1,9 @@
 /*
- * recorder.h: write action entries to the local store on a thread of their
- * own, so a remote hit is answered without waiting for that file.
+ * recorder.h: write the entries of remote hits to the local store later, on
+ * a thread of their own. A remote hit is answered as soon as its output is
+ * stored; its entry (only needed by later builds) waits until the go
+ * command is done, or until many have piled up, so that writing these small
+ * files never competes with the build for the disk and the CPUs.
  */
 #ifndef CACHEGATE_PROG_RECORDER_H
 #define CACHEGATE_PROG_RECORDER_H

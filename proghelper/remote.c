@@ -10,7 +10,6 @@
  * file, then PUT /ac/<action>.
  */
 #include "proghelper/remote.h"
-#include "proghelper/recorder.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -75,7 +74,7 @@ struct remote {
 	struct reply *reply;
 	struct stats *stats;
 	CURLM *multi;
-	struct recorder *recorder;          /* writes fetched entries locally */
+	struct recorder *recorder;          /* writes fetched entries locally (not ours) */
 	pthread_t thread;
 
 	pthread_mutex_t lock;               /* guards the fields up to the next comment */
@@ -476,13 +475,16 @@ remote_start_step(struct remote *r, struct job *j)
 }
 
 /*
- * The output is in the local store: answer the get as a hit now, and have
- * its entry recorded locally on the recorder's thread, off the go command's path.
+ * The output is in the local store: answer the get as a hit now; its entry
+ * is recorded locally later, off the go command's path (recorder.h).
  */
 static void
 remote_got(struct remote *r, struct job *j)
 {
-	recorder_add(r->recorder, &j->entry);
+	if (r->recorder != NULL)
+		recorder_add(r->recorder, &j->entry);
+	else
+		local_record(r->store, &j->entry);
 	remote_finish_job(r, j, true);
 }
 
@@ -767,7 +769,6 @@ remote_free(struct remote *r)
 {
 	int i;
 
-	recorder_stop(r->recorder);
 	for (i = 0; i < r->nspare; i++)
 		curl_easy_cleanup(r->spare[i]);
 	if (r->multi != NULL)
@@ -813,8 +814,8 @@ remote_start(const struct remote_options *o, struct store *s, struct reply *w, s
 	atomic_init(&r->off, false);
 	atomic_init(&r->writes_off, o->read_only);
 	r->multi = curl_multi_init();
-	r->recorder = recorder_start(s);
-	ok = r->url != NULL && r->token_source != NULL && r->multi != NULL && r->recorder != NULL;
+	r->recorder = o->recorder;
+	ok = r->url != NULL && r->token_source != NULL && r->multi != NULL;
 	if (ok && o->token != NULL) {
 		ok = asprintf(&auth, "Authorization: Bearer %s", o->token) >= 0;
 		ok = ok && remote_header(&r->headers, auth) && remote_header(&r->upload_headers, auth);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "proghelper/local.h"
+#include "proghelper/recorder.h"
 #include "proghelper/reply.h"
 #include "proghelper/stats.h"
 #include "store/store.h"
@@ -22,6 +23,7 @@ struct remote_options {
 	const char *token;         /* bearer token, or NULL */
 	const char *token_source;  /* "the token from ..." for messages */
 	bool read_only;            /* never upload */
+	struct recorder *recorder; /* records the entries of remote hits; NULL: at once */
 };
 
 enum remote_result {
