@@ -20,3 +20,5 @@ bin_PROGRAMS += cachegate-prog
 cachegate_prog_CPPFLAGS = $(libcgprog_a_CPPFLAGS)
 cachegate_prog_SOURCES = proghelper/main.c
 cachegate_prog_LDADD = $(PROG_LIBS)
+
+EXTRA_DIST += bench/gobuild.sh
