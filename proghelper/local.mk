@@ -1,1 +1,24 @@
 # proghelper/: the cachegate-prog GOCACHEPROG helper.
+# The protocol, body, local and remote parts form a small library so the
+# criterion tests link exactly the code the program runs.
+noinst_LIBRARIES += libcgprog.a
+libcgprog_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
+libcgprog_a_SOURCES = \
+	proghelper/protocol.h proghelper/protocol.c \
+	proghelper/input.h proghelper/input.c \
+	proghelper/body.h proghelper/body.c \
+	proghelper/reply.h proghelper/reply.c \
+	proghelper/local.h proghelper/local.c \
+	proghelper/remote.h proghelper/remote.c \
+	proghelper/recorder.h proghelper/recorder.c \
+	proghelper/stats.h proghelper/stats.c \
+	proghelper/options.h proghelper/options.c
+# Programs that link libcgprog.a also need $(PROG_LIBS).
+PROG_LIBS = libcgprog.a $(STORE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)
+
+bin_PROGRAMS += cachegate-prog
+cachegate_prog_CPPFLAGS = $(libcgprog_a_CPPFLAGS)
+cachegate_prog_SOURCES = proghelper/main.c
+cachegate_prog_LDADD = $(PROG_LIBS)
+
+EXTRA_DIST += bench/gobuild.sh

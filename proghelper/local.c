@@ -1,0 +1,190 @@
+/*
+ * local.c: Go cache entries and outputs in the local store.
+ */
+#include "proghelper/local.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The file in the store directory that records when it was last trimmed. */
+#define LOCAL_TRIM_MARK "prog-trim.txt"
+
+void
+local_entry_format(const struct local_entry *e, char buf[LOCAL_ENTRY_LEN + 1])
+{
+	char a[STORE_ID_LEN + 1], o[STORE_ID_LEN + 1];
+
+	store_hex(e->action, a);
+	store_hex(e->output, o);
+	snprintf(buf, LOCAL_ENTRY_LEN + 1, "v1 %s %s %20" PRId64 " %20" PRId64 "\n",
+	         a, o, e->size, e->time_ns);
+}
+
+/* Parse a right-aligned, non-negative %20d field. */
+static bool
+local_number(const char *f, int64_t *v)
+{
+	int i = 0;
+	int64_t n = 0;
+
+	while (i < 20 && f[i] == ' ')
+		i++;
+	if (i == 20)
+		return false;
+	for (; i < 20; i++) {
+		if (f[i] < '0' || f[i] > '9' || n > (INT64_MAX - 9) / 10)
+			return false;
+		n = n * 10 + (f[i] - '0');
+	}
+	*v = n;
+	return true;
+}
+
+bool
+local_entry_parse(const char *buf, size_t len, struct local_entry *e)
+{
+	const char *p = buf;
+	char hex[STORE_ID_LEN + 1];
+
+	if (len != LOCAL_ENTRY_LEN || memcmp(p, "v1 ", 3) != 0)
+		return false;
+	p += 3;
+	memcpy(hex, p, STORE_ID_LEN);
+	hex[STORE_ID_LEN] = '\0';
+	if (!store_unhex(hex, e->action) || p[STORE_ID_LEN] != ' ')
+		return false;
+	p += STORE_ID_LEN + 1;
+	memcpy(hex, p, STORE_ID_LEN);
+	if (!store_unhex(hex, e->output) || p[STORE_ID_LEN] != ' ')
+		return false;
+	p += STORE_ID_LEN + 1;
+	if (!local_number(p, &e->size) || p[20] != ' ')
+		return false;
+	p += 21;
+	return local_number(p, &e->time_ns) && p[20] == '\n';
+}
+
+int64_t
+local_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+enum local_result
+local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct local_entry *e,
+          char *path, size_t n)
+{
+	char a[STORE_ID_LEN + 1], o[STORE_ID_LEN + 1];
+	char line[LOCAL_ENTRY_LEN + 1];
+	size_t len = 0;
+	struct store_object obj;
+	enum store_result r;
+
+	store_hex(action, a);
+	r = store_read_small(s, STORE_AC, a, line, sizeof line, &len);
+	if (r == STORE_NOT_FOUND)
+		return LOCAL_MISS;
+	if (r != STORE_OK && r != STORE_TOO_LARGE)
+		return LOCAL_ERROR;
+	if (r == STORE_TOO_LARGE || !local_entry_parse(line, len, e) ||
+	    memcmp(e->action, action, STORE_HASH_LEN) != 0) {
+		store_remove(s, STORE_AC, a);
+		return LOCAL_MISS;
+	}
+	store_hex(e->output, o);
+	r = store_get(s, STORE_CAS, o, e->size, &obj);
+	if (r == STORE_NOT_FOUND)
+		return LOCAL_MISS;
+	if (r != STORE_OK)
+		return LOCAL_ERROR;
+	close(obj.fd);
+	return store_object_path(s, STORE_CAS, o, path, n) == STORE_OK ? LOCAL_OK : LOCAL_ERROR;
+}
+
+enum local_result
+local_record(struct store *s, const struct local_entry *e)
+{
+	char a[STORE_ID_LEN + 1];
+	char line[LOCAL_ENTRY_LEN + 1];
+
+	store_hex(e->action, a);
+	local_entry_format(e, line);
+	return store_put_bytes(s, STORE_AC, a, line, LOCAL_ENTRY_LEN) == STORE_OK ? LOCAL_OK
+	                                                                          : LOCAL_ERROR;
+}
+
+/* The time of the last trim recorded in the marker, or 0. */
+static time_t
+local_trim_last(const char *mark)
+{
+	FILE *f = fopen(mark, "r");
+	long long t = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%lld", &t) != 1)
+		t = 0;
+	fclose(f);
+	return (time_t)t;
+}
+
+/* Record now as the time of the last trim (written aside, then renamed). */
+static void
+local_trim_mark(const char *mark, time_t now)
+{
+	char *tmp = NULL;
+	FILE *f;
+
+	if (asprintf(&tmp, "%s.%ld", mark, (long)getpid()) < 0)
+		return;
+	f = fopen(tmp, "w");
+	if (f != NULL) {
+		fprintf(f, "%lld\n", (long long)now);
+		if (fclose(f) == 0 && rename(tmp, mark) == 0) {
+			free(tmp);
+			return;
+		}
+	}
+	unlink(tmp);
+	free(tmp);
+}
+
+bool
+local_trim(struct store *s, uint64_t max_bytes, time_t run_start, char **cause)
+{
+	struct store_trim_options o;
+	char *mark = NULL;
+	time_t now = time(NULL), last;
+	enum store_result r;
+
+	*cause = NULL;
+	if (asprintf(&mark, "%s/%s", store_dir(s), LOCAL_TRIM_MARK) < 0)
+		return true;
+	last = local_trim_last(mark);
+	if (last > 0 && last <= now && now - last < LOCAL_TRIM_INTERVAL) {
+		free(mark);
+		return true;
+	}
+	memset(&o, 0, sizeof o);
+	o.now = now;
+	o.max_unused = LOCAL_TRIM_UNUSED;
+	o.max_bytes = max_bytes;
+	/* Uses are recorded at most hourly: keep everything touched since before this run. */
+	o.min_keep = (now - run_start) + STORE_REFRESH_SECONDS + 60;
+	r = store_trim(s, &o, NULL);
+	if (r == STORE_OK)
+		local_trim_mark(mark, now);
+	else if (asprintf(cause, "cannot trim the local store %s: %s", store_dir(s),
+	                  store_result_str(r)) < 0)
+		*cause = NULL;
+	free(mark);
+	return r == STORE_OK;
+}

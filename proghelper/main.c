@@ -1,0 +1,312 @@
+/*
+ * main.c: cachegate-prog, the go command's GOCACHEPROG helper.
+ *
+ * The main thread reads requests from stdin and answers what it can at
+ * once: puts go into the local store, gets that hit locally are answered
+ * from it. Gets that miss are handed to the network thread (remote.c),
+ * which answers them when the remote has spoken. Puts are then uploaded in
+ * the background.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "proghelper/body.h"
+#include "proghelper/options.h"
+#include "proghelper/input.h"
+#include "proghelper/local.h"
+#include "proghelper/protocol.h"
+#include "proghelper/remote.h"
+#include "proghelper/reply.h"
+#include "proghelper/stats.h"
+#include "store/store.h"
+
+/* Buffer for stdin: the longest request line, and the unit bodies stream in. */
+#define PROG_INPUT_BUFFER (256 * 1024)
+
+/* Everything one run uses. */
+struct prog {
+	struct options cfg;
+	struct store *store;
+	struct reply *reply;
+	struct input *in;
+	struct remote *remote;
+	struct recorder *recorder;  /* entries of remote hits, written at the end */
+	struct stats stats;
+	char *path;       /* scratch for DiskPaths, store_path_max bytes */
+	size_t path_max;
+};
+
+/* Answer request id with an error sentence. */
+static void
+prog_err(struct prog *p, int64_t id, const char *msg)
+{
+	struct protocol_reply rep;
+
+	memset(&rep, 0, sizeof rep);
+	rep.id = id;
+	rep.err = msg != NULL ? msg : "out of memory";
+	reply_send(p->reply, &rep);
+}
+
+/* Answer a get: from the local store, else through the remote, else a miss. */
+static void
+prog_get(struct prog *p, const struct protocol_request *req)
+{
+	struct protocol_reply rep;
+	struct local_entry e;
+
+	stats_add(&p->stats.gets, 1);
+	memset(&rep, 0, sizeof rep);
+	rep.id = req->id;
+	if (local_get(p->store, req->action, &e, p->path, p->path_max) == LOCAL_OK) {
+		stats_add(&p->stats.local_hits, 1);
+		rep.hit = true;
+		memcpy(rep.output, e.output, STORE_HASH_LEN);
+		rep.size = e.size;
+		rep.time_ns = e.time_ns;
+		rep.disk_path = p->path;
+		reply_send(p->reply, &rep);
+		return;
+	}
+	if (p->remote != NULL && remote_get(p->remote, req->id, req->action) == REMOTE_QUEUED)
+		return;
+	stats_add(&p->stats.misses, 1);
+	rep.miss = true;
+	reply_send(p->reply, &rep);
+}
+
+/*
+ * Store a put's body and entry locally, answer with its DiskPath, and queue
+ * its upload. Returns false when the input stream is lost (*cause set).
+ */
+static bool
+prog_put(struct prog *p, const struct protocol_request *req, char **cause)
+{
+	char o[STORE_ID_LEN + 1];
+	struct store_put *put = NULL;
+	struct local_entry e;
+	struct protocol_reply rep;
+	enum store_result sr;
+	enum body_result br;
+	char *why = NULL;
+
+	stats_add(&p->stats.puts, 1);
+	store_hex(req->output, o);
+	sr = store_put_begin(p->store, STORE_CAS, o, (uint64_t)req->body_size, &put);
+	if (sr != STORE_OK)
+		put = NULL;
+	if (req->body_size > 0) {
+		br = body_read(p->in, put, req->body_size, &why);
+		if (br == BODY_BROKEN) {
+			store_put_abort(put);
+			*cause = why;
+			return false;
+		}
+		if (br != BODY_OK && put != NULL) {
+			store_put_abort(put);
+			prog_err(p, req->id, why);
+			free(why);
+			return true;
+		}
+		free(why);
+	}
+	if (put == NULL) {
+		if (asprintf(&why, "cannot write to the local store: %s", store_result_str(sr)) < 0)
+			why = NULL;
+		prog_err(p, req->id, why);
+		free(why);
+		return true;
+	}
+	sr = store_put_commit(put, req->body_size);
+	if (sr != STORE_OK) {
+		if (sr == STORE_HASH_MISMATCH || sr == STORE_SIZE_MISMATCH)
+			why = strdup("the body does not match its OutputID and BodySize");
+		else if (asprintf(&why, "cannot write to the local store: %s", store_result_str(sr)) < 0)
+			why = NULL;
+		prog_err(p, req->id, why);
+		free(why);
+		return true;
+	}
+	memcpy(e.action, req->action, STORE_HASH_LEN);
+	memcpy(e.output, req->output, STORE_HASH_LEN);
+	e.size = req->body_size;
+	e.time_ns = local_now_ns();
+	if (local_record(p->store, &e) != LOCAL_OK ||
+	    store_object_path(p->store, STORE_CAS, o, p->path, p->path_max) != STORE_OK) {
+		prog_err(p, req->id, "cannot write the entry to the local store");
+		return true;
+	}
+	memset(&rep, 0, sizeof rep);
+	rep.id = req->id;
+	rep.disk_path = p->path;
+	reply_send(p->reply, &rep);
+	if (p->remote != NULL)
+		remote_upload(p->remote, &e);
+	return true;
+}
+
+/*
+ * Serve requests until close or the end of input. Returns the close
+ * request's ID (or -1 at end of input), or -2 when the stream was lost
+ * (*cause then says why).
+ */
+static int64_t
+prog_serve(struct prog *p, char **cause)
+{
+	struct protocol_request req;
+	enum protocol_result pr;
+	enum input_result ir;
+	char *line, *why = NULL;
+	size_t len;
+
+	for (;;) {
+		ir = input_line(p->in, PROTOCOL_LINE_MAX, &line, &len);
+		if (ir == INPUT_EOF)
+			return -1;
+		if (ir != INPUT_OK) {
+			*cause = strdup(ir == INPUT_TOO_LONG ? "a request line is too long" :
+			                ir == INPUT_TRUNCATED ? "input ended inside a request" :
+			                "cannot read stdin");
+			return -2;
+		}
+		if (len == 0)
+			continue;  /* the empty line after each request */
+		pr = protocol_decode_request(line, len, &req, &why);
+		if (pr == PROTOCOL_UNPARSABLE) {
+			*cause = why;
+			return -2;
+		}
+		if (pr == PROTOCOL_BAD_REQUEST) {
+			char *skip = NULL;
+			if (req.body_size > 0 && body_read(p->in, NULL, req.body_size, &skip) == BODY_BROKEN) {
+				free(why);
+				*cause = skip;
+				return -2;
+			}
+			free(skip);
+			prog_err(p, req.id, why);
+			free(why);
+			continue;
+		}
+		switch (req.cmd) {
+		case PROTOCOL_GET:
+			prog_get(p, &req);
+			break;
+		case PROTOCOL_PUT:
+			if (!prog_put(p, &req, cause))
+				return -2;
+			break;
+		case PROTOCOL_CLOSE:
+			return req.id;
+		case PROTOCOL_UNKNOWN:
+			break;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct prog p;
+	struct protocol_reply rep;
+	char *cause = NULL;
+	int64_t close_id;
+	time_t start = time(NULL);
+	int status = 1;
+
+	memset(&p, 0, sizeof p);
+	switch (options_parse(argc, argv, &p.cfg, &cause)) {
+	case OPTIONS_OK:
+		break;
+	case OPTIONS_EXIT:
+		options_free(&p.cfg);
+		return 0;
+	case OPTIONS_ERROR:
+		fprintf(stderr, "cachegate-prog: %s\n", cause != NULL ? cause : "out of memory");
+		free(cause);
+		options_free(&p.cfg);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	/* TLS and the rest of libcurl cost start-up time: only with a remote. */
+	if (p.cfg.remote != NULL)
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	p.store = store_open(p.cfg.dir, NULL, &cause);
+	if (p.store == NULL) {
+		fprintf(stderr, "cachegate-prog: %s\n", cause != NULL ? cause : "out of memory");
+		goto out;
+	}
+	p.path_max = store_path_max(p.store);
+	p.path = malloc(p.path_max);
+	p.reply = reply_open(STDOUT_FILENO);
+	p.in = input_open(STDIN_FILENO, PROG_INPUT_BUFFER);
+	if (p.path == NULL || p.reply == NULL || p.in == NULL) {
+		fprintf(stderr, "cachegate-prog: out of memory\n");
+		goto out;
+	}
+	if (p.cfg.remote != NULL) {
+		struct remote_options ro = {
+			.url = p.cfg.remote,
+			.token = p.cfg.token,
+			.token_source = p.cfg.token_source,
+			.read_only = p.cfg.read_only,
+		};
+		p.recorder = ro.recorder = recorder_start(p.store);
+		if (p.recorder != NULL)
+			p.remote = remote_start(&ro, p.store, p.reply, &p.stats, &cause);
+		if (p.remote == NULL) {
+			fprintf(stderr, "cachegate-prog: %s; continuing without the remote\n",
+			        cause != NULL ? cause : "out of memory");
+			free(cause);
+			cause = NULL;
+		}
+	}
+
+	memset(&rep, 0, sizeof rep);
+	rep.known_commands = true;
+	reply_send(p.reply, &rep);
+
+	close_id = prog_serve(&p, &cause);
+	remote_stop(p.remote, close_id == -2 ? 0 : p.cfg.close_timeout_ms);
+	p.remote = NULL;
+	if (p.cfg.verbose)
+		stats_print(&p.stats, stderr);
+	if (close_id == -2) {
+		fprintf(stderr, "cachegate-prog: cannot understand the go command: %s\n",
+		        cause != NULL ? cause : "out of memory");
+		goto out;
+	}
+	if (close_id >= 0) {
+		memset(&rep, 0, sizeof rep);
+		rep.id = close_id;
+		reply_send(p.reply, &rep);
+	}
+	/* The go command waits for stdout to close; what is left need not hold it up. */
+	close(STDOUT_FILENO);
+	recorder_stop(p.recorder);
+	p.recorder = NULL;
+	free(cause);
+	cause = NULL;
+	if (!local_trim(p.store, p.cfg.max_size, start, &cause) && cause != NULL)
+		fprintf(stderr, "cachegate-prog: %s\n", cause);
+	status = 0;
+out:
+	free(cause);
+	remote_stop(p.remote, 0);
+	recorder_stop(p.recorder);
+	input_free(p.in);
+	reply_free(p.reply);
+	free(p.path);
+	store_close(p.store);
+	if (p.cfg.remote != NULL)
+		curl_global_cleanup();
+	options_free(&p.cfg);
+	return status;
+}

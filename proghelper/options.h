@@ -1,0 +1,39 @@
+/*
+ * options.h: the helper's settings, from flags and environment variables.
+ */
+#ifndef CACHEGATE_PROG_OPTIONS_H
+#define CACHEGATE_PROG_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct options {
+	char *remote;        /* gateway base URL without trailing '/', or NULL */
+	char *dir;           /* local store directory */
+	char *token;         /* bearer token, or NULL */
+	char *token_source;  /* where the token came from, for messages */
+	bool read_only;      /* never write to the remote */
+	uint64_t max_size;   /* local store cap applied when trimming; 0: none */
+	long close_timeout_ms;
+	bool verbose;        /* stats line at close */
+};
+
+enum options_result {
+	OPTIONS_OK = 0,
+	OPTIONS_EXIT,   /* --help or --version was printed: exit 0 */
+	OPTIONS_ERROR,  /* *cause says what is wrong */
+};
+
+/*
+ * Fill c from argv and the environment (flags win). On OPTIONS_ERROR *cause
+ * is a sentence the caller frees. c is freed with options_free in every case.
+ */
+enum options_result options_parse(int argc, char **argv, struct options *c, char **cause);
+
+/* Free what options_parse allocated. */
+void options_free(struct options *c);
+
+/* The usage text printed by --help. */
+extern const char options_usage[];
+
+#endif

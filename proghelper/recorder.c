@@ -1,0 +1,110 @@
+/*
+ * recorder.c: a queue of action entries and the thread that stores them.
+ */
+#include "proghelper/recorder.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+/* Entries held back at most; more are written at once (memory stays small). */
+#define RECORDER_HOLD 4096
+
+/* One entry waiting to be written. */
+struct record {
+	struct record *next;
+	struct local_entry entry;
+};
+
+struct recorder {
+	struct store *store;
+	pthread_t thread;
+	pthread_mutex_t lock;  /* guards head, tail and stopping */
+	pthread_cond_t wake;
+	struct record *head, *tail;
+	size_t queued;
+	bool stopping;
+};
+
+/* The thread: write entries once stopping or once too many wait; drain at the end. */
+static void *
+recorder_main(void *arg)
+{
+	struct recorder *rec = arg;
+	struct record *r;
+
+	pthread_mutex_lock(&rec->lock);
+	for (;;) {
+		while (!rec->stopping && rec->queued < RECORDER_HOLD)
+			pthread_cond_wait(&rec->wake, &rec->lock);
+		r = rec->head;
+		if (r == NULL)
+			break;
+		rec->queued--;
+		rec->head = r->next;
+		if (rec->head == NULL)
+			rec->tail = NULL;
+		pthread_mutex_unlock(&rec->lock);
+		local_record(rec->store, &r->entry);
+		free(r);
+		pthread_mutex_lock(&rec->lock);
+	}
+	pthread_mutex_unlock(&rec->lock);
+	return NULL;
+}
+
+struct recorder *
+recorder_start(struct store *s)
+{
+	struct recorder *rec = calloc(1, sizeof *rec);
+
+	if (rec == NULL)
+		return NULL;
+	rec->store = s;
+	pthread_mutex_init(&rec->lock, NULL);
+	pthread_cond_init(&rec->wake, NULL);
+	if (pthread_create(&rec->thread, NULL, recorder_main, rec) != 0) {
+		pthread_cond_destroy(&rec->wake);
+		pthread_mutex_destroy(&rec->lock);
+		free(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+void
+recorder_add(struct recorder *rec, const struct local_entry *e)
+{
+	struct record *r = malloc(sizeof *r);
+
+	if (r == NULL) {
+		local_record(rec->store, e);
+		return;
+	}
+	r->next = NULL;
+	r->entry = *e;
+	pthread_mutex_lock(&rec->lock);
+	if (rec->tail != NULL)
+		rec->tail->next = r;
+	else
+		rec->head = r;
+	rec->tail = r;
+	if (++rec->queued >= RECORDER_HOLD)
+		pthread_cond_signal(&rec->wake);
+	pthread_mutex_unlock(&rec->lock);
+}
+
+void
+recorder_stop(struct recorder *rec)
+{
+	if (rec == NULL)
+		return;
+	pthread_mutex_lock(&rec->lock);
+	rec->stopping = true;
+	pthread_cond_signal(&rec->wake);
+	pthread_mutex_unlock(&rec->lock);
+	pthread_join(rec->thread, NULL);
+	pthread_cond_destroy(&rec->wake);
+	pthread_mutex_destroy(&rec->lock);
+	free(rec);
+}

@@ -1,0 +1,25 @@
+/*
+ * recorder.h: write the entries of remote hits to the local store later, on
+ * a thread of their own. A remote hit is answered as soon as its output is
+ * stored; its entry (only needed by later builds) waits until the go
+ * command is done, or until many have piled up, so that writing these small
+ * files never competes with the build for the disk and the CPUs.
+ */
+#ifndef CACHEGATE_PROG_RECORDER_H
+#define CACHEGATE_PROG_RECORDER_H
+
+#include "proghelper/local.h"
+
+/* The thread and its queue; made by recorder_start, freed by recorder_stop. */
+struct recorder;
+
+/* Start the thread writing into s; NULL on failure. */
+struct recorder *recorder_start(struct store *s);
+
+/* Queue e to be recorded (copied). Writes it at once when out of memory. */
+void recorder_add(struct recorder *rec, const struct local_entry *e);
+
+/* Write everything still queued, stop the thread and free rec. NULL is allowed. */
+void recorder_stop(struct recorder *rec);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * remote.h: the helper's client of a cachegate server.
+ *
+ * One network thread drives a libcurl multi handle: gets that missed
+ * locally are fetched and answered when done (in any order), puts are
+ * uploaded behind the build's back. The caller's thread never waits on
+ * the network: submitting only queues a job and wakes the thread.
+ */
+#ifndef CACHEGATE_PROG_REMOTE_H
+#define CACHEGATE_PROG_REMOTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proghelper/local.h"
+#include "proghelper/recorder.h"
+#include "proghelper/reply.h"
+#include "proghelper/stats.h"
+#include "store/store.h"
+
+struct remote_options {
+	const char *url;           /* base URL, no trailing '/' */
+	const char *token;         /* bearer token, or NULL */
+	const char *token_source;  /* "the token from ..." for messages */
+	bool read_only;            /* never upload */
+	struct recorder *recorder; /* records the entries of remote hits; NULL: at once */
+};
+
+enum remote_result {
+	REMOTE_QUEUED = 0,   /* the job will be done (a get will be answered) */
+	REMOTE_OFF,          /* the remote is not in use (any more): answer a get as a miss */
+	REMOTE_DROPPED,      /* the upload queue is full: the upload was skipped */
+};
+
+/* The client and its thread; created by remote_start, freed by remote_stop. */
+struct remote;
+
+/*
+ * Start the network thread. Answers to gets go through w; counters to st.
+ * Returns NULL and sets *cause (caller frees) on failure.
+ */
+struct remote *remote_start(const struct remote_options *o, struct store *s, struct reply *w,
+                            struct stats *st, char **cause);
+
+/*
+ * Look action up remotely; request id is answered later (a hit after the
+ * output is verified and stored locally, else a miss).
+ */
+enum remote_result remote_get(struct remote *r, int64_t id,
+                              const unsigned char action[STORE_HASH_LEN]);
+
+/* Upload e's output (from the local store), then e itself, in the background. */
+enum remote_result remote_upload(struct remote *r, const struct local_entry *e);
+
+/*
+ * Finish queued work for at most timeout_ms, answer any get still open as a
+ * miss, stop the thread and free r. NULL is allowed.
+ */
+void remote_stop(struct remote *r, long timeout_ms);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * stats.h: counters of one helper run, shared by both threads.
+ */
+#ifndef CACHEGATE_PROG_STATS_H
+#define CACHEGATE_PROG_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct stats {
+	atomic_uint_fast64_t gets;
+	atomic_uint_fast64_t local_hits;
+	atomic_uint_fast64_t remote_hits;
+	atomic_uint_fast64_t misses;
+	atomic_uint_fast64_t puts;
+	atomic_uint_fast64_t uploads;          /* entries written to the remote */
+	atomic_uint_fast64_t uploads_dropped;  /* not sent: queue full, remote gone, timeout */
+	atomic_uint_fast64_t bytes_up;
+	atomic_uint_fast64_t bytes_down;
+	atomic_uint_fast64_t remote_errors;
+	atomic_uint_fast64_t remote_wait_us;   /* summed time gets spent waiting on the remote */
+};
+
+/* Add n to a counter. */
+void stats_add(atomic_uint_fast64_t *counter, uint64_t n);
+
+/* Write the one-line summary to f. */
+void stats_print(struct stats *st, FILE *f);
+
+#endif

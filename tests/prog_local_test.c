@@ -1,0 +1,169 @@
+/*
+ * prog_local_test.c: the helper's Go cache on the local store: entries and
+ * outputs, bad entries, deferred recording, and the daily trim.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "proghelper/local.h"
+#include "proghelper/recorder.h"
+#include "tests/store_fixture.h"
+
+#define DAY (24 * 3600)
+
+TestSuite(prog_local, .init = fixture_open, .fini = fixture_close);
+
+/* Store body as the output of an action made of seed, and its entry. */
+static void
+put(const char *body, unsigned char seed, struct local_entry *e)
+{
+	char hex[STORE_ID_LEN + 1];
+
+	memset(e->action, seed, STORE_HASH_LEN);
+	EVP_Digest(body, strlen(body), e->output, NULL, EVP_sha256(), NULL);
+	e->size = (int64_t)strlen(body);
+	e->time_ns = local_now_ns();
+	store_hex(e->output, hex);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, hex, body, strlen(body)), STORE_OK);
+	cr_assert_eq(local_record(fixture_store, e), LOCAL_OK);
+}
+
+Test(prog_local, a_recorded_entry_is_a_hit_with_its_output_path)
+{
+	struct local_entry e, got;
+	char path[4096], hex[STORE_ID_LEN + 1], want[4096];
+
+	put("hello", 1, &e);
+	cr_assert_eq(local_get(fixture_store, e.action, &got, path, sizeof path), LOCAL_OK);
+	cr_assert_arr_eq(got.output, e.output, 32);
+	cr_assert_eq(got.size, 5);
+	cr_assert_eq(got.time_ns, e.time_ns);
+	store_hex(e.output, hex);
+	store_object_path(fixture_store, STORE_CAS, hex, want, sizeof want);
+	cr_assert_str_eq(path, want);
+	cr_assert_eq(path[0], '/', "DiskPath is absolute");
+	memset(e.action, 2, 32);
+	cr_assert_eq(local_get(fixture_store, e.action, &got, path, sizeof path), LOCAL_MISS);
+}
+
+Test(prog_local, bad_entries_are_misses_and_removed)
+{
+	struct local_entry e, got;
+	char path[4096], ahex[STORE_ID_LEN + 1], line[LOCAL_ENTRY_LEN + 1];
+
+	put("hello", 3, &e);
+	store_hex(e.action, ahex);
+	/* Not an entry line at all. */
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_AC, ahex, "junk", 4), STORE_OK);
+	cr_assert_eq(local_get(fixture_store, e.action, &got, path, sizeof path), LOCAL_MISS);
+	cr_assert_eq(store_stat(fixture_store, STORE_AC, ahex, NULL), STORE_NOT_FOUND);
+	/* An entry naming another action. */
+	got = e;
+	memset(got.action, 4, 32);
+	local_entry_format(&got, line);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_AC, ahex, line, LOCAL_ENTRY_LEN), STORE_OK);
+	cr_assert_eq(local_get(fixture_store, e.action, &got, path, sizeof path), LOCAL_MISS);
+	cr_assert_eq(store_stat(fixture_store, STORE_AC, ahex, NULL), STORE_NOT_FOUND);
+	/* An entry whose output has another size than it says. */
+	got = e;
+	got.size = 6;
+	cr_assert_eq(local_record(fixture_store, &got), LOCAL_OK);
+	cr_assert_eq(local_get(fixture_store, e.action, &got, path, sizeof path), LOCAL_MISS);
+}
+
+Test(prog_local, the_recorder_writes_everything_by_the_time_it_stops)
+{
+	struct recorder *rec = recorder_start(fixture_store);
+	struct local_entry e[50], got;
+	char path[4096], hex[STORE_ID_LEN + 1];
+
+	cr_assert_not_null(rec);
+	for (int i = 0; i < 50; i++) {
+		memset(e[i].action, 100 + i, 32);
+		EVP_Digest("", 0, e[i].output, NULL, EVP_sha256(), NULL);
+		e[i].size = 0;
+		e[i].time_ns = i;
+		recorder_add(rec, &e[i]);
+	}
+	store_hex(e[0].output, hex);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, hex, "", 0), STORE_OK);
+	recorder_stop(rec);
+	for (int i = 0; i < 50; i++) {
+		cr_assert_eq(local_get(fixture_store, e[i].action, &got, path, sizeof path), LOCAL_OK);
+		cr_assert_eq(got.time_ns, i);
+	}
+}
+
+/* Set the mtime of an object to seconds ago. */
+static void
+age(enum store_kind k, const unsigned char id[32], time_t seconds)
+{
+	char hex[STORE_ID_LEN + 1], path[4096];
+	struct timespec t[2];
+
+	store_hex(id, hex);
+	store_object_path(fixture_store, k, hex, path, sizeof path);
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= seconds;
+	t[1] = t[0];
+	cr_assert_eq(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+Test(prog_local, trim_removes_what_was_unused_for_five_days_at_most_daily)
+{
+	struct local_entry old, fresh, later, got;
+	char path[4096], mark[4096], *cause = NULL;
+	FILE *f;
+
+	put("old output", 5, &old);
+	put("fresh output", 6, &fresh);
+	age(STORE_AC, old.action, 6 * DAY);
+	age(STORE_CAS, old.output, 6 * DAY);
+	age(STORE_AC, fresh.action, 4 * DAY);
+	age(STORE_CAS, fresh.output, 4 * DAY);
+	cr_assert(local_trim(fixture_store, 0, time(NULL), &cause), "%s", cause);
+	cr_assert_eq(local_get(fixture_store, old.action, &got, path, sizeof path), LOCAL_MISS);
+	cr_assert_eq(local_get(fixture_store, fresh.action, &got, path, sizeof path), LOCAL_OK);
+
+	/* Within a day of that trim, nothing more is trimmed. */
+	put("later output", 7, &later);
+	age(STORE_AC, later.action, 9 * DAY);
+	age(STORE_CAS, later.output, 9 * DAY);
+	cr_assert(local_trim(fixture_store, 0, time(NULL), &cause));
+	cr_assert_eq(local_get(fixture_store, later.action, &got, path, sizeof path), LOCAL_OK);
+
+	/* A day later it is. */
+	age(STORE_AC, later.action, 9 * DAY);
+	age(STORE_CAS, later.output, 9 * DAY);
+	snprintf(mark, sizeof mark, "%s/prog-trim.txt", store_dir(fixture_store));
+	f = fopen(mark, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "%lld\n", (long long)time(NULL) - 25 * 3600);
+	fclose(f);
+	cr_assert(local_trim(fixture_store, 0, time(NULL), &cause));
+	cr_assert_eq(local_get(fixture_store, later.action, &got, path, sizeof path), LOCAL_MISS);
+}
+
+Test(prog_local, trim_to_a_size_keeps_what_this_run_used)
+{
+	struct local_entry a, b, got;
+	char path[4096], *cause = NULL;
+	struct store_usage u;
+
+	put("first output, used before the run", 8, &a);
+	put("second output", 9, &b);
+	/* Last used three hours ago: before this run (uses are recorded hourly). */
+	age(STORE_AC, a.action, 3 * 3600);
+	age(STORE_CAS, a.output, 3 * 3600);
+	cr_assert(local_trim(fixture_store, 1, time(NULL), &cause), "%s", cause);
+	cr_assert_eq(local_get(fixture_store, a.action, &got, path, sizeof path), LOCAL_MISS);
+	cr_assert_eq(local_get(fixture_store, b.action, &got, path, sizeof path), LOCAL_OK,
+	             "what this run used stays, whatever the size");
+	cr_assert_eq(store_usage(fixture_store, &u), STORE_OK);
+	cr_assert_eq(u.objects, 2);
+}

@@ -1,0 +1,577 @@
+/*
+ * prog_protocol_test.c: the helper's request decoder, reply encoder, input
+ * framing and streamed bodies, as the go command drives them.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proghelper/body.h"
+#include "proghelper/input.h"
+#include "proghelper/local.h"
+#include "proghelper/protocol.h"
+#include "tests/store_fixture.h"
+
+/* A 32-byte id whose bytes all equal v, and its base64. */
+static void
+id_of(unsigned char v, unsigned char id[32], char b64[45])
+{
+	memset(id, v, 32);
+	EVP_EncodeBlock((unsigned char *)b64, id, 32);
+}
+
+/* Decode a NUL-terminated line. */
+static enum protocol_result
+decode(const char *line, struct protocol_request *req, char **cause)
+{
+	return protocol_decode_request(line, strlen(line), req, cause);
+}
+
+TestSuite(prog_decode);
+
+Test(prog_decode, get)
+{
+	unsigned char a[32];
+	char b64[45], line[256];
+	struct protocol_request req;
+	char *cause = NULL;
+
+	id_of(0xab, a, b64);
+	snprintf(line, sizeof line, "{\"ID\":7,\"Command\":\"get\",\"ActionID\":\"%s\"}", b64);
+	cr_assert_eq(decode(line, &req, &cause), PROTOCOL_OK);
+	cr_assert_null(cause);
+	cr_assert_eq(req.id, 7);
+	cr_assert_eq(req.cmd, PROTOCOL_GET);
+	cr_assert_arr_eq(req.action, a, 32);
+	cr_assert_eq(req.body_size, 0);
+}
+
+Test(prog_decode, put_with_output_id)
+{
+	unsigned char a[32], o[32];
+	char ab[45], ob[45], line[256];
+	struct protocol_request req;
+	char *cause = NULL;
+
+	id_of(1, a, ab);
+	id_of(2, o, ob);
+	snprintf(line, sizeof line,
+	         "{\"ID\":12,\"Command\":\"put\",\"ActionID\":\"%s\",\"OutputID\":\"%s\",\"BodySize\":99}",
+	         ab, ob);
+	cr_assert_eq(decode(line, &req, &cause), PROTOCOL_OK);
+	cr_assert_eq(req.cmd, PROTOCOL_PUT);
+	cr_assert_arr_eq(req.action, a, 32);
+	cr_assert_arr_eq(req.output, o, 32);
+	cr_assert_eq(req.body_size, 99);
+}
+
+Test(prog_decode, put_with_older_object_id_and_no_body_size)
+{
+	unsigned char a[32], o[32];
+	char ab[45], ob[45], line[256];
+	struct protocol_request req;
+	char *cause = NULL;
+
+	id_of(3, a, ab);
+	id_of(4, o, ob);
+	snprintf(line, sizeof line,
+	         "{\"ID\":2,\"Command\":\"put\",\"ActionID\":\"%s\",\"ObjectID\":\"%s\"}", ab, ob);
+	cr_assert_eq(decode(line, &req, &cause), PROTOCOL_OK);
+	cr_assert_arr_eq(req.output, o, 32);
+	cr_assert_eq(req.body_size, 0, "an absent BodySize means an empty body");
+}
+
+Test(prog_decode, close)
+{
+	struct protocol_request req;
+	char *cause = NULL;
+
+	cr_assert_eq(decode("{\"ID\":40,\"Command\":\"close\"}", &req, &cause), PROTOCOL_OK);
+	cr_assert_eq(req.cmd, PROTOCOL_CLOSE);
+	cr_assert_eq(req.id, 40);
+}
+
+Test(prog_decode, unknown_command_is_an_error_for_its_id)
+{
+	struct protocol_request req;
+	char *cause = NULL;
+
+	cr_assert_eq(decode("{\"ID\":5,\"Command\":\"get2\"}", &req, &cause), PROTOCOL_BAD_REQUEST);
+	cr_assert_eq(req.id, 5);
+	cr_assert_not_null(cause);
+	cr_assert(strstr(cause, "unknown command") != NULL, "cause: %s", cause);
+	free(cause);
+	cr_assert_eq(decode("{\"ID\":6}", &req, &cause), PROTOCOL_BAD_REQUEST);
+	cr_assert_eq(req.id, 6);
+	free(cause);
+}
+
+Test(prog_decode, lines_without_json_or_id_are_unparsable)
+{
+	static const char *const bad[] = {
+		"", "hello", "{\"ID\":1", "[1,2]", "{\"Command\":\"get\"}", "{\"ID\":\"1\"}",
+		"{\"ID\":1.5,\"Command\":\"close\"}", "\"ID\"", "{\"ID\":1}{\"ID\":2}",
+	};
+	struct protocol_request req;
+	char *cause = NULL;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cr_assert_eq(decode(bad[i], &req, &cause), PROTOCOL_UNPARSABLE, "line: %s", bad[i]);
+		cr_assert_not_null(cause);
+		free(cause);
+		cause = NULL;
+	}
+}
+
+Test(prog_decode, ids_of_the_wrong_length_or_encoding_are_errors)
+{
+	unsigned char raw[40];
+	char b64[80], line[300];
+	struct protocol_request req;
+	char *cause = NULL;
+	static const char *const texts[] = {
+		"", "abc", "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!=",
+		/* right length, but padding bits set (not canonical) */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=",
+		/* url-safe alphabet */
+		"_-__AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		" AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+	};
+
+	memset(raw, 9, sizeof raw);
+	for (int n = 30; n <= 34; n++) {
+		if (n == 32)
+			continue;
+		EVP_EncodeBlock((unsigned char *)b64, raw, n);
+		snprintf(line, sizeof line, "{\"ID\":3,\"Command\":\"get\",\"ActionID\":\"%s\"}", b64);
+		cr_assert_eq(decode(line, &req, &cause), PROTOCOL_BAD_REQUEST, "%d bytes", n);
+		cr_assert_eq(req.id, 3);
+		free(cause);
+		cause = NULL;
+	}
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		snprintf(line, sizeof line, "{\"ID\":4,\"Command\":\"get\",\"ActionID\":\"%s\"}", texts[i]);
+		cr_assert_eq(decode(line, &req, &cause), PROTOCOL_BAD_REQUEST, "text: %s", texts[i]);
+		free(cause);
+		cause = NULL;
+	}
+	cr_assert_eq(decode("{\"ID\":4,\"Command\":\"get\",\"ActionID\":12}", &req, &cause),
+	             PROTOCOL_BAD_REQUEST);
+	free(cause);
+}
+
+Test(prog_decode, put_needs_an_output_id_and_keeps_its_body_size_when_bad)
+{
+	char ab[45], line[256];
+	unsigned char a[32];
+	struct protocol_request req;
+	char *cause = NULL;
+
+	id_of(5, a, ab);
+	snprintf(line, sizeof line,
+	         "{\"ID\":9,\"Command\":\"put\",\"ActionID\":\"%s\",\"OutputID\":\"xx\",\"BodySize\":10}", ab);
+	cr_assert_eq(decode(line, &req, &cause), PROTOCOL_BAD_REQUEST);
+	cr_assert_eq(req.body_size, 10, "the caller must still skip the body line");
+	free(cause);
+	snprintf(line, sizeof line, "{\"ID\":9,\"Command\":\"put\",\"ActionID\":\"%s\"}", ab);
+	cr_assert_eq(decode(line, &req, &cause), PROTOCOL_BAD_REQUEST);
+	free(cause);
+	snprintf(line, sizeof line,
+	         "{\"ID\":9,\"Command\":\"put\",\"ActionID\":\"%s\",\"OutputID\":\"%s\",\"BodySize\":-1}",
+	         ab, ab);
+	cr_assert_eq(decode(line, &req, &cause), PROTOCOL_BAD_REQUEST);
+	free(cause);
+}
+
+TestSuite(prog_encode);
+
+/* Encode r and return the line as a string the caller frees. */
+static char *
+encode(const struct protocol_reply *r)
+{
+	size_t len = 0;
+	char *line = protocol_encode_reply(r, &len);
+	char *s;
+
+	cr_assert_not_null(line);
+	cr_assert_gt(len, 0);
+	cr_assert_eq(line[len - 1], '\n', "a reply is one whole line");
+	cr_assert_null(memchr(line, '\n', len - 1));
+	s = strndup(line, len);
+	free(line);
+	return s;
+}
+
+Test(prog_encode, handshake)
+{
+	struct protocol_reply r = { .id = 0, .known_commands = true };
+	char *s = encode(&r);
+
+	cr_assert_str_eq(s, "{\"ID\":0,\"KnownCommands\":[\"get\",\"put\",\"close\"]}\n");
+	free(s);
+}
+
+Test(prog_encode, miss_put_close_and_error)
+{
+	struct protocol_reply miss = { .id = 3, .miss = true };
+	struct protocol_reply put = { .id = 4, .disk_path = "/var/cache/x/cas/ab/ab\"c" };
+	struct protocol_reply done = { .id = 5 };
+	struct protocol_reply err = { .id = 6, .err = "unknown command \"x\"" };
+	char *s;
+
+	s = encode(&miss);
+	cr_assert_str_eq(s, "{\"ID\":3,\"Miss\":true}\n");
+	free(s);
+	s = encode(&put);
+	cr_assert_str_eq(s, "{\"ID\":4,\"DiskPath\":\"/var/cache/x/cas/ab/ab\\\"c\"}\n");
+	free(s);
+	s = encode(&done);
+	cr_assert_str_eq(s, "{\"ID\":5}\n");
+	free(s);
+	s = encode(&err);
+	cr_assert_str_eq(s, "{\"ID\":6,\"Err\":\"unknown command \\\"x\\\"\"}\n");
+	free(s);
+}
+
+Test(prog_encode, hit_carries_output_size_time_and_path)
+{
+	struct protocol_reply r = { .id = 8, .hit = true, .size = 1234,
+	                            .time_ns = 1700000000123456789LL, .disk_path = "/c/cas/00/x" };
+	unsigned char back[32];
+	json_error_t jerr;
+	json_t *root;
+	char *s;
+	const char *out;
+
+	memset(r.output, 0x5a, sizeof r.output);
+	s = encode(&r);
+	root = json_loads(s, 0, &jerr);
+	cr_assert_not_null(root, "%s", s);
+	cr_assert_eq(json_integer_value(json_object_get(root, "ID")), 8);
+	cr_assert_eq(json_integer_value(json_object_get(root, "Size")), 1234);
+	cr_assert_str_eq(json_string_value(json_object_get(root, "Time")),
+	                 "2023-11-14T22:13:20.123456789Z");
+	cr_assert_str_eq(json_string_value(json_object_get(root, "DiskPath")), "/c/cas/00/x");
+	out = json_string_value(json_object_get(root, "OutputID"));
+	cr_assert(protocol_decode_id(out, strlen(out), back, 32));
+	cr_assert_arr_eq(back, r.output, 32);
+	cr_assert_null(json_object_get(root, "Miss"));
+	json_decref(root);
+	free(s);
+}
+
+Test(prog_encode, time_is_rfc3339_with_nanoseconds)
+{
+	char buf[64];
+	regex_t re;
+
+	protocol_format_time(0, buf, sizeof buf);
+	cr_assert_str_eq(buf, "1970-01-01T00:00:00.000000000Z");
+	protocol_format_time(-1, buf, sizeof buf);
+	cr_assert_str_eq(buf, "1969-12-31T23:59:59.999999999Z");
+	cr_assert_eq(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}Z$",
+	                     REG_EXTENDED | REG_NOSUB), 0);
+	protocol_format_time(local_now_ns(), buf, sizeof buf);
+	cr_assert_eq(regexec(&re, buf, 0, NULL, 0), 0, "%s", buf);
+	regfree(&re);
+}
+
+/* ---- framing: input lines and body lines -------------------------------- */
+
+TestSuite(prog_framing, .init = fixture_open, .fini = fixture_close);
+
+/* An input reading text (through a temporary file) with a buf-byte buffer. */
+static struct input *
+input_of(const char *text, size_t len, size_t buf)
+{
+	FILE *f = tmpfile();
+	struct input *in;
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(text, 1, len, f), len);
+	cr_assert_eq(fflush(f), 0);
+	rewind(f);
+	in = input_open(dup(fileno(f)), buf);
+	fclose(f);
+	cr_assert_not_null(in);
+	return in;
+}
+
+/* Close the reader's descriptor and free it. */
+static void
+input_done(struct input *in)
+{
+	close(in->fd);
+	input_free(in);
+}
+
+/* The base64 of body in a JSON string line, as the go command writes it. */
+static char *
+body_line(const unsigned char *body, size_t n)
+{
+	char *line = malloc(4 * ((n + 2) / 3) + 4);
+
+	cr_assert_not_null(line);
+	line[0] = '"';
+	int k = EVP_EncodeBlock((unsigned char *)line + 1, body, (int)n);
+	line[1 + k] = '"';
+	line[2 + k] = '\n';
+	line[3 + k] = '\0';
+	return line;
+}
+
+/* Read the next non-empty line and decode it. */
+static enum protocol_result
+next_request(struct input *in, struct protocol_request *req)
+{
+	char *line, *cause = NULL;
+	size_t len;
+	enum protocol_result r;
+
+	do
+		cr_assert_eq(input_line(in, PROTOCOL_LINE_MAX, &line, &len), INPUT_OK);
+	while (len == 0);
+	r = protocol_decode_request(line, len, req, &cause);
+	free(cause);
+	return r;
+}
+
+/* Stream a body of size bytes into a CAS put of hex id; return the commit's result. */
+static enum store_result
+put_body(struct input *in, const char *hex, int64_t size, enum body_result want)
+{
+	struct store_put *p;
+	char *cause = NULL;
+	enum body_result br;
+
+	cr_assert_eq(store_put_begin(fixture_store, STORE_CAS, hex, (uint64_t)size, &p), STORE_OK);
+	br = body_read(in, p, size, &cause);
+	cr_assert_eq(br, want, "body_read: %d (%s)", br, cause != NULL ? cause : "");
+	free(cause);
+	if (br != BODY_OK) {
+		store_put_abort(p);
+		return STORE_IO_ERROR;
+	}
+	return store_put_commit(p, size);
+}
+
+/* A zero-size put, as the helper does it: no body line, an empty commit. */
+static void
+put_zero(const char *hex)
+{
+	struct store_put *p;
+
+	cr_assert_eq(store_put_begin(fixture_store, STORE_CAS, hex, 0, &p), STORE_OK);
+	cr_assert_eq(store_put_commit(p, 0), STORE_OK);
+}
+
+Test(prog_framing, requests_bodies_and_empty_lines_in_sequence)
+{
+	enum { N = 100000 };
+	unsigned char *body = malloc(N), a[32];
+	char hex[STORE_ID_LEN + 1], ab[45], ob[45], empty_b64[45];
+	unsigned char o[32], empty[32];
+	char *line, *text = NULL;
+	size_t tlen = 0;
+	FILE *f = open_memstream(&text, &tlen);
+	struct protocol_request req;
+	struct store_object obj;
+	struct input *in;
+
+	for (size_t i = 0; i < N; i++)
+		body[i] = (unsigned char)(i * 7 + i / 251);
+	EVP_Digest(body, N, o, NULL, EVP_sha256(), NULL);
+	EVP_Digest("", 0, empty, NULL, EVP_sha256(), NULL);
+	EVP_EncodeBlock((unsigned char *)ob, o, 32);
+	EVP_EncodeBlock((unsigned char *)empty_b64, empty, 32);
+	id_of(1, a, ab);
+	line = body_line(body, N);
+	fprintf(f, "{\"ID\":1,\"Command\":\"put\",\"ActionID\":\"%s\",\"OutputID\":\"%s\",\"BodySize\":%d}\n\n%s",
+	        ab, ob, N, line);
+	fprintf(f, "{\"ID\":2,\"Command\":\"put\",\"ActionID\":\"%s\",\"OutputID\":\"%s\"}\n\n", ab, empty_b64);
+	fprintf(f, "{\"ID\":3,\"Command\":\"close\"}\n\n");
+	fclose(f);
+	free(line);
+
+	/* A buffer far smaller than the body forces many refills mid-line. */
+	in = input_of(text, tlen, 1024);
+	cr_assert_eq(next_request(in, &req), PROTOCOL_OK);
+	cr_assert_eq(req.id, 1);
+	store_hex(o, hex);
+	cr_assert_eq(put_body(in, hex, req.body_size, BODY_OK), STORE_OK);
+	cr_assert_eq(store_get(fixture_store, STORE_CAS, hex, N, &obj), STORE_OK);
+	close(obj.fd);
+
+	cr_assert_eq(next_request(in, &req), PROTOCOL_OK);
+	cr_assert_eq(req.id, 2);
+	cr_assert_eq(req.body_size, 0, "a zero-size put has no body line");
+	store_hex(empty, hex);
+	put_zero(hex);
+	cr_assert_eq(store_stat(fixture_store, STORE_CAS, hex, NULL), STORE_OK);
+
+	cr_assert_eq(next_request(in, &req), PROTOCOL_OK);
+	cr_assert_eq(req.cmd, PROTOCOL_CLOSE);
+	cr_assert_eq(input_line(in, PROTOCOL_LINE_MAX, &line, &tlen), INPUT_OK);
+	cr_assert_eq(tlen, 0);
+	cr_assert_eq(input_line(in, PROTOCOL_LINE_MAX, &line, &tlen), INPUT_EOF);
+	input_done(in);
+	free(text);
+	free(body);
+}
+
+Test(prog_framing, escaped_slashes_are_base64_slashes)
+{
+	unsigned char body[3] = { 0xff, 0xff, 0xff }, o[32];
+	char hex[STORE_ID_LEN + 1];
+	const char *text = "\n\"\\/\\/\\/\\/\"\n{\"ID\":2,\"Command\":\"close\"}\n";
+	struct protocol_request req;
+	struct input *in = input_of(text, strlen(text), 64);
+
+	EVP_Digest(body, 3, o, NULL, EVP_sha256(), NULL);
+	store_hex(o, hex);
+	cr_assert_eq(put_body(in, hex, 3, BODY_OK), STORE_OK);
+	cr_assert_eq(next_request(in, &req), PROTOCOL_OK);
+	cr_assert_eq(req.id, 2);
+	input_done(in);
+}
+
+Test(prog_framing, bad_bodies_are_consumed_and_the_stream_goes_on)
+{
+	static const char *const bodies[] = {
+		"\"AAA*\"\n",          /* not base64 */
+		"\"AA AA\"\n",         /* whitespace */
+		"\"AAAA-AAA\"\n",      /* '-' would end OpenSSL's decoding early */
+		"\"AAAAA\"\n",         /* not a multiple of 4 */
+		"\"AA==AAAA\"\n",      /* data after padding */
+		"\"AAAAAAAA\"\n",      /* 6 bytes, not 3 */
+		"\"AA==\"\n",          /* 1 byte, not 3 */
+		"\"\\n\"\n",           /* an escape other than \/ */
+	};
+	unsigned char o[32];
+	char hex[STORE_ID_LEN + 1];
+
+	memset(o, 0x11, sizeof o);
+	store_hex(o, hex);
+	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+		char text[128];
+		struct protocol_request req;
+		struct input *in;
+
+		snprintf(text, sizeof text, "\n%s{\"ID\":9,\"Command\":\"close\"}\n", bodies[i]);
+		in = input_of(text, strlen(text), 64);
+		put_body(in, hex, 3, BODY_BAD);
+		cr_assert_eq(next_request(in, &req), PROTOCOL_OK, "after body %s", bodies[i]);
+		cr_assert_eq(req.id, 9);
+		input_done(in);
+		cr_assert_eq(store_stat(fixture_store, STORE_CAS, hex, NULL), STORE_NOT_FOUND);
+	}
+	cr_assert_eq(fixture_temp_count(), 0, "nothing partial is left behind");
+}
+
+Test(prog_framing, a_body_that_does_not_match_its_id_is_not_stored)
+{
+	const char *text = "\n\"AAAA\"\n";
+	unsigned char o[32];
+	char hex[STORE_ID_LEN + 1];
+	struct input *in = input_of(text, strlen(text), 64);
+
+	memset(o, 0x22, sizeof o);
+	store_hex(o, hex);
+	cr_assert_eq(put_body(in, hex, 3, BODY_OK), STORE_HASH_MISMATCH);
+	cr_assert_eq(store_stat(fixture_store, STORE_CAS, hex, NULL), STORE_NOT_FOUND);
+	input_done(in);
+}
+
+Test(prog_framing, lost_framing_is_broken)
+{
+	static const char *const texts[] = {
+		"\n{\"ID\":2}\n",        /* no body line where one must be */
+		"\n\"AAAA\n",            /* no closing quote */
+		"\n\"AAAA\"x\n",         /* more after the closing quote */
+		"\n\"AAAA",              /* input ends inside the body */
+		"",                      /* input ends before the body */
+	};
+	unsigned char o[32];
+	char hex[STORE_ID_LEN + 1];
+
+	memset(o, 0x33, sizeof o);
+	store_hex(o, hex);
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		struct input *in = input_of(texts[i], strlen(texts[i]), 64);
+		char *cause = NULL;
+
+		cr_assert_eq(body_read(in, NULL, 3, &cause), BODY_BROKEN, "text %zu", i);
+		cr_assert_not_null(cause);
+		free(cause);
+		input_done(in);
+	}
+}
+
+Test(prog_framing, request_lines_are_bounded)
+{
+	size_t n = PROTOCOL_LINE_MAX + 100;
+	char *text = malloc(n + 1), *line;
+	size_t len;
+	struct input *in;
+
+	memset(text, ' ', n);
+	text[n] = '\n';
+	in = input_of(text, n + 1, 2 * PROTOCOL_LINE_MAX);
+	cr_assert_eq(input_line(in, PROTOCOL_LINE_MAX, &line, &len), INPUT_TOO_LONG);
+	input_done(in);
+	in = input_of("{\"ID\":1", 7, 64);
+	cr_assert_eq(input_line(in, 32, &line, &len), INPUT_TRUNCATED);
+	input_done(in);
+	free(text);
+}
+
+/* ---- entry lines -------------------------------------------------------- */
+
+TestSuite(prog_entry);
+
+Test(prog_entry, round_trip_and_go_format)
+{
+	struct local_entry e, back;
+	char line[LOCAL_ENTRY_LEN + 1];
+
+	memset(e.action, 0xa1, 32);
+	memset(e.output, 0x0b, 32);
+	e.size = 42;
+	e.time_ns = 1700000000000000001LL;
+	local_entry_format(&e, line);
+	cr_assert_eq(strlen(line), LOCAL_ENTRY_LEN);
+	cr_assert_eq(strncmp(line, "v1 a1a1", 7), 0);
+	cr_assert_eq(strcmp(line + 3 + 64 + 1 + 64, "                   42  1700000000000000001\n"), 0,
+	             "%s", line);
+	cr_assert(local_entry_parse(line, LOCAL_ENTRY_LEN, &back));
+	cr_assert_arr_eq(back.action, e.action, 32);
+	cr_assert_arr_eq(back.output, e.output, 32);
+	cr_assert_eq(back.size, 42);
+	cr_assert_eq(back.time_ns, e.time_ns);
+}
+
+Test(prog_entry, malformed_entries_are_rejected)
+{
+	struct local_entry e, back;
+	char line[LOCAL_ENTRY_LEN + 1], bad[LOCAL_ENTRY_LEN + 1];
+	static const size_t spots[] = { 0, 1, 2, 3, 40, 67, 100, 132, 140, 152, 153, 160, 173, 174 };
+
+	memset(&e, 0, sizeof e);
+	e.size = 7;
+	e.time_ns = 99;
+	local_entry_format(&e, line);
+	cr_assert_not(local_entry_parse(line, LOCAL_ENTRY_LEN - 1, &back));
+	for (size_t i = 0; i < sizeof spots / sizeof spots[0]; i++) {
+		memcpy(bad, line, sizeof bad);
+		bad[spots[i]] = bad[spots[i]] == 'x' ? 'y' : 'x';
+		cr_assert_not(local_entry_parse(bad, LOCAL_ENTRY_LEN, &back), "spot %zu", spots[i]);
+	}
+	memcpy(bad, line, sizeof bad);
+	bad[152] = '-';  /* a negative size */
+	cr_assert_not(local_entry_parse(bad, LOCAL_ENTRY_LEN, &back));
+}

@@ -1,0 +1,516 @@
+/*
+ * prog_remote_test.c: the helper's remote client against a real cachegate
+ * on loopback: uploads, fetches into the local store, bad data from the
+ * server, an unreachable server, tokens and --read-only.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "proghelper/local.h"
+#include "proghelper/remote.h"
+#include "proghelper/reply.h"
+#include "proghelper/stats.h"
+#include "tests/tmpdir.h"
+
+static char *dir;             /* everything of one test */
+static pid_t gateway = -1;
+static char url[64];
+static int replies[2] = { -1, -1 };  /* what the client answers, as the go command reads it */
+static struct reply *writer;
+static struct stats counters;
+
+/* Start cachegate on a free loopback port over <dir>/gw, with extra arguments. */
+static void
+gateway_start(const char *const *extra)
+{
+	const char *bin = getenv("CACHEGATE");
+	char portfile[512], store[512], log[512], port[16] = "";
+	const char *argv[16];
+	int n = 0;
+
+	cr_assert_not_null(bin, "CACHEGATE must name the built cachegate");
+	snprintf(portfile, sizeof portfile, "%s/port", dir);
+	snprintf(store, sizeof store, "%s/gw", dir);
+	snprintf(log, sizeof log, "%s/gw.log", dir);
+	argv[n++] = bin;
+	argv[n++] = "--listen";
+	argv[n++] = "127.0.0.1:0";
+	argv[n++] = "--port-file";
+	argv[n++] = portfile;
+	argv[n++] = "--dir";
+	argv[n++] = store;
+	while (extra != NULL && *extra != NULL)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
+	gateway = fork();
+	cr_assert_neq(gateway, -1);
+	if (gateway == 0) {
+		FILE *f = freopen(log, "w", stderr);
+		(void)f;
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && port[0] == '\0'; i++) {
+		FILE *f = fopen(portfile, "r");
+		if (f != NULL) {
+			if (fgets(port, sizeof port, f) == NULL)
+				port[0] = '\0';
+			fclose(f);
+		}
+		if (port[0] == '\0')
+			usleep(20000);
+	}
+	cr_assert_neq(port[0], '\0', "the gateway did not start (see %s)", log);
+	port[strcspn(port, "\r\n")] = '\0';
+	snprintf(url, sizeof url, "http://127.0.0.1:%s", port);
+}
+
+static void
+setup(void)
+{
+	dir = tmpdir_make("cg-prog-remote");
+	cr_assert_not_null(dir);
+	cr_assert_eq(pipe(replies), 0);
+	writer = reply_open(replies[1]);
+	memset(&counters, 0, sizeof counters);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void
+teardown(void)
+{
+	if (gateway > 0) {
+		kill(gateway, SIGTERM);
+		waitpid(gateway, NULL, 0);
+		gateway = -1;
+	}
+	reply_free(writer);
+	close(replies[0]);
+	close(replies[1]);
+	curl_global_cleanup();
+	tmpdir_remove(dir);
+}
+
+TestSuite(prog_remote, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Open (creating) the local store <dir>/<name>. */
+static struct store *
+store_named(const char *name)
+{
+	char path[512], *cause = NULL;
+	struct store *s;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	s = store_open(path, NULL, &cause);
+	cr_assert_not_null(s, "%s", cause);
+	return s;
+}
+
+/* A client of the gateway for store s. */
+static struct remote *
+client(struct store *s, const char *token, bool read_only)
+{
+	struct remote_options o = { .url = url, .token = token,
+	                            .token_source = "the token from the test", .read_only = read_only };
+	char *cause = NULL;
+	struct remote *r = remote_start(&o, s, writer, &counters, &cause);
+
+	cr_assert_not_null(r, "%s", cause);
+	return r;
+}
+
+/* The next reply line, parsed (the caller decrefs). */
+static json_t *
+next_reply(void)
+{
+	static char buf[8192];
+	static size_t have;
+	json_error_t jerr;
+	char *nl;
+	json_t *j;
+
+	while ((nl = memchr(buf, '\n', have)) == NULL) {
+		struct pollfd p = { .fd = replies[0], .events = POLLIN };
+		ssize_t n;
+		cr_assert_eq(poll(&p, 1, 30000), 1, "no reply within 30 s");
+		n = read(replies[0], buf + have, sizeof buf - have);
+		cr_assert_gt(n, 0);
+		have += (size_t)n;
+	}
+	j = json_loadb(buf, (size_t)(nl - buf), 0, &jerr);
+	cr_assert_not_null(j, "reply is not JSON: %.*s", (int)(nl - buf), buf);
+	have -= (size_t)(nl + 1 - buf);
+	memmove(buf, nl + 1, have);
+	return j;
+}
+
+/* Put body into s as the output of an action made from seed; fill e. */
+static void
+local_put(struct store *s, const void *body, size_t n, unsigned char seed, struct local_entry *e)
+{
+	char hex[STORE_ID_LEN + 1];
+
+	memset(e->action, seed, STORE_HASH_LEN);
+	EVP_Digest(body, n, e->output, NULL, EVP_sha256(), NULL);
+	e->size = (int64_t)n;
+	e->time_ns = 1700000000000000000LL + seed;
+	store_hex(e->output, hex);
+	cr_assert_eq(store_put_bytes(s, STORE_CAS, hex, body, n), STORE_OK);
+	cr_assert_eq(local_record(s, e), LOCAL_OK);
+}
+
+/* Drop a response body. */
+static size_t
+ignore(char *data, size_t size, size_t nmemb, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * nmemb;
+}
+
+/* HTTP PUT of body to the gateway path; returns the status. */
+static long
+http_put(const char *path, const void *body, size_t n)
+{
+	char full[256];
+	CURL *c = curl_easy_init();
+	long code = 0;
+
+	snprintf(full, sizeof full, "%s%s", url, path);
+	curl_easy_setopt(c, CURLOPT_URL, full);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)n);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ignore);
+	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(c);
+	return code;
+}
+
+/* HTTP status of a HEAD of the gateway path. */
+static long
+http_head(const char *path)
+{
+	char full[256];
+	CURL *c = curl_easy_init();
+	long code = 0;
+
+	snprintf(full, sizeof full, "%s%s", url, path);
+	curl_easy_setopt(c, CURLOPT_URL, full);
+	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(c);
+	return code;
+}
+
+/* Ask r for action and return the reply. */
+static json_t *
+ask(struct remote *r, int64_t id, const unsigned char action[32])
+{
+	json_t *j;
+
+	cr_assert_eq(remote_get(r, id, action), REMOTE_QUEUED);
+	j = next_reply();
+	cr_assert_eq(json_integer_value(json_object_get(j, "ID")), id);
+	return j;
+}
+
+Test(prog_remote, upload_then_fetch_on_another_machine)
+{
+	struct store *a, *b;
+	struct remote *r;
+	struct local_entry e, small;
+	char path[4096], hex[STORE_ID_LEN + 1], ahex[STORE_ID_LEN + 1];
+	size_t n = 200000;
+	unsigned char *body = malloc(n);
+	json_t *j;
+	struct stat sb;
+
+	gateway_start(NULL);
+	for (size_t i = 0; i < n; i++)
+		body[i] = (unsigned char)(i % 251);
+	a = store_named("a");
+	local_put(a, body, n, 0x41, &e);
+	local_put(a, "tiny", 4, 0x42, &small);
+	r = client(a, NULL, false);
+	cr_assert_eq(remote_upload(r, &e), REMOTE_QUEUED);
+	cr_assert_eq(remote_upload(r, &small), REMOTE_QUEUED);
+	remote_stop(r, 10000);
+	cr_assert_eq(atomic_load(&counters.uploads), 2);
+	store_hex(e.output, hex);
+	store_hex(e.action, ahex);
+	snprintf(path, sizeof path, "/cas/%s", hex);
+	cr_assert_eq(http_head(path), 200);
+	snprintf(path, sizeof path, "/ac/%s", ahex);
+	cr_assert_eq(http_head(path), 200);
+
+	/* Machine B: nothing local, everything from the gateway. */
+	b = store_named("b");
+	r = client(b, NULL, false);
+	j = ask(r, 1, e.action);
+	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), (json_int_t)n);
+	snprintf(path, sizeof path, "%s", json_string_value(json_object_get(j, "DiskPath")));
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_size, (off_t)n);
+	json_decref(j);
+	j = ask(r, 2, small.action);
+	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), 4);
+	json_decref(j);
+	remote_stop(r, 10000);
+	cr_assert_eq(atomic_load(&counters.remote_hits), 2);
+
+	/* B now has the entry and output itself. */
+	struct local_entry got;
+	cr_assert_eq(local_get(b, e.action, &got, path, sizeof path), LOCAL_OK);
+	cr_assert_eq(got.time_ns, e.time_ns, "the time of the original put travels with it");
+	store_close(a);
+	store_close(b);
+	free(body);
+}
+
+Test(prog_remote, a_large_output_the_gateway_has_is_not_sent_again)
+{
+	struct store *a, *b;
+	struct remote *r;
+	struct local_entry e1, e2;
+	size_t n = 300000;
+	unsigned char *body = calloc(1, n);
+	uint64_t first;
+
+	gateway_start(NULL);
+	a = store_named("a");
+	b = store_named("b");
+	local_put(a, body, n, 1, &e1);
+	local_put(b, body, n, 2, &e2);  /* same output, another action */
+	r = client(a, NULL, false);
+	remote_upload(r, &e1);
+	remote_stop(r, 10000);
+	first = atomic_load(&counters.bytes_up);
+	cr_assert_geq(first, n);
+	r = client(b, NULL, false);
+	remote_upload(r, &e2);
+	remote_stop(r, 10000);
+	cr_assert_eq(atomic_load(&counters.uploads), 2);
+	cr_assert_eq(atomic_load(&counters.bytes_up) - first, LOCAL_ENTRY_LEN,
+	             "only the entry is sent the second time");
+	store_close(a);
+	store_close(b);
+	free(body);
+}
+
+Test(prog_remote, misses_and_bad_entries_are_misses)
+{
+	struct store *s;
+	struct remote *r;
+	unsigned char action[32], other[32];
+	char path[256], ahex[STORE_ID_LEN + 1], line[LOCAL_ENTRY_LEN + 1];
+	struct local_entry e;
+	json_t *j;
+
+	gateway_start(NULL);
+	s = store_named("s");
+	r = client(s, NULL, false);
+	memset(action, 0x77, sizeof action);
+	j = ask(r, 1, action);
+	cr_assert(json_is_true(json_object_get(j, "Miss")));
+	json_decref(j);
+
+	/* Garbage under the action. */
+	store_hex(action, ahex);
+	snprintf(path, sizeof path, "/ac/%s", ahex);
+	cr_assert_eq(http_put(path, "not an entry", 12) / 100, 2);
+	j = ask(r, 2, action);
+	cr_assert(json_is_true(json_object_get(j, "Miss")));
+	json_decref(j);
+
+	/* A well-formed entry, but for another action. */
+	memset(other, 0x78, sizeof other);
+	memcpy(e.action, other, 32);
+	EVP_Digest("x", 1, e.output, NULL, EVP_sha256(), NULL);
+	e.size = 1;
+	e.time_ns = 5;
+	local_entry_format(&e, line);
+	cr_assert_eq(http_put(path, line, LOCAL_ENTRY_LEN) / 100, 2);
+	cr_assert_eq(http_put("/cas/2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+	                      "x", 1) / 100, 2);
+	j = ask(r, 3, action);
+	cr_assert(json_is_true(json_object_get(j, "Miss")));
+	json_decref(j);
+
+	/* The right action, but its output is absent. */
+	memcpy(e.action, action, 32);
+	memset(e.output, 0x79, 32);
+	local_entry_format(&e, line);
+	cr_assert_eq(http_put(path, line, LOCAL_ENTRY_LEN) / 100, 2);
+	j = ask(r, 4, action);
+	cr_assert(json_is_true(json_object_get(j, "Miss")));
+	json_decref(j);
+	remote_stop(r, 1000);
+	cr_assert_eq(atomic_load(&counters.remote_hits), 0);
+	cr_assert_eq(local_get(s, action, &e, path, sizeof path), LOCAL_MISS);
+	store_close(s);
+}
+
+Test(prog_remote, an_output_with_the_wrong_bytes_is_refused)
+{
+	struct store *s;
+	struct remote *r;
+	struct local_entry e;
+	char path[512], hex[STORE_ID_LEN + 1], ahex[STORE_ID_LEN + 1], line[LOCAL_ENTRY_LEN + 1];
+	FILE *f;
+	json_t *j;
+
+	gateway_start(NULL);
+	s = store_named("s");
+	memset(e.action, 0x12, 32);
+	EVP_Digest("right", 5, e.output, NULL, EVP_sha256(), NULL);
+	e.size = 5;
+	e.time_ns = 1;
+	local_entry_format(&e, line);
+	store_hex(e.output, hex);
+	store_hex(e.action, ahex);
+	snprintf(path, sizeof path, "/ac/%s", ahex);
+	cr_assert_eq(http_put(path, line, LOCAL_ENTRY_LEN) / 100, 2);
+	/* The gateway checks what it is sent, so plant the bad copy in its store. */
+	snprintf(path, sizeof path, "%s/gw/cas/%.2s", dir, hex);
+	mkdir(path, 0755);
+	snprintf(path, sizeof path, "%s/gw/cas/%.2s/%s", dir, hex, hex);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("wrong", f);
+	fclose(f);
+
+	r = client(s, NULL, false);
+	j = ask(r, 1, e.action);
+	cr_assert(json_is_true(json_object_get(j, "Miss")));
+	json_decref(j);
+	remote_stop(r, 1000);
+	cr_assert_geq(atomic_load(&counters.remote_errors), 1);
+	cr_assert_eq(store_stat(s, STORE_CAS, hex, NULL), STORE_NOT_FOUND, "nothing bad is kept");
+	store_close(s);
+}
+
+Test(prog_remote, an_unreachable_remote_is_given_up_after_a_few_failures)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct store *s = store_named("s");
+	struct remote *r;
+	struct local_entry e;
+	unsigned char action[32];
+	json_t *j;
+	int64_t id = 1;
+
+	/* A port that was free a moment ago: connections are refused. */
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", ntohs(sa.sin_port));
+
+	r = client(s, NULL, false);
+	memset(action, 1, sizeof action);
+	for (; id <= 3; id++) {
+		j = ask(r, id, action);
+		cr_assert(json_is_true(json_object_get(j, "Miss")));
+		json_decref(j);
+	}
+	cr_assert_eq(remote_get(r, id, action), REMOTE_OFF, "the remote is skipped now");
+	local_put(s, "abc", 3, 9, &e);
+	cr_assert_eq(remote_upload(r, &e), REMOTE_OFF);
+	remote_stop(r, 1000);
+	cr_assert_eq(atomic_load(&counters.remote_errors), 3);
+	store_close(s);
+}
+
+Test(prog_remote, read_only_never_writes)
+{
+	struct store *s;
+	struct remote *r;
+	struct local_entry e;
+	char path[256], hex[STORE_ID_LEN + 1];
+
+	gateway_start(NULL);
+	s = store_named("s");
+	local_put(s, "abc", 3, 3, &e);
+	r = client(s, NULL, true);
+	cr_assert_eq(remote_upload(r, &e), REMOTE_OFF);
+	remote_stop(r, 1000);
+	store_hex(e.output, hex);
+	snprintf(path, sizeof path, "/cas/%s", hex);
+	cr_assert_eq(http_head(path), 404);
+	store_close(s);
+}
+
+/* Write the gateway's auth file and start it with it. */
+static void
+gateway_with_tokens(void)
+{
+	char auth[512];
+	FILE *f;
+
+	snprintf(auth, sizeof auth, "%s/auth", dir);
+	f = fopen(auth, "w");
+	cr_assert_not_null(f);
+	fputs("writer-token write\nreader-token read\n", f);
+	fclose(f);
+	const char *const extra[] = { "--auth-file", auth, NULL };
+	gateway_start(extra);
+}
+
+Test(prog_remote, tokens_are_sent_and_checked)
+{
+	struct store *a, *b;
+	struct remote *r;
+	struct local_entry e;
+	json_t *j;
+
+	gateway_with_tokens();
+	a = store_named("a");
+	b = store_named("b");
+	local_put(a, "payload", 7, 4, &e);
+
+	/* A read token cannot upload: uploads stop, nothing breaks. */
+	r = client(a, "reader-token", false);
+	remote_upload(r, &e);
+	remote_stop(r, 5000);
+	cr_assert_eq(atomic_load(&counters.uploads), 0);
+
+	r = client(a, "writer-token", false);
+	remote_upload(r, &e);
+	remote_stop(r, 5000);
+	cr_assert_eq(atomic_load(&counters.uploads), 1);
+
+	/* A wrong token is a miss, and the remote is dropped at once. */
+	r = client(b, "wrong-token", false);
+	j = ask(r, 1, e.action);
+	cr_assert(json_is_true(json_object_get(j, "Miss")));
+	json_decref(j);
+	cr_assert_eq(remote_get(r, 2, e.action), REMOTE_OFF);
+	remote_stop(r, 1000);
+
+	r = client(b, "reader-token", false);
+	j = ask(r, 3, e.action);
+	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), 7);
+	json_decref(j);
+	remote_stop(r, 1000);
+	store_close(a);
+	store_close(b);
+}
