@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages cachegate builds and tests with, if any is missing.
-# Benchmarks need more (nginx wrk hyperfine); pass --bench to add them.
+# Benchmarks need more (nginx wrk hyperfine jq); pass --bench to add them.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mapfile -t packages < "$here/debian-packages.txt"
 if [ "${1:-}" = "--bench" ]; then
-	packages+=(nginx wrk hyperfine)
+	packages+=(nginx wrk hyperfine jq)
 fi
 missing=()
 for p in "${packages[@]}"; do
