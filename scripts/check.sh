@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-autoreconf -fi >/dev/null
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 mkdir -p build/check
 cd build/check
 ../../configure -q --enable-werror --enable-asan

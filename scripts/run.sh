@@ -26,13 +26,14 @@ if [ "${1:-}" = "--stop" ]; then
 fi
 
 ./scripts/install-deps.sh
-autoreconf -fi >/dev/null
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 mkdir -p build/release
 (cd build/release && ../../configure -q CFLAGS="-O2 -g" && make -j"$(nproc)" >/dev/null)
 bin=$top/build/release
 
 stop_gateway
-"$bin/cachegate" --listen "$listen" --log 2>>"$logfile" &
+# Detached from this terminal's output, so a pipe reading ours still ends.
+nohup "$bin/cachegate" --listen "$listen" --log </dev/null >>"$logfile" 2>&1 &
 echo $! > "$pidfile"
 for _ in $(seq 50); do
 	curl -fsS "http://$listen/healthz" >/dev/null 2>&1 && break
