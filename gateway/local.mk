@@ -1,6 +1,5 @@
 # gateway/: the cachegate HTTP server.
 bin_PROGRAMS += cachegate
-cachegate_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
 cachegate_SOURCES = \
 	gateway/main.c \
 	gateway/options.c gateway/options.h \

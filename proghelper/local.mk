@@ -2,7 +2,6 @@
 # The protocol, body, local and remote parts form a small library so the
 # criterion tests link exactly the code the program runs.
 noinst_LIBRARIES += libcgprog.a
-libcgprog_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
 libcgprog_a_SOURCES = \
 	proghelper/protocol.h proghelper/protocol.c \
 	proghelper/input.h proghelper/input.c \
@@ -17,7 +16,6 @@ libcgprog_a_SOURCES = \
 PROG_LIBS = libcgprog.a $(STORE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)
 
 bin_PROGRAMS += cachegate-prog
-cachegate_prog_CPPFLAGS = $(libcgprog_a_CPPFLAGS)
 cachegate_prog_SOURCES = proghelper/main.c
 cachegate_prog_LDADD = $(PROG_LIBS)
 

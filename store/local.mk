@@ -1,6 +1,5 @@
 # store/: the disk store both programs use (static, internal).
 noinst_LIBRARIES += libcgstore.a
-libcgstore_a_CPPFLAGS = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS)
 libcgstore_a_SOURCES = \
 	store/store.h \
 	store/internal.h \
