@@ -137,7 +137,8 @@ prog_put(struct prog *p, const struct protocol_request *req, char **cause)
 	memcpy(e.output, req->output, STORE_HASH_LEN);
 	e.size = req->body_size;
 	e.time_ns = local_now_ns();
-	if (local_record(p->store, &e) != LOCAL_OK ||
+	if ((p->recorder != NULL ? recorder_record_now(p->recorder, &e)
+	                         : local_record(p->store, &e)) != LOCAL_OK ||
 	    store_object_path(p->store, STORE_CAS, o, p->path, p->path_max) != STORE_OK) {
 		prog_err(p, req->id, "cannot write the entry to the local store");
 		return true;
