@@ -732,6 +732,7 @@ remote_main(void *arg)
 
 	for (;;) {
 		bool stopping = remote_take_incoming(r, &deadline);
+		int wait_ms = 1000;
 
 		remote_start_waiting(r);
 		curl_multi_perform(r->multi, &running);
@@ -754,9 +755,12 @@ remote_main(void *arg)
 				remote_abandon(r);
 				break;
 			}
+			/* Wake for the deadline itself, not up to a second past it. */
+			if ((deadline - now) / 1000 + 1 < wait_ms)
+				wait_ms = (int)((deadline - now) / 1000 + 1);
 		}
 		/* New steps started above are due at once; curl's own timer says so. */
-		curl_multi_poll(r->multi, NULL, 0, 1000, NULL);
+		curl_multi_poll(r->multi, NULL, 0, wait_ms, NULL);
 	}
 	return NULL;
 }
