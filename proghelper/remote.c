@@ -68,6 +68,7 @@ struct remote {
 	char *url;
 	char *token_source;
 	bool have_token;
+	bool read_only;                     /* --read-only: writes_off from the start */
 	struct curl_slist *headers;         /* Authorization */
 	struct curl_slist *upload_headers;  /* Authorization, no Expect, octet-stream */
 	struct store *store;
@@ -294,18 +295,33 @@ remote_failed(struct remote *r, const char *what)
 	}
 }
 
-/* The server rejected our credentials with code. */
+/*
+ * The server rejected our credentials with code. A refused upload only ends
+ * uploads (reads may be open to all, or to a read token); a refused read,
+ * or a token rejected outright, ends all use of the remote.
+ */
 static void
 remote_denied(struct remote *r, long code, bool write)
 {
 	char why[512];
 
 	stats_add(&r->stats->remote_errors, 1);
-	if (code == 403 && write && r->have_token) {
-		if (!atomic_exchange(&r->writes_off, true))
+	if (write && (code == 403 || !r->have_token)) {
+		if (atomic_exchange(&r->writes_off, true))
+			return;
+		if (r->have_token)
 			fprintf(stderr, "cachegate-prog: the remote %s refused an upload with %s "
 			        "(HTTP 403: a read-only token); continuing without uploads\n",
 			        r->url, r->token_source);
+		else
+			fprintf(stderr, "cachegate-prog: the remote %s wants a token for uploads "
+			        "(HTTP %ld): set --token-file or CACHEGATE_TOKEN; continuing "
+			        "without uploads\n", r->url, code);
+		return;
+	}
+	if (!r->have_token && atomic_load(&r->writes_off) && !r->read_only) {
+		/* The missing token was already named; stop reading too, quietly. */
+		atomic_store(&r->off, true);
 		return;
 	}
 	if (r->have_token)
@@ -815,6 +831,7 @@ remote_start(const struct remote_options *o, struct store *s, struct reply *w, s
 	r->url = strdup(o->url);
 	r->token_source = strdup(o->token_source != NULL ? o->token_source : "the token");
 	r->have_token = o->token != NULL;
+	r->read_only = o->read_only;
 	atomic_init(&r->off, false);
 	atomic_init(&r->writes_off, o->read_only);
 	r->multi = curl_multi_init();

@@ -514,3 +514,43 @@ Test(prog_remote, tokens_are_sent_and_checked)
 	store_close(a);
 	store_close(b);
 }
+
+Test(prog_remote, an_upload_refused_for_want_of_a_token_still_leaves_reads_on)
+{
+	char auth[512];
+	struct store *a, *b;
+	struct remote *r;
+	struct local_entry shared, mine;
+	json_t *j;
+	FILE *f;
+
+	snprintf(auth, sizeof auth, "%s/auth", dir);
+	f = fopen(auth, "w");
+	cr_assert_not_null(f);
+	fputs("writer-token write\n", f);
+	fclose(f);
+	const char *const extra[] = { "--auth-file", auth, "--anonymous-read", NULL };
+	gateway_start(extra);
+	a = store_named("a");
+	b = store_named("b");
+	local_put(a, "shared", 6, 5, &shared);
+	r = client(a, "writer-token", false);
+	remote_upload(r, &shared);
+	remote_stop(r, 5000);
+	cr_assert_eq(atomic_load(&counters.uploads), 1);
+
+	/* No token: the gateway lets us read but not write. */
+	local_put(b, "mine", 4, 6, &mine);
+	r = client(b, NULL, false);
+	cr_assert_eq(remote_upload(r, &mine), REMOTE_QUEUED);
+	for (int i = 0; i < 3000 && atomic_load(&counters.remote_errors) == 0; i++)
+		usleep(10000);
+	cr_assert_eq(atomic_load(&counters.remote_errors), 1, "the upload was refused");
+	cr_assert_eq(remote_upload(r, &mine), REMOTE_OFF, "no more uploads are tried");
+	j = ask(r, 1, shared.action);
+	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), 6, "reads still work");
+	json_decref(j);
+	remote_stop(r, 1000);
+	store_close(a);
+	store_close(b);
+}
