@@ -510,6 +510,7 @@ remote_got_entry(struct remote *r, struct job *j)
 {
 	char o[STORE_ID_LEN + 1];
 	uint64_t have = 0;
+	struct store_object obj;
 	enum store_result sr;
 	int running;
 
@@ -520,7 +521,13 @@ remote_got_entry(struct remote *r, struct job *j)
 		return;
 	}
 	store_hex(j->entry.output, o);
-	if (store_stat(r->store, STORE_CAS, o, &have) == STORE_OK && have == (uint64_t)j->entry.size) {
+	/*
+	 * Already here: open it (sizes agreeing, so nothing is removed) to mark
+	 * it used, or a trim could take the DiskPath about to be handed out.
+	 */
+	if (store_stat(r->store, STORE_CAS, o, &have) == STORE_OK && have == (uint64_t)j->entry.size &&
+	    store_get(r->store, STORE_CAS, o, j->entry.size, &obj) == STORE_OK) {
+		close(obj.fd);
 		remote_got(r, j);
 		return;
 	}
