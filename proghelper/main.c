@@ -275,7 +275,10 @@ main(int argc, char **argv)
 	reply_send(p.reply, &rep);
 
 	close_id = prog_serve(&p, &cause);
-	remote_stop(p.remote, close_id == -2 ? 0 : p.cfg.close_timeout_ms);
+	if (close_id == -2)
+		remote_abort(p.remote);
+	else
+		remote_stop(p.remote, p.cfg.close_timeout_ms);
 	p.remote = NULL;
 	if (p.cfg.verbose)
 		stats_print(&p.stats, stderr);
@@ -300,7 +303,7 @@ main(int argc, char **argv)
 	status = 0;
 out:
 	free(cause);
-	remote_stop(p.remote, 0);
+	remote_abort(p.remote);
 	recorder_stop(p.recorder);
 	input_free(p.in);
 	reply_free(p.reply);

@@ -85,6 +85,7 @@ struct remote {
 	int64_t deadline_us;
 
 	atomic_bool off;                    /* nothing more goes to the remote */
+	atomic_bool quiet;                  /* remote_abort: drop work without a word */
 	atomic_bool writes_off;             /* no more uploads */
 
 	/* Used by the network thread only. */
@@ -737,8 +738,9 @@ remote_abandon(struct remote *r)
 			n++;
 		remote_finish_job(r, j, false);
 	}
-	if (n > 0) {
+	if (n > 0)
 		stats_add(&r->stats->uploads_dropped, (uint64_t)n);
+	if (n > 0 && !atomic_load(&r->quiet)) {
 		fprintf(stderr, "cachegate-prog: %d uploads to %s did not finish before the close "
 		        "timeout\n", n, r->url);
 	}
@@ -840,6 +842,7 @@ remote_start(const struct remote_options *o, struct store *s, struct reply *w, s
 	r->have_token = o->token != NULL;
 	r->read_only = o->read_only;
 	atomic_init(&r->off, false);
+	atomic_init(&r->quiet, false);
 	atomic_init(&r->writes_off, o->read_only);
 	r->multi = curl_multi_init();
 	r->recorder = o->recorder;
@@ -877,4 +880,13 @@ remote_stop(struct remote *r, long timeout_ms)
 	curl_multi_wakeup(r->multi);
 	pthread_join(r->thread, NULL);
 	remote_free(r);
+}
+
+void
+remote_abort(struct remote *r)
+{
+	if (r == NULL)
+		return;
+	atomic_store(&r->quiet, true);
+	remote_stop(r, 0);
 }
