@@ -137,7 +137,8 @@ prog_put(struct prog *p, const struct protocol_request *req, char **cause)
 	memcpy(e.output, req->output, STORE_HASH_LEN);
 	e.size = req->body_size;
 	e.time_ns = local_now_ns();
-	if (local_record(p->store, &e) != LOCAL_OK ||
+	if ((p->recorder != NULL ? recorder_record_now(p->recorder, &e)
+	                         : local_record(p->store, &e)) != LOCAL_OK ||
 	    store_object_path(p->store, STORE_CAS, o, p->path, p->path_max) != STORE_OK) {
 		prog_err(p, req->id, "cannot write the entry to the local store");
 		return true;
@@ -274,7 +275,10 @@ main(int argc, char **argv)
 	reply_send(p.reply, &rep);
 
 	close_id = prog_serve(&p, &cause);
-	remote_stop(p.remote, close_id == -2 ? 0 : p.cfg.close_timeout_ms);
+	if (close_id == -2)
+		remote_abort(p.remote);
+	else
+		remote_stop(p.remote, p.cfg.close_timeout_ms);
 	p.remote = NULL;
 	if (p.cfg.verbose)
 		stats_print(&p.stats, stderr);
@@ -299,7 +303,7 @@ main(int argc, char **argv)
 	status = 0;
 out:
 	free(cause);
-	remote_stop(p.remote, 0);
+	remote_abort(p.remote);
 	recorder_stop(p.recorder);
 	input_free(p.in);
 	reply_free(p.reply);

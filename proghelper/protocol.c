@@ -117,7 +117,7 @@ protocol_decode_request(const char *line, size_t len, struct protocol_request *r
 			goto out;
 		/* Go 1.24 renamed ObjectID to OutputID; older toolchains send ObjectID. */
 		v = json_object_get(root, "OutputID");
-		if (!protocol_hash_field(root, v != NULL ? "OutputID" : "ObjectID",
+		if (!protocol_hash_field(root, v != NULL && !json_is_null(v) ? "OutputID" : "ObjectID",
 		                         req->output, cause))
 			goto out;
 	} else if (strcmp(command, "close") == 0) {

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Entries held back at most; more are written at once (memory stays small). */
 #define RECORDER_HOLD 4096
@@ -19,14 +20,18 @@ struct record {
 struct recorder {
 	struct store *store;
 	pthread_t thread;
-	pthread_mutex_t lock;  /* guards head, tail and stopping */
+	pthread_mutex_t lock;  /* guards the queue and stopping; held while an entry is written */
 	pthread_cond_t wake;
 	struct record *head, *tail;
 	size_t queued;
 	bool stopping;
 };
 
-/* The thread: write entries once stopping or once too many wait; drain at the end. */
+/*
+ * The thread: write entries once stopping or once too many wait; drain at
+ * the end. The lock is held during each write, so recorder_record_now never
+ * overlaps a write of its action.
+ */
 static void *
 recorder_main(void *arg)
 {
@@ -44,10 +49,8 @@ recorder_main(void *arg)
 		rec->head = r->next;
 		if (rec->head == NULL)
 			rec->tail = NULL;
-		pthread_mutex_unlock(&rec->lock);
 		local_record(rec->store, &r->entry);
 		free(r);
-		pthread_mutex_lock(&rec->lock);
 	}
 	pthread_mutex_unlock(&rec->lock);
 	return NULL;
@@ -78,7 +81,9 @@ recorder_add(struct recorder *rec, const struct local_entry *e)
 	struct record *r = malloc(sizeof *r);
 
 	if (r == NULL) {
+		pthread_mutex_lock(&rec->lock);
 		local_record(rec->store, e);
+		pthread_mutex_unlock(&rec->lock);
 		return;
 	}
 	r->next = NULL;
@@ -92,6 +97,29 @@ recorder_add(struct recorder *rec, const struct local_entry *e)
 	if (++rec->queued >= RECORDER_HOLD)
 		pthread_cond_signal(&rec->wake);
 	pthread_mutex_unlock(&rec->lock);
+}
+
+enum local_result
+recorder_record_now(struct recorder *rec, const struct local_entry *e)
+{
+	struct record **link, *r, *prev = NULL;
+	enum local_result result;
+
+	pthread_mutex_lock(&rec->lock);
+	for (link = &rec->head; (r = *link) != NULL;) {
+		if (memcmp(r->entry.action, e->action, STORE_HASH_LEN) == 0) {
+			*link = r->next;
+			rec->queued--;
+			free(r);
+		} else {
+			prev = r;
+			link = &r->next;
+		}
+	}
+	rec->tail = prev;
+	result = local_record(rec->store, e);
+	pthread_mutex_unlock(&rec->lock);
+	return result;
 }
 
 void

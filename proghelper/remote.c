@@ -68,6 +68,7 @@ struct remote {
 	char *url;
 	char *token_source;
 	bool have_token;
+	bool read_only;                     /* --read-only: writes_off from the start */
 	struct curl_slist *headers;         /* Authorization */
 	struct curl_slist *upload_headers;  /* Authorization, no Expect, octet-stream */
 	struct store *store;
@@ -84,6 +85,7 @@ struct remote {
 	int64_t deadline_us;
 
 	atomic_bool off;                    /* nothing more goes to the remote */
+	atomic_bool quiet;                  /* remote_abort: drop work without a word */
 	atomic_bool writes_off;             /* no more uploads */
 
 	/* Used by the network thread only. */
@@ -294,18 +296,33 @@ remote_failed(struct remote *r, const char *what)
 	}
 }
 
-/* The server rejected our credentials with code. */
+/*
+ * The server rejected our credentials with code. A refused upload only ends
+ * uploads (reads may be open to all, or to a read token); a refused read,
+ * or a token rejected outright, ends all use of the remote.
+ */
 static void
 remote_denied(struct remote *r, long code, bool write)
 {
 	char why[512];
 
 	stats_add(&r->stats->remote_errors, 1);
-	if (code == 403 && write && r->have_token) {
-		if (!atomic_exchange(&r->writes_off, true))
+	if (write && (code == 403 || !r->have_token)) {
+		if (atomic_exchange(&r->writes_off, true))
+			return;
+		if (r->have_token)
 			fprintf(stderr, "cachegate-prog: the remote %s refused an upload with %s "
 			        "(HTTP 403: a read-only token); continuing without uploads\n",
 			        r->url, r->token_source);
+		else
+			fprintf(stderr, "cachegate-prog: the remote %s wants a token for uploads "
+			        "(HTTP %ld): set --token-file or CACHEGATE_TOKEN; continuing "
+			        "without uploads\n", r->url, code);
+		return;
+	}
+	if (!r->have_token && atomic_load(&r->writes_off) && !r->read_only) {
+		/* The missing token was already named; stop reading too, quietly. */
+		atomic_store(&r->off, true);
 		return;
 	}
 	if (r->have_token)
@@ -494,6 +511,7 @@ remote_got_entry(struct remote *r, struct job *j)
 {
 	char o[STORE_ID_LEN + 1];
 	uint64_t have = 0;
+	struct store_object obj;
 	enum store_result sr;
 	int running;
 
@@ -504,7 +522,13 @@ remote_got_entry(struct remote *r, struct job *j)
 		return;
 	}
 	store_hex(j->entry.output, o);
-	if (store_stat(r->store, STORE_CAS, o, &have) == STORE_OK && have == (uint64_t)j->entry.size) {
+	/*
+	 * Already here: open it (sizes agreeing, so nothing is removed) to mark
+	 * it used, or a trim could take the DiskPath about to be handed out.
+	 */
+	if (store_stat(r->store, STORE_CAS, o, &have) == STORE_OK && have == (uint64_t)j->entry.size &&
+	    store_get(r->store, STORE_CAS, o, j->entry.size, &obj) == STORE_OK) {
+		close(obj.fd);
 		remote_got(r, j);
 		return;
 	}
@@ -714,8 +738,9 @@ remote_abandon(struct remote *r)
 			n++;
 		remote_finish_job(r, j, false);
 	}
-	if (n > 0) {
+	if (n > 0)
 		stats_add(&r->stats->uploads_dropped, (uint64_t)n);
+	if (n > 0 && !atomic_load(&r->quiet)) {
 		fprintf(stderr, "cachegate-prog: %d uploads to %s did not finish before the close "
 		        "timeout\n", n, r->url);
 	}
@@ -732,6 +757,7 @@ remote_main(void *arg)
 
 	for (;;) {
 		bool stopping = remote_take_incoming(r, &deadline);
+		int wait_ms = 1000;
 
 		remote_start_waiting(r);
 		curl_multi_perform(r->multi, &running);
@@ -754,9 +780,12 @@ remote_main(void *arg)
 				remote_abandon(r);
 				break;
 			}
+			/* Wake for the deadline itself, not up to a second past it. */
+			if ((deadline - now) / 1000 + 1 < wait_ms)
+				wait_ms = (int)((deadline - now) / 1000 + 1);
 		}
 		/* New steps started above are due at once; curl's own timer says so. */
-		curl_multi_poll(r->multi, NULL, 0, 1000, NULL);
+		curl_multi_poll(r->multi, NULL, 0, wait_ms, NULL);
 	}
 	return NULL;
 }
@@ -811,7 +840,9 @@ remote_start(const struct remote_options *o, struct store *s, struct reply *w, s
 	r->url = strdup(o->url);
 	r->token_source = strdup(o->token_source != NULL ? o->token_source : "the token");
 	r->have_token = o->token != NULL;
+	r->read_only = o->read_only;
 	atomic_init(&r->off, false);
+	atomic_init(&r->quiet, false);
 	atomic_init(&r->writes_off, o->read_only);
 	r->multi = curl_multi_init();
 	r->recorder = o->recorder;
@@ -849,4 +880,13 @@ remote_stop(struct remote *r, long timeout_ms)
 	curl_multi_wakeup(r->multi);
 	pthread_join(r->thread, NULL);
 	remote_free(r);
+}
+
+void
+remote_abort(struct remote *r)
+{
+	if (r == NULL)
+		return;
+	atomic_store(&r->quiet, true);
+	remote_stop(r, 0);
 }

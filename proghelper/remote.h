@@ -58,4 +58,10 @@ enum remote_result remote_upload(struct remote *r, const struct local_entry *e);
  */
 void remote_stop(struct remote *r, long timeout_ms);
 
+/*
+ * Stop at once: gets still open are answered as misses, uploads are dropped
+ * without a word (the caller is reporting a worse problem). NULL is allowed.
+ */
+void remote_abort(struct remote *r);
+
 #endif

@@ -99,6 +99,30 @@ Test(prog_local, the_recorder_writes_everything_by_the_time_it_stops)
 	}
 }
 
+Test(prog_local, a_put_after_a_remote_hit_of_its_action_is_the_entry_kept)
+{
+	struct recorder *rec = recorder_start(fixture_store);
+	struct local_entry hit, mine, got;
+	char path[4096], hex[STORE_ID_LEN + 1];
+
+	cr_assert_not_null(rec);
+	/* A remote hit: its output is stored, its entry waits in the recorder. */
+	put("the remote's output", 7, &hit);
+	recorder_add(rec, &hit);
+	/* The go command then puts the same action with another output. */
+	memset(mine.action, 7, 32);
+	EVP_Digest("rebuilt", 7, mine.output, NULL, EVP_sha256(), NULL);
+	mine.size = 7;
+	mine.time_ns = hit.time_ns + 1;
+	store_hex(mine.output, hex);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, hex, "rebuilt", 7), STORE_OK);
+	cr_assert_eq(recorder_record_now(rec, &mine), LOCAL_OK);
+	recorder_stop(rec);
+	cr_assert_eq(local_get(fixture_store, mine.action, &got, path, sizeof path), LOCAL_OK);
+	cr_assert_eq(memcmp(got.output, mine.output, 32), 0, "the older remote entry came back");
+	cr_assert_eq(got.time_ns, mine.time_ns);
+}
+
 /* Set the mtime of an object to seconds ago. */
 static void
 age(enum store_kind k, const unsigned char id[32], time_t seconds)

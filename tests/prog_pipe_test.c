@@ -3,13 +3,16 @@
  * command drives it: a 1 GiB put in little memory, errors for bad requests,
  * and the end of the helper on a stream it cannot parse.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -321,4 +324,42 @@ Test(prog_pipe, end_of_input_without_close_is_a_quiet_exit)
 	cr_assert_null(read_reply());
 	cr_assert_eq(helper_wait(), 0);
 	cr_assert_eq(stderr_lines(first, sizeof first), 0, "stderr: %s", first);
+}
+
+Test(prog_pipe, an_unparsable_line_with_an_upload_pending_is_still_one_message)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	unsigned char action[32], empty[32];
+	char ab[45], ob[45], req[512], env[96], first[1024];
+	json_t *j;
+
+	/* A remote that accepts connections (the backlog does) and never answers. */
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	cr_assert_eq(listen(fd, 16), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(env, sizeof env, "CACHEGATE_REMOTE=http://127.0.0.1:%u", ntohs(sa.sin_port));
+	helper_start(env);
+	expect_handshake();
+
+	memset(action, 0x5a, sizeof action);
+	EVP_Digest("", 0, empty, NULL, EVP_sha256(), NULL);
+	EVP_EncodeBlock((unsigned char *)ab, action, 32);
+	EVP_EncodeBlock((unsigned char *)ob, empty, 32);
+	snprintf(req, sizeof req, "{\"ID\":1,\"Command\":\"put\",\"ActionID\":\"%s\","
+	         "\"OutputID\":\"%s\"}\n\n", ab, ob);
+	send_text(req);
+	j = read_reply();
+	cr_assert_not_null(j);
+	cr_assert(json_is_string(json_object_get(j, "DiskPath")));
+	json_decref(j);
+	/* Its upload now hangs; then the stream breaks. */
+	send_text("this is not json\n");
+	cr_assert_null(read_reply());
+	cr_assert_neq(helper_wait(), 0);
+	cr_assert_eq(stderr_lines(first, sizeof first), 1, "first line: %s", first);
+	cr_assert(strstr(first, "cachegate-prog: cannot understand") == first, "%s", first);
+	close(fd);
 }

@@ -86,6 +86,22 @@ Test(prog_decode, put_with_older_object_id_and_no_body_size)
 	cr_assert_eq(req.body_size, 0, "an absent BodySize means an empty body");
 }
 
+Test(prog_decode, a_null_output_id_falls_back_to_object_id)
+{
+	unsigned char a[32], o[32];
+	char ab[45], ob[45], line[256];
+	struct protocol_request req;
+	char *cause = NULL;
+
+	id_of(3, a, ab);
+	id_of(6, o, ob);
+	snprintf(line, sizeof line,
+	         "{\"ID\":2,\"Command\":\"put\",\"ActionID\":\"%s\",\"OutputID\":null,"
+	         "\"ObjectID\":\"%s\"}", ab, ob);
+	cr_assert_eq(decode(line, &req, &cause), PROTOCOL_OK, "%s", cause);
+	cr_assert_arr_eq(req.output, o, 32);
+}
+
 Test(prog_decode, close)
 {
 	struct protocol_request req;

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -511,6 +512,86 @@ Test(prog_remote, tokens_are_sent_and_checked)
 	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), 7);
 	json_decref(j);
 	remote_stop(r, 1000);
+	store_close(a);
+	store_close(b);
+}
+
+Test(prog_remote, an_upload_refused_for_want_of_a_token_still_leaves_reads_on)
+{
+	char auth[512];
+	struct store *a, *b;
+	struct remote *r;
+	struct local_entry shared, mine;
+	json_t *j;
+	FILE *f;
+
+	snprintf(auth, sizeof auth, "%s/auth", dir);
+	f = fopen(auth, "w");
+	cr_assert_not_null(f);
+	fputs("writer-token write\n", f);
+	fclose(f);
+	const char *const extra[] = { "--auth-file", auth, "--anonymous-read", NULL };
+	gateway_start(extra);
+	a = store_named("a");
+	b = store_named("b");
+	local_put(a, "shared", 6, 5, &shared);
+	r = client(a, "writer-token", false);
+	remote_upload(r, &shared);
+	remote_stop(r, 5000);
+	cr_assert_eq(atomic_load(&counters.uploads), 1);
+
+	/* No token: the gateway lets us read but not write. */
+	local_put(b, "mine", 4, 6, &mine);
+	r = client(b, NULL, false);
+	cr_assert_eq(remote_upload(r, &mine), REMOTE_QUEUED);
+	for (int i = 0; i < 3000 && atomic_load(&counters.remote_errors) == 0; i++)
+		usleep(10000);
+	cr_assert_eq(atomic_load(&counters.remote_errors), 1, "the upload was refused");
+	cr_assert_eq(remote_upload(r, &mine), REMOTE_OFF, "no more uploads are tried");
+	j = ask(r, 1, shared.action);
+	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), 6, "reads still work");
+	json_decref(j);
+	remote_stop(r, 1000);
+	store_close(a);
+	store_close(b);
+}
+
+Test(prog_remote, a_remote_hit_on_an_output_already_here_marks_it_used)
+{
+	struct store *a, *b;
+	struct remote *r;
+	struct local_entry e;
+	char hex[STORE_ID_LEN + 1], path[4096];
+	struct timespec t[2];
+	struct stat sb;
+	json_t *j;
+
+	gateway_start(NULL);
+	a = store_named("a");
+	b = store_named("b");
+	local_put(a, "output", 6, 8, &e);
+	r = client(a, NULL, false);
+	remote_upload(r, &e);
+	remote_stop(r, 5000);
+	cr_assert_eq(atomic_load(&counters.uploads), 1);
+
+	/* B has the output (from another action) but not the entry; unused for 6 days. */
+	store_hex(e.output, hex);
+	cr_assert_eq(store_put_bytes(b, STORE_CAS, hex, "output", 6), STORE_OK);
+	cr_assert_eq(store_object_path(b, STORE_CAS, hex, path, sizeof path), STORE_OK);
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= 6 * 24 * 3600;
+	t[1] = t[0];
+	cr_assert_eq(utimensat(AT_FDCWD, path, t, 0), 0);
+
+	r = client(b, NULL, false);
+	j = ask(r, 1, e.action);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "DiskPath")), path);
+	json_decref(j);
+	remote_stop(r, 1000);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_gt(sb.st_mtime, t[0].tv_sec + 5 * 24 * 3600,
+	             "a DiskPath just handed out must not look unused to the next trim");
 	store_close(a);
 	store_close(b);
 }
