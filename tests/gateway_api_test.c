@@ -338,6 +338,43 @@ Test(gateway_api, metrics_count_requests_hits_misses_bytes)
 	stop_clean();
 }
 
+/*
+ * The Prometheus text format: each family's HELP and TYPE once, before its
+ * samples, and all of a family's samples in one group.
+ */
+Test(gateway_api, metrics_families_are_grouped)
+{
+	char seen[64][96], current[96] = "";
+	size_t nseen = 0;
+	struct gw_reply r;
+	char *save = NULL;
+
+	start(NULL);
+	cr_assert_eq(gw_http(&g, "GET", "/healthz", NULL, 0, NULL, NULL), 200);
+	cr_assert_eq(gw_http(&g, "GET", "/metrics", NULL, 0, NULL, &r), 200);
+	for (char *line = strtok_r(r.body, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char name[96];
+
+		if (sscanf(line, "# TYPE %95s", name) == 1) {
+			for (size_t i = 0; i < nseen; i++)
+				cr_assert_str_neq(seen[i], name, "family %s appears twice", name);
+			cr_assert_lt(nseen, 64);
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", name);
+			snprintf(current, sizeof(current), "%s", name);
+			continue;
+		}
+		if (line[0] == '#')
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(line, "{ "), line);
+		cr_assert_str_eq(name, current, "sample \"%s\" is outside its family's group "
+		                 "(under TYPE %s)", line, current);
+	}
+	cr_assert_gt(nseen, 5);
+	gw_reply_free(&r);
+	stop_clean();
+}
+
 Test(gateway_api, status_is_json)
 {
 	char id[65], path[128], real[PATH_MAX];
