@@ -37,4 +37,4 @@ tests_gateway_cli_test_LDADD = $(GW_TEST_LIBS)
 # End-to-end scripts with curl and ccache.
 GATEWAY_E2E = tests/e2e/curl.sh tests/e2e/ccache.sh
 TESTS += $(GATEWAY_E2E)
-EXTRA_DIST += $(GATEWAY_E2E)
+EXTRA_DIST += $(GATEWAY_E2E) tests/e2e/gateway_lib.sh
