@@ -38,37 +38,37 @@ static void set_usage(struct evict *e, const struct store_usage *u)
 	atomic_store(&e->cas_objects, u->cas_objects);
 }
 
-/* Count the store, or trim it when it is over the cap. */
+/*
+ * Count the store, or trim it when it is over the cap. Either way the scan
+ * also removes temp files no live writer holds (a crashed run's leftovers
+ * that were too recent to remove at start).
+ */
 static void evict_pass(struct evict *e)
 {
 	struct store_trim_result tr;
 	struct store_trim_options o;
-	struct store_usage u;
 	enum store_result r;
 
-	if (e->max_size == 0 || atomic_load(&e->bytes) <= e->max_size) {
-		r = store_usage(e->store, &u);
-		if (r == STORE_OK)
-			set_usage(e, &u);
-		else
-			fprintf(stderr, "cachegate: cannot count the store: %s\n", store_result_str(r));
-		if (e->max_size == 0 || r != STORE_OK || u.bytes <= e->max_size) {
-			atomic_store(&e->full, false);
-			return;
-		}
-	}
 	memset(&o, 0, sizeof(o));
 	o.now = time(NULL);
-	o.max_bytes = e->low_water;
+	if (e->max_size > 0 && atomic_load(&e->bytes) > e->max_size)
+		o.max_bytes = e->low_water;
 	r = store_trim(e->store, &o, &tr);
+	if (r == STORE_OK && o.max_bytes == 0 && e->max_size > 0 && tr.after.bytes > e->max_size) {
+		/* The running count had drifted under the cap: trim after all. */
+		o.max_bytes = e->low_water;
+		r = store_trim(e->store, &o, &tr);
+	}
 	if (r != STORE_OK) {
-		fprintf(stderr, "cachegate: eviction failed: %s\n", store_result_str(r));
-		atomic_store(&e->full, true);
+		fprintf(stderr, "cachegate: %s: %s\n",
+		        o.max_bytes > 0 ? "eviction failed" : "cannot count the store",
+		        store_result_str(r));
+		atomic_store(&e->full, o.max_bytes > 0);
 		return;
 	}
 	set_usage(e, &tr.after);
 	metrics_count_evicted(e->metrics, tr.removed_objects, tr.removed_bytes);
-	atomic_store(&e->full, tr.after.bytes > e->max_size);
+	atomic_store(&e->full, e->max_size > 0 && tr.after.bytes > e->max_size);
 }
 
 /* The thread: a pass at start, then on every wake-up or rescan period. */

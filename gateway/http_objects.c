@@ -153,11 +153,25 @@ static enum MHD_Result refuse(struct MHD_Connection *c, struct request *r, unsig
 	return respond_text(c, r, status, text);
 }
 
+/*
+ * True when CAS object id is present with the given length (any when < 0).
+ * Opening it counts as a use, so a re-uploaded object is recent for eviction.
+ */
+static bool cas_present(struct store *s, const char *id, int64_t length)
+{
+	struct store_object obj;
+
+	if (store_get(s, STORE_CAS, id, -1, &obj) != STORE_OK)
+		return false;
+	close(obj.fd);
+	return length < 0 || obj.size == (uint64_t)length;
+}
+
 /* PUT, first call: every check that needs no body, then open the temp file. */
 static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 {
 	struct gateway *gw = r->gw;
-	uint64_t limit = gw->opt->max_object_size, cap = evict_limit(gw->evict), size;
+	uint64_t limit = gw->opt->max_object_size, cap = evict_limit(gw->evict);
 	enum store_result res;
 	char why[160];
 
@@ -176,9 +190,7 @@ static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 	if (cap > 0 && evict_store_full(gw->evict))
 		return refuse(c, r, MHD_HTTP_INSUFFICIENT_STORAGE, REJECT_STORE_FULL,
 		              "the store is full and cannot be trimmed enough");
-	if (r->route == ROUTE_CAS &&
-	    store_stat(gw->store, STORE_CAS, r->id, &size) == STORE_OK &&
-	    (r->content_length < 0 || (uint64_t)r->content_length == size)) {
+	if (r->route == ROUTE_CAS && cas_present(gw->store, r->id, r->content_length)) {
 		/*
 		 * A client waiting for 100 Continue is answered at once. One that
 		 * sends its body regardless must have it read (and dropped): closing

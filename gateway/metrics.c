@@ -136,14 +136,15 @@ char *metrics_render(const struct metrics *m, const struct store_usage *u,
 				fprintf(f, "cachegate_requests_total{method=\"%s\",kind=\"%s\",status=\"%s\"} %llu\n",
 				        method_names[i], route_names[j], status, v);
 			}
+	/* Each family's samples stay together, as the text format requires. */
 	family(f, "cachegate_hits_total", "counter", "GET and HEAD of objects that were found.");
-	family(f, "cachegate_misses_total", "counter", "GET and HEAD of objects that were absent.");
-	for (int k = STORE_AC; k <= STORE_CAS; k++) {
+	for (int k = STORE_AC; k <= STORE_CAS; k++)
 		fprintf(f, "cachegate_hits_total{kind=\"%s\"} %llu\n",
 		        store_kind_name((enum store_kind)k), load(&m->hits[k]));
+	family(f, "cachegate_misses_total", "counter", "GET and HEAD of objects that were absent.");
+	for (int k = STORE_AC; k <= STORE_CAS; k++)
 		fprintf(f, "cachegate_misses_total{kind=\"%s\"} %llu\n",
 		        store_kind_name((enum store_kind)k), load(&m->misses[k]));
-	}
 	family(f, "cachegate_received_bytes_total", "counter", "Upload body bytes received.");
 	fprintf(f, "cachegate_received_bytes_total %llu\n", load(&m->bytes_in));
 	family(f, "cachegate_sent_bytes_total", "counter", "Object bytes sent.");

@@ -83,11 +83,12 @@ bool store_parse_size(const char *text, uint64_t *bytes)
 	double value;
 	double scale = 1;
 
-	if (text == NULL || *text == '\0' || *text == '-' || *text == '+')
+	/* Plain decimal digits only: strtod alone would take " 1", "0x10", "1e3". */
+	if (text == NULL || *text < '0' || *text > '9')
 		return false;
 	errno = 0;
 	value = strtod(text, &end);
-	if (errno != 0 || end == text || !(value >= 0))
+	if (errno != 0 || end != text + strspn(text, "0123456789.") || !(value >= 0))
 		return false;
 	if (*end != '\0') {
 		const char *unit = strchr(units, *end >= 'a' ? *end - 'a' + 'A' : *end);

@@ -69,8 +69,9 @@ static int make_dirs(const char *path)
 static int write_readme(const struct store *s)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
-	int fd;
+	int fd, saved;
 	ssize_t n;
+	bool ok;
 
 	snprintf(path, sizeof path, "%s/README", s->dir);
 	if (access(path, F_OK) == 0)
@@ -79,15 +80,18 @@ static int write_readme(const struct store *s)
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	errno = 0;
 	n = write(fd, readme_text, sizeof readme_text - 1);
-	if (n != (ssize_t)(sizeof readme_text - 1) || fchmod(fd, 0644) != 0 ||
-	    close(fd) != 0 || rename(tmp, path) != 0) {
-		int saved = errno;
-		unlink(tmp);
-		errno = saved != 0 ? saved : EIO;
-		return -1;
-	}
-	return 0;
+	ok = n == (ssize_t)(sizeof readme_text - 1) && fchmod(fd, 0644) == 0;
+	saved = errno;
+	/* The descriptor is closed whatever happened above. */
+	ok = close(fd) == 0 && ok;
+	if (ok && rename(tmp, path) == 0)
+		return 0;
+	saved = saved != 0 ? saved : errno;
+	unlink(tmp);
+	errno = saved != 0 ? saved : EIO;
+	return -1;
 }
 
 struct store *store_open(const char *dir, const struct store_options *opts, char **cause)

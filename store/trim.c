@@ -108,6 +108,7 @@ static void usage_sub(struct store_usage *u, enum store_kind k, uint64_t size)
 		u->cas_objects--;
 }
 
+/* scan visitor for store_usage: add the object to the struct store_usage ctx. */
 static bool count_visit(void *ctx, enum store_kind k, const char *id, int dir_fd,
                         const struct stat *st)
 {
@@ -149,6 +150,11 @@ static bool remove_if_unchanged(int dir_fd, const char *id, time_t seen_mtime)
 	return unlinkat(dir_fd, id, 0) == 0;
 }
 
+/*
+ * scan visitor for store_trim: remove the object when unused for longer than
+ * max_unused, else count it as kept and, with a size cap, remember it for
+ * trim_to_size. False only when out of memory.
+ */
 static bool trim_visit(void *ctx, enum store_kind k, const char *id, int dir_fd,
                        const struct stat *st)
 {

@@ -17,4 +17,4 @@ TESTS += $(GATEWAY_TESTS)
 # End-to-end scripts with curl and ccache.
 GATEWAY_E2E = tests/e2e/curl.sh tests/e2e/ccache.sh
 TESTS += $(GATEWAY_E2E)
-EXTRA_DIST += $(GATEWAY_E2E)
+EXTRA_DIST += $(GATEWAY_E2E) tests/e2e/gateway_lib.sh

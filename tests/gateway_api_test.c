@@ -3,6 +3,7 @@
  * status, against a real cachegate on loopback.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/gateway_fixture.h"
@@ -338,6 +340,43 @@ Test(gateway_api, metrics_count_requests_hits_misses_bytes)
 	stop_clean();
 }
 
+/*
+ * The Prometheus text format: each family's HELP and TYPE once, before its
+ * samples, and all of a family's samples in one group.
+ */
+Test(gateway_api, metrics_families_are_grouped)
+{
+	char seen[64][96], current[96] = "";
+	size_t nseen = 0;
+	struct gw_reply r;
+	char *save = NULL;
+
+	start(NULL);
+	cr_assert_eq(gw_http(&g, "GET", "/healthz", NULL, 0, NULL, NULL), 200);
+	cr_assert_eq(gw_http(&g, "GET", "/metrics", NULL, 0, NULL, &r), 200);
+	for (char *line = strtok_r(r.body, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char name[96];
+
+		if (sscanf(line, "# TYPE %95s", name) == 1) {
+			for (size_t i = 0; i < nseen; i++)
+				cr_assert_str_neq(seen[i], name, "family %s appears twice", name);
+			cr_assert_lt(nseen, 64);
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", name);
+			snprintf(current, sizeof(current), "%s", name);
+			continue;
+		}
+		if (line[0] == '#')
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(line, "{ "), line);
+		cr_assert_str_eq(name, current, "sample \"%s\" is outside its family's group "
+		                 "(under TYPE %s)", line, current);
+	}
+	cr_assert_gt(nseen, 5);
+	gw_reply_free(&r);
+	stop_clean();
+}
+
 Test(gateway_api, status_is_json)
 {
 	char id[65], path[128], real[PATH_MAX];
@@ -507,6 +546,58 @@ Test(gateway_api, existing_object_sent_without_expect_is_drained)
 	for (int i = 0; i < 10; i++)
 		cr_assert_eq(gw_http(&g, "PUT", path, body, n, NULL, NULL), 200, "attempt %d", i);
 	free(body);
+	stop_clean();
+}
+
+/* Set the mtime of the CAS object id to age seconds ago. */
+static void age_cas(const char *id, time_t age)
+{
+	char file[1024];
+	struct timespec times[2];
+
+	snprintf(file, sizeof(file), "%s/cas/%.2s/%s", g.store, id, id);
+	times[0].tv_sec = times[1].tv_sec = time(NULL) - age;
+	times[0].tv_nsec = times[1].tv_nsec = 0;
+	cr_assert_eq(utimensat(AT_FDCWD, file, times, 0), 0, "cannot age %s", file);
+}
+
+/* Seconds since the CAS object id was last marked as used. */
+static time_t cas_age(const char *id)
+{
+	char file[1024];
+	struct stat st;
+
+	snprintf(file, sizeof(file), "%s/cas/%.2s/%s", g.store, id, id);
+	cr_assert_eq(stat(file, &st), 0, "no object at %s", file);
+	return time(NULL) - st.st_mtime;
+}
+
+/* A PUT of an object already present is a use: eviction must see it as recent. */
+Test(gateway_api, put_of_present_object_refreshes_its_use)
+{
+	char req[512], resp[4096], id[65], path[128];
+	int fd;
+
+	start(NULL);
+	gw_sha256_hex("in use", 6, id);
+	object_path(path, sizeof(path), "cas", id);
+	cr_assert_eq(gw_http(&g, "PUT", path, "in use", 6, NULL, NULL), 201);
+
+	/* Answered at once (Expect: 100-continue). */
+	age_cas(id, 3 * 3600);
+	fd = gw_connect(&g);
+	snprintf(req, sizeof(req), "PUT %s HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n"
+	         "Expect: 100-continue\r\n\r\n", path);
+	cr_assert(gw_send_all(fd, req, strlen(req)));
+	gw_read_response(fd, resp, sizeof(resp), 20000);
+	close(fd);
+	cr_assert(strncmp(resp, "HTTP/1.1 200", 12) == 0, "got: %s", resp);
+	cr_assert_lt(cas_age(id), 3600, "an early answered PUT left the object looking unused");
+
+	/* Body sent regardless, and drained. */
+	age_cas(id, 3 * 3600);
+	cr_assert_eq(gw_http(&g, "PUT", path, "in use", 6, NULL, NULL), 200);
+	cr_assert_lt(cas_age(id), 3600, "a drained PUT left the object looking unused");
 	stop_clean();
 }
 

@@ -86,5 +86,10 @@ Test(store_size, rejects_nonsense)
 	cr_assert_not(store_parse_size("10GG", &n));
 	cr_assert_not(store_parse_size("nan", &n));
 	cr_assert_not(store_parse_size("99999999E", &n));
+	cr_assert_not(store_parse_size(" 20G", &n));
+	cr_assert_not(store_parse_size("0x10K", &n));
+	cr_assert_not(store_parse_size("1e3", &n));
+	cr_assert_not(store_parse_size(".5K", &n));
+	cr_assert_not(store_parse_size("1.2.3K", &n));
 	cr_assert_eq(n, 7, "a rejected size leaves the output alone");
 }

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -310,4 +312,38 @@ Test(store_put, open_reports_an_unusable_directory)
 	cr_assert_not_null(cause);
 	cr_assert_not_null(strstr(cause, "a-file/store"), "the cause names the folder: %s", cause);
 	free(cause);
+}
+
+/* The lowest free descriptor number right now. */
+static int lowest_free_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	return fd;
+}
+
+Test(store_put, open_that_cannot_write_its_readme_leaks_no_descriptor)
+{
+	struct rlimit none = {0, 0}, old;
+	char *cause = NULL;
+	char path[PATH_MAX];
+	struct store *s;
+	int before;
+
+	/* Writes into files fail (EFBIG) while directories can still be made. */
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	none.rlim_max = old.rlim_max;
+	snprintf(path, sizeof path, "%s/second", fixture_dir);
+	before = lowest_free_fd();
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &none), 0);
+	s = store_open(path, NULL, &cause);
+	setrlimit(RLIMIT_FSIZE, &old);
+	cr_assert_null(s, "the README could be written after all");
+	cr_assert_not_null(cause);
+	cr_assert_not_null(strstr(cause, "second"), "the cause names the folder: %s", cause);
+	free(cause);
+	cr_assert_eq(lowest_free_fd(), before, "store_open left a descriptor open");
 }

@@ -10,59 +10,7 @@ if ! command -v curl >/dev/null 2>&1; then
 fi
 : "${CACHEGATE:?CACHEGATE must name the cachegate binary (run through make check)}"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cachegate-curl.XXXXXX")
-pid=
-failures=0
-
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# check DESCRIPTION COMMAND...: run a test command, report it, count failures.
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		echo "ok - $desc"
-	else
-		echo "FAIL - $desc"
-		failures=$((failures + 1))
-	fi
-}
-
-# start [FLAG...]: run cachegate on a free loopback port; sets $base.
-start() {
-	rm -f "$work/port"
-	"$CACHEGATE" --listen 127.0.0.1:0 --port-file "$work/port" --dir "$work/store" \
-		--log "$@" 2>>"$work/server.log" &
-	pid=$!
-	tries=0
-	while [ ! -s "$work/port" ]; do
-		tries=$((tries + 1))
-		if [ "$tries" -gt 300 ] || ! kill -0 "$pid" 2>/dev/null; then
-			echo "cachegate did not start:"
-			cat "$work/server.log"
-			exit 1
-		fi
-		sleep 0.1
-	done
-	port=$(cat "$work/port")
-	base=http://127.0.0.1:$port
-}
-
-# stop: SIGTERM, then require exit status 0.
-stop() {
-	kill -TERM "$pid"
-	if wait "$pid"; then rc=0; else rc=$?; fi
-	pid=
-	[ "$rc" -eq 0 ]
-}
+. "${TOP_SRCDIR:-.}/tests/e2e/gateway_lib.sh"
 
 # status ARGS...: run curl and print only the HTTP status; the body goes to $work/body.
 status() {
