@@ -2,7 +2,6 @@
  * auth.c: tokens from the auth file, checked in constant time.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "common/cause.h"
 #include "gateway/auth.h"
 
 /* Longest Authorization header looked at; anything longer is invalid. */
@@ -33,18 +33,6 @@ struct auth {
 static bool digest(const void *buf, size_t n, unsigned char out[32])
 {
 	return EVP_Digest(buf, n, out, NULL, EVP_sha256(), NULL) == 1;
-}
-
-/* Set *cause to a formatted sentence. */
-__attribute__((format(printf, 2, 3)))
-static void set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
-	va_end(ap);
 }
 
 /* Parse one line of the auth file into t; false when it is malformed. */
@@ -81,7 +69,7 @@ struct auth *auth_load(const char *path, bool anonymous_read, char **cause)
 
 	*cause = NULL;
 	if (a == NULL) {
-		set_cause(cause, "out of memory");
+		cause_set(cause, "out of memory");
 		return NULL;
 	}
 	a->anonymous_read = anonymous_read;
@@ -90,7 +78,7 @@ struct auth *auth_load(const char *path, bool anonymous_read, char **cause)
 	a->enabled = true;
 	f = fopen(path, "r");
 	if (f == NULL) {
-		set_cause(cause, "cannot read auth file %s: %s", path, strerror(errno));
+		cause_set(cause, "cannot read auth file %s: %s", path, strerror(errno));
 		free(a);
 		return NULL;
 	}
@@ -100,7 +88,7 @@ struct auth *auth_load(const char *path, bool anonymous_read, char **cause)
 
 		lineno++;
 		if (!parse_line(line, &t, &blank)) {
-			set_cause(cause, "auth file %s line %zu: expected \"<token> read|write\"",
+			cause_set(cause, "auth file %s line %zu: expected \"<token> read|write\"",
 			          path, lineno);
 			goto fail;
 		}
@@ -110,7 +98,7 @@ struct auth *auth_load(const char *path, bool anonymous_read, char **cause)
 			size_t ncap = cap ? cap * 2 : 8;
 			struct auth_token *n = reallocarray(a->tokens, ncap, sizeof(*n));
 			if (n == NULL) {
-				set_cause(cause, "out of memory");
+				cause_set(cause, "out of memory");
 				goto fail;
 			}
 			a->tokens = n;
@@ -119,11 +107,11 @@ struct auth *auth_load(const char *path, bool anonymous_read, char **cause)
 		a->tokens[a->count++] = t;
 	}
 	if (ferror(f)) {
-		set_cause(cause, "cannot read auth file %s: %s", path, strerror(errno));
+		cause_set(cause, "cannot read auth file %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (a->count == 0 && !anonymous_read) {
-		set_cause(cause, "auth file %s has no tokens, so nobody could use the server", path);
+		cause_set(cause, "auth file %s has no tokens, so nobody could use the server", path);
 		goto fail;
 	}
 	OPENSSL_cleanse(line, linecap);

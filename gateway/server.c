@@ -13,6 +13,7 @@
 
 #include <microhttpd.h>
 
+#include "common/cause.h"
 #include "gateway/accesslog.h"
 #include "gateway/http_objects.h"
 #include "gateway/respond.h"
@@ -32,18 +33,6 @@ struct server {
 	struct MHD_Daemon *daemon;
 	char *tls_cert, *tls_key;  /* PEM text; must outlive the daemon */
 };
-
-/* Set *cause to a formatted sentence. */
-__attribute__((format(printf, 2, 3)))
-static void set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
-	va_end(ap);
-}
 
 /* A new request record, or NULL when out of memory. */
 static struct request *request_new(struct gateway *gw, struct MHD_Connection *c,
@@ -219,18 +208,18 @@ static char *read_text_file(const char *path, char **cause)
 	size_t n;
 
 	if (f == NULL) {
-		set_cause(cause, "cannot read %s: %s", path, strerror(errno));
+		cause_set(cause, "cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	buf = malloc(TLS_FILE_MAX + 1);
 	if (buf == NULL) {
 		fclose(f);
-		set_cause(cause, "out of memory");
+		cause_set(cause, "out of memory");
 		return NULL;
 	}
 	n = fread(buf, 1, TLS_FILE_MAX + 1, f);
 	if (ferror(f) || n > TLS_FILE_MAX || n == 0) {
-		set_cause(cause, "cannot read %s: %s", path,
+		cause_set(cause, "cannot read %s: %s", path,
 		          ferror(f) ? strerror(errno) : n == 0 ? "empty file" : "file too large");
 		fclose(f);
 		free(buf);
@@ -256,7 +245,7 @@ static bool resolve(const char *host, uint16_t port, struct sockaddr_storage *ss
 	snprintf(service, sizeof(service), "%u", port);
 	err = getaddrinfo(host, service, &hints, &res);
 	if (err != 0) {
-		set_cause(cause, "cannot resolve --listen host %s: %s", host, gai_strerror(err));
+		cause_set(cause, "cannot resolve --listen host %s: %s", host, gai_strerror(err));
 		return false;
 	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
@@ -279,7 +268,7 @@ struct server *server_start(struct gateway *gw, char **cause)
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
-		set_cause(cause, "out of memory");
+		cause_set(cause, "out of memory");
 		return NULL;
 	}
 	s->gw = gw;
@@ -287,7 +276,7 @@ struct server *server_start(struct gateway *gw, char **cause)
 		flags |= MHD_USE_IPv6;
 	if (o->tls_cert != NULL) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			set_cause(cause, "--tls-cert: this libmicrohttpd was built without TLS support");
+			cause_set(cause, "--tls-cert: this libmicrohttpd was built without TLS support");
 			goto fail;
 		}
 		s->tls_cert = read_text_file(o->tls_cert, cause);
@@ -320,7 +309,7 @@ struct server *server_start(struct gateway *gw, char **cause)
 	s->daemon = MHD_start_daemon(flags, o->listen_port, NULL, NULL, on_request, gw,
 	                             MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (s->daemon == NULL) {
-		set_cause(cause, "cannot listen on %s:%u (in use, or not an address of this machine?)",
+		cause_set(cause, "cannot listen on %s:%u (in use, or not an address of this machine?)",
 		          o->listen_host, o->listen_port);
 		goto fail;
 	}

@@ -1,6 +1,8 @@
-# store/: the disk store both programs use (static, internal).
+# store/: the disk store both programs use (static, internal), with the
+# small common/ helpers both programs share.
 noinst_LIBRARIES += libcgstore.a
 libcgstore_a_SOURCES = \
+	common/cause.h common/cause.c \
 	store/store.h \
 	store/internal.h \
 	store/id.c \

@@ -7,13 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "common/cause.h"
 
 static const char readme_text[] =
 	"This folder is a cachegate store: a build cache shared by Go builds\n"
@@ -25,21 +26,6 @@ static const char readme_text[] =
 	"\n"
 	"Everything here can be rebuilt: deleting the folder loses nothing but time.\n"
 	"Do not edit files in place; cachegate trims unused objects itself.\n";
-
-/* Format a cause sentence for the caller to free; never fails to set *cause. */
-static void set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg = NULL;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	*cause = msg != NULL ? msg : strdup("out of memory");
-}
 
 /* mkdir -p: create path and its parents; existing directories are fine. */
 static int make_dirs(const char *path)
@@ -102,35 +88,35 @@ struct store *store_open(const char *dir, const struct store_options *opts, char
 	char path[PATH_MAX + sizeof "/cas"];
 
 	if (dir == NULL || *dir == '\0') {
-		set_cause(cause, "store directory is not set");
+		cause_set(cause, "store directory is not set");
 		return NULL;
 	}
 	if (make_dirs(dir) != 0) {
-		set_cause(cause, "cannot create store directory %s: %s", dir, strerror(errno));
+		cause_set(cause, "cannot create store directory %s: %s", dir, strerror(errno));
 		return NULL;
 	}
 	if (realpath(dir, resolved) == NULL) {
-		set_cause(cause, "cannot resolve store directory %s: %s", dir, strerror(errno));
+		cause_set(cause, "cannot resolve store directory %s: %s", dir, strerror(errno));
 		return NULL;
 	}
 	for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", resolved, subdirs[i]);
 		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-			set_cause(cause, "cannot create %s: %s", path, strerror(errno));
+			cause_set(cause, "cannot create %s: %s", path, strerror(errno));
 			return NULL;
 		}
 	}
 	s = calloc(1, sizeof *s);
 	if (s == NULL || (s->dir = strdup(resolved)) == NULL) {
 		free(s);
-		set_cause(cause, "out of memory opening store %s", resolved);
+		cause_set(cause, "out of memory opening store %s", resolved);
 		return NULL;
 	}
 	s->dir_len = strlen(s->dir);
 	if (opts != NULL)
 		s->opts = *opts;
 	if (write_readme(s) != 0) {
-		set_cause(cause, "cannot write to store directory %s: %s", resolved, strerror(errno));
+		cause_set(cause, "cannot write to store directory %s: %s", resolved, strerror(errno));
 		store_close(s);
 		return NULL;
 	}

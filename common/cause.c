@@ -1,0 +1,23 @@
+/*
+ * cause.c: error sentences that travel to the caller.
+ */
+#include "common/cause.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cause_set(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	if (cause == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	*cause = msg != NULL ? msg : strdup("out of memory");
+}

@@ -1,0 +1,16 @@
+/*
+ * cause.h: error sentences that travel to the caller, tmux style: a
+ * function that fails returns its result and sets *cause, which the caller
+ * prints and frees.
+ */
+#ifndef CACHEGATE_COMMON_CAUSE_H
+#define CACHEGATE_COMMON_CAUSE_H
+
+/*
+ * Set *cause to a newly allocated sentence (the caller frees it); on out of
+ * memory, to a copy of "out of memory" or NULL. A NULL cause is ignored.
+ */
+__attribute__((format(printf, 2, 3)))
+void cause_set(char **cause, const char *fmt, ...);
+
+#endif
