@@ -198,8 +198,7 @@ static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 		 */
 		if (expects_continue(c))
 			return respond_text(c, r, MHD_HTTP_OK, "already stored");
-		r->pending_status = MHD_HTTP_OK;
-		r->pending_reason = "already stored";
+		r->already_stored = true;
 		watchdog_receiving(r->watch, true);
 		return MHD_YES;
 	}
@@ -233,20 +232,7 @@ enum MHD_Result objects_upload(struct request *r, const char *data, size_t n)
 	store_put_abort(r->put);
 	r->put = NULL;
 	metrics_count_reject(r->gw->metrics, reject_reason(res));
-	switch (res) {
-	case STORE_TOO_LARGE:
-		r->pending_status = MHD_HTTP_CONTENT_TOO_LARGE;
-		r->pending_reason = "body is over the object size limit (--max-object-size)";
-		break;
-	case STORE_NO_SPACE:
-		r->pending_status = MHD_HTTP_INSUFFICIENT_STORAGE;
-		r->pending_reason = "the store's file system is full";
-		break;
-	default:
-		r->pending_status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		r->pending_reason = "store error while writing the body";
-		break;
-	}
+	r->write_error = res;
 	return MHD_YES;
 }
 
@@ -260,9 +246,11 @@ enum MHD_Result objects_finish(struct MHD_Connection *c, struct request *r)
 
 	watchdog_receiving(r->watch, false);
 	if (r->put == NULL) {
-		if (r->pending_status == 0)
-			return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "upload lost");
-		return respond_text(c, r, r->pending_status, r->pending_reason);
+		if (r->already_stored)
+			return respond_text(c, r, MHD_HTTP_OK, "already stored");
+		if (r->write_error != STORE_OK)
+			return respond_store_error(c, r, r->write_error);
+		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "upload lost");
 	}
 	size = store_put_size(r->put);
 	if (store_stat(gw->store, k, r->id, &old) == STORE_OK)

@@ -46,8 +46,8 @@ struct request {
 	uint64_t body_in;           /* request body bytes received */
 	int64_t content_length;     /* -1 when the request gave none */
 	struct store_put *put;      /* an upload in progress, or NULL */
-	unsigned pending_status;    /* an upload error, answered once the body is over */
-	const char *pending_reason;
+	bool already_stored;        /* a PUT of a present object: answered 200 after the body */
+	enum store_result write_error; /* why an upload failed, answered once the body is over */
 	char method_name[12];       /* for the access log */
 	char path[160];             /* for the access log, truncated, printable */
 };
