@@ -32,6 +32,14 @@ struct store_put {
 	char temp_path[PATH_MAX];
 };
 
+/* errno as the result of a failed write: a missing file is an I/O error here, not a miss. */
+static enum store_result write_errno_result(void)
+{
+	enum store_result r = store_errno_result();
+
+	return r == STORE_NOT_FOUND ? STORE_IO_ERROR : r;
+}
+
 /* Create and lock a fresh temp file for p, recreating tmp/ if it vanished. */
 static enum store_result open_temp(struct store_put *p)
 {
@@ -42,8 +50,7 @@ static enum store_result open_temp(struct store_put *p)
 		if (p->fd >= 0)
 			break;
 		if (errno != ENOENT || attempt > 0)
-			return store_errno_result() == STORE_NOT_FOUND ? STORE_IO_ERROR
-			                                               : store_errno_result();
+			return write_errno_result();
 		char tmpdir[PATH_MAX];
 		snprintf(tmpdir, sizeof tmpdir, "%s/tmp", p->store->dir);
 		if (mkdir(tmpdir, 0755) != 0 && errno != EEXIST)
@@ -197,7 +204,7 @@ static enum store_result move_into_place(struct store_put *p, const char *final_
 		if (rename(p->temp_path, final_path) == 0)
 			return STORE_OK;
 	}
-	return store_errno_result() == STORE_NOT_FOUND ? STORE_IO_ERROR : store_errno_result();
+	return write_errno_result();
 }
 
 enum store_result store_put_commit(struct store_put *p, int64_t expected_size)
