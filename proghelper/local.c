@@ -79,8 +79,7 @@ local_now_ns(void)
 }
 
 enum local_result
-local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct local_entry *e,
-          char *path, size_t n)
+local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct local_entry *e)
 {
 	char a[STORE_ID_LEN + 1], o[STORE_ID_LEN + 1];
 	char line[LOCAL_ENTRY_LEN + 1];
@@ -106,7 +105,7 @@ local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct lo
 	if (r != STORE_OK)
 		return LOCAL_ERROR;
 	close(obj.fd);
-	return store_object_path(s, STORE_CAS, o, path, n) == STORE_OK ? LOCAL_OK : LOCAL_ERROR;
+	return LOCAL_OK;
 }
 
 enum local_result

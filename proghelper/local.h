@@ -49,11 +49,11 @@ int64_t local_now_ns(void);
 
 /*
  * Look up action: its entry, then its output (which must have the entry's
- * size). On LOCAL_OK e is filled and path (size n) holds the output's file.
- * A bad entry is removed and is a miss.
+ * size, and is marked used). On LOCAL_OK e is filled. A bad entry is
+ * removed and is a miss.
  */
 enum local_result local_get(struct store *s, const unsigned char action[STORE_HASH_LEN],
-                            struct local_entry *e, char *path, size_t n);
+                            struct local_entry *e);
 
 /* Record e as the entry of its action (the output must already be stored). */
 enum local_result local_record(struct store *s, const struct local_entry *e);

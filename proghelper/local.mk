@@ -8,6 +8,7 @@ libcgprog_a_SOURCES = \
 	proghelper/body.h proghelper/body.c \
 	proghelper/reply.h proghelper/reply.c \
 	proghelper/local.h proghelper/local.c \
+	proghelper/diskpath.h proghelper/diskpath.c \
 	proghelper/remote.h proghelper/remote.c \
 	proghelper/recorder.h proghelper/recorder.c \
 	proghelper/stats.h proghelper/stats.c \

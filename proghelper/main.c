@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 
 #include "proghelper/body.h"
+#include "proghelper/diskpath.h"
 #include "proghelper/options.h"
 #include "proghelper/input.h"
 #include "proghelper/local.h"
@@ -38,7 +39,8 @@ struct prog {
 	struct remote *remote;
 	struct recorder *recorder;  /* entries of remote hits, written at the end */
 	struct stats stats;
-	char *path;       /* scratch for DiskPaths, store_path_max bytes */
+	char *root;       /* DiskPaths start with this (diskpath.h) */
+	char *path;       /* scratch for DiskPaths, path_max bytes */
 	size_t path_max;
 };
 
@@ -64,7 +66,8 @@ prog_get(struct prog *p, const struct protocol_request *req)
 	stats_add(&p->stats.gets, 1);
 	memset(&rep, 0, sizeof rep);
 	rep.id = req->id;
-	if (local_get(p->store, req->action, &e, p->path, p->path_max) == LOCAL_OK) {
+	if (local_get(p->store, req->action, &e) == LOCAL_OK &&
+	    diskpath_format(p->root, e.output, p->path, p->path_max)) {
 		stats_add(&p->stats.local_hits, 1);
 		rep.hit = true;
 		memcpy(rep.output, e.output, STORE_HASH_LEN);
@@ -139,7 +142,7 @@ prog_put(struct prog *p, const struct protocol_request *req, char **cause)
 	e.time_ns = local_now_ns();
 	if ((p->recorder != NULL ? recorder_record_now(p->recorder, &e)
 	                         : local_record(p->store, &e)) != LOCAL_OK ||
-	    store_object_path(p->store, STORE_CAS, o, p->path, p->path_max) != STORE_OK) {
+	    !diskpath_format(p->root, e.output, p->path, p->path_max)) {
 		prog_err(p, req->id, "cannot write the entry to the local store");
 		return true;
 	}
@@ -244,8 +247,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "cachegate-prog: %s\n", cause != NULL ? cause : "out of memory");
 		goto out;
 	}
-	p.path_max = store_path_max(p.store);
-	p.path = malloc(p.path_max);
+	/* The go command passes its GOCACHE on to the helper. */
+	p.root = diskpath_root(store_dir(p.store), getenv("GOCACHE"));
+	p.path_max = p.root != NULL ? diskpath_max(p.root) : 0;
+	p.path = p.root != NULL ? malloc(p.path_max) : NULL;
 	p.reply = reply_open(STDOUT_FILENO);
 	p.in = input_open(STDIN_FILENO, PROG_INPUT_BUFFER);
 	if (p.path == NULL || p.reply == NULL || p.in == NULL) {
@@ -258,6 +263,7 @@ main(int argc, char **argv)
 			.token = p.cfg.token,
 			.token_source = p.cfg.token_source,
 			.read_only = p.cfg.read_only,
+			.diskpath_root = p.root,
 		};
 		p.recorder = ro.recorder = recorder_start(p.store);
 		if (p.recorder != NULL)
@@ -308,6 +314,7 @@ out:
 	input_free(p.in);
 	reply_free(p.reply);
 	free(p.path);
+	free(p.root);
 	store_close(p.store);
 	if (p.cfg.remote != NULL)
 		curl_global_cleanup();

@@ -10,6 +10,7 @@
  * file, then PUT /ac/<action>.
  */
 #include "proghelper/remote.h"
+#include "proghelper/diskpath.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -66,6 +67,7 @@ struct job_list {
 
 struct remote {
 	char *url;
+	char *diskpath_root;                /* DiskPaths start with this */
 	char *token_source;
 	bool have_token;
 	bool read_only;                     /* --read-only: writes_off from the start */
@@ -204,15 +206,13 @@ remote_answer(struct remote *r, struct job *j, bool hit)
 {
 	struct protocol_reply rep;
 	char *path = NULL;
-	char o[STORE_ID_LEN + 1];
 
 	memset(&rep, 0, sizeof rep);
 	rep.id = j->req_id;
 	if (hit) {
-		size_t n = store_path_max(r->store);
-		store_hex(j->entry.output, o);
+		size_t n = diskpath_max(r->diskpath_root);
 		path = malloc(n);
-		if (path == NULL || store_object_path(r->store, STORE_CAS, o, path, n) != STORE_OK)
+		if (path == NULL || !diskpath_format(r->diskpath_root, j->entry.output, path, n))
 			hit = false;
 	}
 	if (hit) {
@@ -806,6 +806,7 @@ remote_free(struct remote *r)
 	curl_slist_free_all(r->upload_headers);
 	pthread_mutex_destroy(&r->lock);
 	free(r->url);
+	free(r->diskpath_root);
 	free(r->token_source);
 	free(r);
 }
@@ -838,6 +839,7 @@ remote_start(const struct remote_options *o, struct store *s, struct reply *w, s
 	r->reply = w;
 	r->stats = st;
 	r->url = strdup(o->url);
+	r->diskpath_root = strdup(o->diskpath_root != NULL ? o->diskpath_root : store_dir(s));
 	r->token_source = strdup(o->token_source != NULL ? o->token_source : "the token");
 	r->have_token = o->token != NULL;
 	r->read_only = o->read_only;
@@ -846,7 +848,7 @@ remote_start(const struct remote_options *o, struct store *s, struct reply *w, s
 	atomic_init(&r->writes_off, o->read_only);
 	r->multi = curl_multi_init();
 	r->recorder = o->recorder;
-	ok = r->url != NULL && r->token_source != NULL && r->multi != NULL;
+	ok = r->url != NULL && r->diskpath_root != NULL && r->token_source != NULL && r->multi != NULL;
 	if (ok && o->token != NULL) {
 		ok = asprintf(&auth, "Authorization: Bearer %s", o->token) >= 0;
 		ok = ok && remote_header(&r->headers, auth) && remote_header(&r->upload_headers, auth);

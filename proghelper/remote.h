@@ -24,6 +24,7 @@ struct remote_options {
 	const char *token_source;  /* "the token from ..." for messages */
 	bool read_only;            /* never upload */
 	struct recorder *recorder; /* records the entries of remote hits; NULL: at once */
+	const char *diskpath_root; /* DiskPaths start with this (diskpath.h); NULL: the store */
 };
 
 enum remote_result {

@@ -139,18 +139,28 @@ const char *store_dir(const struct store *s)
 
 size_t store_path_max(const struct store *s)
 {
-	/* <dir>/cas/<xx>/<64 hex> */
-	return s->dir_len + sizeof "/cas/xx/" - 1 + STORE_ID_LEN + 1;
+	return s->dir_len + 1 + STORE_NAME_MAX;
+}
+
+enum store_result store_object_name(enum store_kind k, const char *id,
+                                    char buf[STORE_NAME_MAX])
+{
+	if (id == NULL || !store_id_valid(id, strnlen(id, STORE_ID_LEN + 1)))
+		return STORE_BAD_ID;
+	snprintf(buf, STORE_NAME_MAX, "%s/%.2s/%s", store_kind_name(k), id, id);
+	return STORE_OK;
 }
 
 enum store_result store_object_path(const struct store *s, enum store_kind k,
                                     const char *id, char *buf, size_t n)
 {
+	char name[STORE_NAME_MAX];
+	enum store_result r = store_object_name(k, id, name);
 	int len;
 
-	if (id == NULL || !store_id_valid(id, strnlen(id, STORE_ID_LEN + 1)))
-		return STORE_BAD_ID;
-	len = snprintf(buf, n, "%s/%s/%.2s/%s", s->dir, store_kind_name(k), id, id);
+	if (r != STORE_OK)
+		return r;
+	len = snprintf(buf, n, "%s/%s", s->dir, name);
 	if (len < 0 || (size_t)len >= n) {
 		errno = ENAMETOOLONG;
 		return STORE_IO_ERROR;

@@ -93,6 +93,16 @@ enum store_result store_object_path(const struct store *s, enum store_kind k,
 /* Longest path store_object_path can produce, plus the NUL. */
 size_t store_path_max(const struct store *s);
 
+/* Bytes of the longest object name ("cas/<xx>/<id>"), plus the NUL. */
+#define STORE_NAME_MAX (sizeof "cas/xx/" + STORE_ID_LEN)
+
+/*
+ * Write an object's name inside any store directory, "<kind>/<xx>/<id>",
+ * into buf (STORE_NAME_MAX bytes). Returns STORE_BAD_ID for an invalid id.
+ */
+enum store_result store_object_name(enum store_kind k, const char *id,
+                                    char buf[STORE_NAME_MAX]);
+
 /* ---- writing ---------------------------------------------------------- */
 
 /* One write in progress; owned by the caller until commit or abort. */

@@ -4,6 +4,7 @@ PROG_TESTS = \
 	tests/prog_protocol_test \
 	tests/prog_options_test \
 	tests/prog_local_test \
+	tests/prog_diskpath_test \
 	tests/prog_remote_test \
 	tests/prog_pipe_test
 check_PROGRAMS += $(PROG_TESTS)
@@ -12,6 +13,7 @@ TESTS += $(PROG_TESTS)
 # End-to-end with the real go command (each skips, exit 77, without go 1.24+).
 PROG_E2E = \
 	tests/e2e/go_local.sh \
+	tests/e2e/go_install_copies.sh \
 	tests/e2e/go_remote.sh \
 	tests/e2e/go_gateway_dies.sh \
 	tests/e2e/go_std.sh

@@ -33,54 +33,49 @@ put(const char *body, unsigned char seed, struct local_entry *e)
 	cr_assert_eq(local_record(fixture_store, e), LOCAL_OK);
 }
 
-Test(prog_local, a_recorded_entry_is_a_hit_with_its_output_path)
+Test(prog_local, a_recorded_entry_is_a_hit)
 {
 	struct local_entry e, got;
-	char path[4096], hex[STORE_ID_LEN + 1], want[4096];
 
 	put("hello", 1, &e);
-	cr_assert_eq(local_get(fixture_store, e.action, &got, path, sizeof path), LOCAL_OK);
+	cr_assert_eq(local_get(fixture_store, e.action, &got), LOCAL_OK);
 	cr_assert_arr_eq(got.output, e.output, 32);
 	cr_assert_eq(got.size, 5);
 	cr_assert_eq(got.time_ns, e.time_ns);
-	store_hex(e.output, hex);
-	store_object_path(fixture_store, STORE_CAS, hex, want, sizeof want);
-	cr_assert_str_eq(path, want);
-	cr_assert_eq(path[0], '/', "DiskPath is absolute");
 	memset(e.action, 2, 32);
-	cr_assert_eq(local_get(fixture_store, e.action, &got, path, sizeof path), LOCAL_MISS);
+	cr_assert_eq(local_get(fixture_store, e.action, &got), LOCAL_MISS);
 }
 
 Test(prog_local, bad_entries_are_misses_and_removed)
 {
 	struct local_entry e, got;
-	char path[4096], ahex[STORE_ID_LEN + 1], line[LOCAL_ENTRY_LEN + 1];
+	char ahex[STORE_ID_LEN + 1], line[LOCAL_ENTRY_LEN + 1];
 
 	put("hello", 3, &e);
 	store_hex(e.action, ahex);
 	/* Not an entry line at all. */
 	cr_assert_eq(store_put_bytes(fixture_store, STORE_AC, ahex, "junk", 4), STORE_OK);
-	cr_assert_eq(local_get(fixture_store, e.action, &got, path, sizeof path), LOCAL_MISS);
+	cr_assert_eq(local_get(fixture_store, e.action, &got), LOCAL_MISS);
 	cr_assert_eq(store_stat(fixture_store, STORE_AC, ahex, NULL), STORE_NOT_FOUND);
 	/* An entry naming another action. */
 	got = e;
 	memset(got.action, 4, 32);
 	local_entry_format(&got, line);
 	cr_assert_eq(store_put_bytes(fixture_store, STORE_AC, ahex, line, LOCAL_ENTRY_LEN), STORE_OK);
-	cr_assert_eq(local_get(fixture_store, e.action, &got, path, sizeof path), LOCAL_MISS);
+	cr_assert_eq(local_get(fixture_store, e.action, &got), LOCAL_MISS);
 	cr_assert_eq(store_stat(fixture_store, STORE_AC, ahex, NULL), STORE_NOT_FOUND);
 	/* An entry whose output has another size than it says. */
 	got = e;
 	got.size = 6;
 	cr_assert_eq(local_record(fixture_store, &got), LOCAL_OK);
-	cr_assert_eq(local_get(fixture_store, e.action, &got, path, sizeof path), LOCAL_MISS);
+	cr_assert_eq(local_get(fixture_store, e.action, &got), LOCAL_MISS);
 }
 
 Test(prog_local, the_recorder_writes_everything_by_the_time_it_stops)
 {
 	struct recorder *rec = recorder_start(fixture_store);
 	struct local_entry e[50], got;
-	char path[4096], hex[STORE_ID_LEN + 1];
+	char hex[STORE_ID_LEN + 1];
 
 	cr_assert_not_null(rec);
 	for (int i = 0; i < 50; i++) {
@@ -94,7 +89,7 @@ Test(prog_local, the_recorder_writes_everything_by_the_time_it_stops)
 	cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, hex, "", 0), STORE_OK);
 	recorder_stop(rec);
 	for (int i = 0; i < 50; i++) {
-		cr_assert_eq(local_get(fixture_store, e[i].action, &got, path, sizeof path), LOCAL_OK);
+		cr_assert_eq(local_get(fixture_store, e[i].action, &got), LOCAL_OK);
 		cr_assert_eq(got.time_ns, i);
 	}
 }
@@ -103,7 +98,7 @@ Test(prog_local, a_put_after_a_remote_hit_of_its_action_is_the_entry_kept)
 {
 	struct recorder *rec = recorder_start(fixture_store);
 	struct local_entry hit, mine, got;
-	char path[4096], hex[STORE_ID_LEN + 1];
+	char hex[STORE_ID_LEN + 1];
 
 	cr_assert_not_null(rec);
 	/* A remote hit: its output is stored, its entry waits in the recorder. */
@@ -118,7 +113,7 @@ Test(prog_local, a_put_after_a_remote_hit_of_its_action_is_the_entry_kept)
 	cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, hex, "rebuilt", 7), STORE_OK);
 	cr_assert_eq(recorder_record_now(rec, &mine), LOCAL_OK);
 	recorder_stop(rec);
-	cr_assert_eq(local_get(fixture_store, mine.action, &got, path, sizeof path), LOCAL_OK);
+	cr_assert_eq(local_get(fixture_store, mine.action, &got), LOCAL_OK);
 	cr_assert_eq(memcmp(got.output, mine.output, 32), 0, "the older remote entry came back");
 	cr_assert_eq(got.time_ns, mine.time_ns);
 }
@@ -141,7 +136,7 @@ age(enum store_kind k, const unsigned char id[32], time_t seconds)
 Test(prog_local, trim_removes_what_was_unused_for_five_days_at_most_daily)
 {
 	struct local_entry old, fresh, later, got;
-	char path[4096], mark[4096], *cause = NULL;
+	char mark[4096], *cause = NULL;
 	FILE *f;
 
 	put("old output", 5, &old);
@@ -151,15 +146,15 @@ Test(prog_local, trim_removes_what_was_unused_for_five_days_at_most_daily)
 	age(STORE_AC, fresh.action, 4 * DAY);
 	age(STORE_CAS, fresh.output, 4 * DAY);
 	cr_assert(local_trim(fixture_store, 0, time(NULL), &cause), "%s", cause);
-	cr_assert_eq(local_get(fixture_store, old.action, &got, path, sizeof path), LOCAL_MISS);
-	cr_assert_eq(local_get(fixture_store, fresh.action, &got, path, sizeof path), LOCAL_OK);
+	cr_assert_eq(local_get(fixture_store, old.action, &got), LOCAL_MISS);
+	cr_assert_eq(local_get(fixture_store, fresh.action, &got), LOCAL_OK);
 
 	/* Within a day of that trim, nothing more is trimmed. */
 	put("later output", 7, &later);
 	age(STORE_AC, later.action, 9 * DAY);
 	age(STORE_CAS, later.output, 9 * DAY);
 	cr_assert(local_trim(fixture_store, 0, time(NULL), &cause));
-	cr_assert_eq(local_get(fixture_store, later.action, &got, path, sizeof path), LOCAL_OK);
+	cr_assert_eq(local_get(fixture_store, later.action, &got), LOCAL_OK);
 
 	/* A day later it is. */
 	age(STORE_AC, later.action, 9 * DAY);
@@ -170,13 +165,13 @@ Test(prog_local, trim_removes_what_was_unused_for_five_days_at_most_daily)
 	fprintf(f, "%lld\n", (long long)time(NULL) - 25 * 3600);
 	fclose(f);
 	cr_assert(local_trim(fixture_store, 0, time(NULL), &cause));
-	cr_assert_eq(local_get(fixture_store, later.action, &got, path, sizeof path), LOCAL_MISS);
+	cr_assert_eq(local_get(fixture_store, later.action, &got), LOCAL_MISS);
 }
 
 Test(prog_local, trim_to_a_size_keeps_what_this_run_used)
 {
 	struct local_entry a, b, got;
-	char path[4096], *cause = NULL;
+	char *cause = NULL;
 	struct store_usage u;
 
 	put("first output, used before the run", 8, &a);
@@ -185,8 +180,8 @@ Test(prog_local, trim_to_a_size_keeps_what_this_run_used)
 	age(STORE_AC, a.action, 3 * 3600);
 	age(STORE_CAS, a.output, 3 * 3600);
 	cr_assert(local_trim(fixture_store, 1, time(NULL), &cause), "%s", cause);
-	cr_assert_eq(local_get(fixture_store, a.action, &got, path, sizeof path), LOCAL_MISS);
-	cr_assert_eq(local_get(fixture_store, b.action, &got, path, sizeof path), LOCAL_OK,
+	cr_assert_eq(local_get(fixture_store, a.action, &got), LOCAL_MISS);
+	cr_assert_eq(local_get(fixture_store, b.action, &got), LOCAL_OK,
 	             "what this run used stays, whatever the size");
 	cr_assert_eq(store_usage(fixture_store, &u), STORE_OK);
 	cr_assert_eq(u.objects, 2);

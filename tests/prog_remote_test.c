@@ -278,7 +278,7 @@ Test(prog_remote, upload_then_fetch_on_another_machine)
 
 	/* B now has the entry and output itself. */
 	struct local_entry got;
-	cr_assert_eq(local_get(b, e.action, &got, path, sizeof path), LOCAL_OK);
+	cr_assert_eq(local_get(b, e.action, &got), LOCAL_OK);
 	cr_assert_eq(got.time_ns, e.time_ns, "the time of the original put travels with it");
 	store_close(a);
 	store_close(b);
@@ -364,7 +364,7 @@ Test(prog_remote, misses_and_bad_entries_are_misses)
 	json_decref(j);
 	remote_stop(r, 1000);
 	cr_assert_eq(atomic_load(&counters.remote_hits), 0);
-	cr_assert_eq(local_get(s, action, &e, path, sizeof path), LOCAL_MISS);
+	cr_assert_eq(local_get(s, action, &e), LOCAL_MISS);
 	store_close(s);
 }
 
