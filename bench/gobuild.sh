@@ -6,8 +6,11 @@
 #   2. native GOCACHE, warm
 #   3. cachegate-prog with a warm local store (no remote)
 #   4. cachegate-prog with an empty local store and a warm gateway on loopback
+#   5. the protocol floor: bench/floorprog, a helper that answers every get
+#      from an index in memory (no files, no network), so what the go
+#      command's own GOCACHEPROG protocol costs on this machine shows
 # and prints each median and its ratio to (2). Targets: (3) <= 1.05x,
-# (4) <= 1.3x. The programs are built here without sanitizers, with -O2, in
+# (4) <= 1.3x; (5) is the least any helper can reach. The programs are built here without sanitizers, with -O2, in
 # build/bench. Usage: bench/gobuild.sh [RUNS]: RUNS (default 1) runs of each
 # warm setup (more give steadier medians on a busy machine); the cold build
 # always runs once.
@@ -28,6 +31,7 @@ if [ ! -f "$bin/Makefile" ]; then
 	(cd "$bin" && "$top/configure" -q CFLAGS="-O2 -g")
 fi
 make -s -C "$bin" -j"$(nproc)" cachegate cachegate-prog >/dev/null
+(cd "$top/bench/floorprog" && GOTOOLCHAIN=local GOFLAGS= "$go" build -o "$bin/floorprog" .)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cachegate-bench.XXXXXX")
 gateway_pid=
@@ -51,6 +55,10 @@ echo "$("$go" version); helper and gateway from $bin; gateway at $remote"
 echo "warming up: native GOCACHE, helper local store, gateway..."
 GOCACHE=$work/native-warm "$go" build std
 GOCACHE=$work/prog-gocache GOCACHEPROG="$prog --dir $work/store-warm --remote $remote" "$go" build std
+# The floor helper's index: every entry of the warm store, with its output's file.
+find "$work/store-warm/ac" -type f -exec cat {} + |
+	awk -v cas="$work/store-warm/cas" '{ print $2, $3, $4 + 0, cas "/" substr($3, 1, 2) "/" $3 }' \
+	>"$work/floor-index.txt"
 
 # Under GOCACHEPROG the go command keeps no build outputs in GOCACHE, but it
 # still lays out its 256 subdirectories there; the helper runs share the
@@ -79,7 +87,10 @@ hyperfine --runs "$runs" --style basic --export-json "$work/warm.json" \
 	"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $work/store-warm' $go build std" \
 	-n "helper, empty local store + warm gateway" \
 	--prepare "$(aside "$work/store-empty")" \
-	"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $work/store-empty --remote $remote' $go build std"
+	"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $work/store-empty --remote $remote' $go build std" \
+	-n "protocol floor (floorprog, all in memory)" \
+	--prepare "true" \
+	"GOCACHE=$work/prog-gocache GOCACHEPROG='$bin/floorprog $work/floor-index.txt' $go build std"
 
 echo
 jq -s '{ results: (.[0].results + .[1].results) }' "$work/cold.json" "$work/warm.json" >"$work/times.json"

@@ -84,7 +84,6 @@ local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct lo
 	char a[STORE_ID_LEN + 1], o[STORE_ID_LEN + 1];
 	char line[LOCAL_ENTRY_LEN + 1];
 	size_t len = 0;
-	struct store_object obj;
 	enum store_result r;
 
 	store_hex(action, a);
@@ -99,13 +98,10 @@ local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct lo
 		return LOCAL_MISS;
 	}
 	store_hex(e->output, o);
-	r = store_get(s, STORE_CAS, o, e->size, &obj);
+	r = store_touch(s, STORE_CAS, o, e->size);
 	if (r == STORE_NOT_FOUND)
 		return LOCAL_MISS;
-	if (r != STORE_OK)
-		return LOCAL_ERROR;
-	close(obj.fd);
-	return LOCAL_OK;
+	return r == STORE_OK ? LOCAL_OK : LOCAL_ERROR;
 }
 
 enum local_result

@@ -20,4 +20,4 @@ bin_PROGRAMS += cachegate-prog
 cachegate_prog_SOURCES = proghelper/main.c
 cachegate_prog_LDADD = $(PROG_LIBS)
 
-EXTRA_DIST += bench/gobuild.sh
+EXTRA_DIST += bench/gobuild.sh bench/floorprog/main.go bench/floorprog/go.mod

@@ -511,7 +511,6 @@ remote_got_entry(struct remote *r, struct job *j)
 {
 	char o[STORE_ID_LEN + 1];
 	uint64_t have = 0;
-	struct store_object obj;
 	enum store_result sr;
 	int running;
 
@@ -523,12 +522,11 @@ remote_got_entry(struct remote *r, struct job *j)
 	}
 	store_hex(j->entry.output, o);
 	/*
-	 * Already here: open it (sizes agreeing, so nothing is removed) to mark
-	 * it used, or a trim could take the DiskPath about to be handed out.
+	 * Already here: mark it used (sizes agreeing, so nothing is removed), or
+	 * a trim could take the DiskPath about to be handed out.
 	 */
 	if (store_stat(r->store, STORE_CAS, o, &have) == STORE_OK && have == (uint64_t)j->entry.size &&
-	    store_get(r->store, STORE_CAS, o, j->entry.size, &obj) == STORE_OK) {
-		close(obj.fd);
+	    store_touch(r->store, STORE_CAS, o, j->entry.size) == STORE_OK) {
 		remote_got(r, j);
 		return;
 	}

@@ -61,6 +61,27 @@ enum store_result store_get(struct store *s, enum store_kind k, const char *id,
 	return STORE_OK;
 }
 
+enum store_result store_touch(struct store *s, enum store_kind k, const char *id,
+                              int64_t expected_size)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	enum store_result r;
+
+	r = store_object_path(s, k, id, path, sizeof path);
+	if (r != STORE_OK)
+		return r;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? STORE_NOT_FOUND : store_errno_result();
+	if (object_is_bad(k, id, &st, expected_size)) {
+		unlink(path);
+		return STORE_NOT_FOUND;
+	}
+	if (time(NULL) - st.st_mtime >= STORE_REFRESH_SECONDS)
+		(void)utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW);
+	return STORE_OK;
+}
+
 enum store_result store_stat(struct store *s, enum store_kind k, const char *id,
                              uint64_t *size)
 {

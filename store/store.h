@@ -161,6 +161,14 @@ enum store_result store_get(struct store *s, enum store_kind k, const char *id,
                             int64_t expected_size, struct store_object *out);
 
 /*
+ * Like store_get without opening the object: STORE_OK when it is there with
+ * expected_size (any size if negative), and its mtime is refreshed as
+ * store_get does. A bad object is removed and is STORE_NOT_FOUND.
+ */
+enum store_result store_touch(struct store *s, enum store_kind k, const char *id,
+                              int64_t expected_size);
+
+/*
  * Like store_get without opening: the object's size, and whether it exists.
  * Does not refresh the mtime. size may be NULL.
  */

@@ -245,6 +245,26 @@ Test(store_put, get_refreshes_old_mtime)
 	cr_assert_gt(st.st_mtime, time(NULL) - 60, "a use refreshes an old mtime");
 }
 
+Test(store_put, touch_marks_a_use_without_opening_and_removes_a_bad_object)
+{
+	char id[STORE_ID_LEN + 1], path[PATH_MAX];
+	struct stat st;
+	struct timespec old[2] = { { .tv_sec = 1000000 }, { .tv_sec = 1000000 } };
+
+	fixture_sha256("0123456789", 10, id);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, id, "0123456789", 10), STORE_OK);
+	store_object_path(fixture_store, STORE_CAS, id, path, sizeof path);
+	cr_assert_eq(utimensat(AT_FDCWD, path, old, 0), 0);
+	cr_assert_eq(store_touch(fixture_store, STORE_CAS, id, 10), STORE_OK);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_gt(st.st_mtime, time(NULL) - 60, "a touch refreshes an old mtime");
+	cr_assert_eq(store_touch(fixture_store, STORE_CAS, id, -1), STORE_OK, "any size");
+	cr_assert_eq(store_touch(fixture_store, STORE_CAS, other_id, -1), STORE_NOT_FOUND);
+	cr_assert_eq(store_touch(fixture_store, STORE_CAS, "nothex", -1), STORE_BAD_ID);
+	cr_assert_eq(store_touch(fixture_store, STORE_CAS, id, 11), STORE_NOT_FOUND);
+	cr_assert_eq(stat(path, &st), -1, "an object of the wrong size was removed");
+}
+
 Test(store_put, remove_then_miss)
 {
 	cr_assert_eq(store_put_bytes(fixture_store, STORE_AC, other_id, "x", 1), STORE_OK);

@@ -1,0 +1,3 @@
+module cachegate.example/floorprog
+
+go 1.24
