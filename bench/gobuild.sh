@@ -1,7 +1,7 @@
 #!/bin/sh
 # gobuild.sh: how much `go build std` pays for the helper.
 #
-# Times, with hyperfine (one run each), `go build std` in four setups:
+# Times, with hyperfine, `go build std` in five setups:
 #   1. native GOCACHE, cold (empty)
 #   2. native GOCACHE, warm
 #   3. cachegate-prog with a warm local store (no remote)
@@ -10,10 +10,10 @@
 #      from an index in memory (no files, no network), so what the go
 #      command's own GOCACHEPROG protocol costs on this machine shows
 # and prints each median and its ratio to (2). Targets: (3) <= 1.05x,
-# (4) <= 1.3x; (5) is the least any helper can reach. The programs are built here without sanitizers, with -O2, in
-# build/bench. Usage: bench/gobuild.sh [RUNS]: RUNS (default 1) runs of each
-# warm setup (more give steadier medians on a busy machine); the cold build
-# always runs once.
+# (4) <= 1.3x. The programs are built here without sanitizers, with -O2, in
+# build/bench. Usage: bench/gobuild.sh [RUNS]: RUNS (default 1) rounds of the
+# warm setups, one run of each per round (more give steadier medians on a
+# busy machine); the cold build always runs once.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-1}
@@ -78,24 +78,36 @@ hyperfine --runs 1 --style basic --export-json "$work/cold.json" \
 	-n "native GOCACHE, cold" \
 	--prepare "$(aside "$work/native-cold")" \
 	"GOCACHE=$work/native-cold $go build std"
-hyperfine --runs "$runs" --style basic --export-json "$work/warm.json" \
-	-n "native GOCACHE, warm" \
-	--prepare "true" \
-	"GOCACHE=$work/native-warm $go build std" \
-	-n "helper, warm local store" \
-	--prepare "true" \
-	"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $work/store-warm' $go build std" \
-	-n "helper, empty local store + warm gateway" \
-	--prepare "$(aside "$work/store-empty")" \
-	"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $work/store-empty --remote $remote' $go build std" \
-	-n "protocol floor (floorprog, all in memory)" \
-	--prepare "true" \
-	"GOCACHE=$work/prog-gocache GOCACHEPROG='$bin/floorprog $work/floor-index.txt' $go build std"
+# The warm setups run in rounds, one run of each per round, so that a machine
+# that speeds up or slows down meanwhile (shared VMs do) weighs on all alike.
+for round in $(seq "$runs"); do
+	echo "round $round of $runs"
+	hyperfine --runs 1 --style none --export-json "$work/warm-$round.json" \
+		-n "native GOCACHE, warm" \
+		--prepare "true" \
+		"GOCACHE=$work/native-warm $go build std" \
+		-n "helper, warm local store" \
+		--prepare "true" \
+		"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $work/store-warm' $go build std" \
+		-n "helper, empty local store + warm gateway" \
+		--prepare "$(aside "$work/store-empty")" \
+		"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $work/store-empty --remote $remote' $go build std" \
+		-n "protocol floor (floorprog, all in memory)" \
+		--prepare "true" \
+		"GOCACHE=$work/prog-gocache GOCACHEPROG='$bin/floorprog $work/floor-index.txt' $go build std"
+done
+# Each setup's runs from all rounds, and their median.
+jq -s '{ results: ([.[].results] | transpose | map({
+		command: .[0].command,
+		times: (map(.times[]) | sort)
+	} | . + { median: (.times | if length % 2 == 1 then .[length / 2 | floor]
+	                            else (.[length / 2 - 1] + .[length / 2]) / 2 end) })) }' \
+	"$work"/warm-*.json >"$work/warm.json"
 
 echo
 jq -s '{ results: (.[0].results + .[1].results) }' "$work/cold.json" "$work/warm.json" >"$work/times.json"
 jq -r '
 	(.results[1].median) as $warm
 	| .results[]
-	| "\(.command | .[0:45] | . + (" " * (45 - length)))  median \(.median * 1000 | floor / 1000) s   \(.median / $warm * 100 | floor / 100)x native warm"
+	| "\(.command | .[0:45] | . + (" " * (45 - length)))  median \(.median * 1000 | floor / 1000) s   \(.median / $warm * 100 | floor / 100)x native warm   (runs: \(.times | map(. * 1000 | floor / 1000 | tostring) | join(" ")))"
 ' "$work/times.json"

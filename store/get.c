@@ -14,9 +14,15 @@
 static const char empty_sha256[] =
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
+/* True when a use of an object last marked at mtime is due to be recorded. */
+static bool refresh_due(time_t mtime)
+{
+	return time(NULL) - mtime >= STORE_REFRESH_SECONDS;
+}
+
 void store_refresh(int fd, time_t mtime)
 {
-	if (time(NULL) - mtime >= STORE_REFRESH_SECONDS)
+	if (refresh_due(mtime))
 		(void)futimens(fd, NULL);
 }
 
@@ -77,7 +83,7 @@ enum store_result store_touch(struct store *s, enum store_kind k, const char *id
 		unlink(path);
 		return STORE_NOT_FOUND;
 	}
-	if (time(NULL) - st.st_mtime >= STORE_REFRESH_SECONDS)
+	if (refresh_due(st.st_mtime))
 		(void)utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW);
 	return STORE_OK;
 }
