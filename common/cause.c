@@ -8,16 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cause_set(char **cause, const char *fmt, ...)
+void cause_vset(char **cause, const char *fmt, va_list ap)
 {
-	va_list ap;
 	char *msg = NULL;
 
 	if (cause == NULL)
 		return;
-	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
-	va_end(ap);
 	*cause = msg != NULL ? msg : strdup("out of memory");
+}
+
+void cause_set(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cause_vset(cause, fmt, ap);
+	va_end(ap);
 }

@@ -2,6 +2,7 @@
  * options.c: parse cachegate's command line.
  */
 #include "config.h"
+#include "common/cause.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -87,8 +88,7 @@ static enum options_result fail(char **cause, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
+	cause_vset(cause, fmt, ap);
 	va_end(ap);
 	return OPTIONS_ERROR;
 }

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "common/cause.h"
 #include "store/store.h"
 
 const char options_usage[] =
@@ -45,8 +46,7 @@ options_fail(char **cause, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
+	cause_vset(cause, fmt, ap);
 	va_end(ap);
 	return OPTIONS_ERROR;
 }
