@@ -37,7 +37,7 @@ struct prog {
 	struct reply *reply;
 	struct input *in;
 	struct remote *remote;
-	struct recorder *recorder;  /* entries of remote hits, written at the end */
+	struct recorder *recorder;  /* writes the entries of remote hits (recorder.h) */
 	struct stats stats;
 	char *root;       /* DiskPaths start with this (diskpath.h) */
 	char *path;       /* scratch for DiskPaths, path_max bytes */
@@ -293,19 +293,21 @@ main(int argc, char **argv)
 		        cause != NULL ? cause : "out of memory");
 		goto out;
 	}
-	if (close_id >= 0) {
-		memset(&rep, 0, sizeof rep);
-		rep.id = close_id;
-		reply_send(p.reply, &rep);
-	}
-	/* The go command waits for stdout to close; what is left need not hold it up. */
-	close(STDOUT_FILENO);
+	/*
+	 * Every write is done before the go command hears back: a script that
+	 * saves or removes the store when go exits must find it complete.
+	 */
 	recorder_stop(p.recorder);
 	p.recorder = NULL;
 	free(cause);
 	cause = NULL;
 	if (!local_trim(p.store, p.cfg.max_size, start, &cause) && cause != NULL)
 		fprintf(stderr, "cachegate-prog: %s\n", cause);
+	if (close_id >= 0) {
+		memset(&rep, 0, sizeof rep);
+		rep.id = close_id;
+		reply_send(p.reply, &rep);
+	}
 	status = 0;
 out:
 	free(cause);

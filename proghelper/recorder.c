@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Entries held back at most; more are written at once (memory stays small). */
-#define RECORDER_HOLD 4096
-
 /* One entry waiting to be written. */
 struct record {
 	struct record *next;
@@ -23,14 +20,13 @@ struct recorder {
 	pthread_mutex_t lock;  /* guards the queue and stopping; held while an entry is written */
 	pthread_cond_t wake;
 	struct record *head, *tail;
-	size_t queued;
 	bool stopping;
 };
 
 /*
- * The thread: write entries once stopping or once too many wait; drain at
- * the end. The lock is held during each write, so recorder_record_now never
- * overlaps a write of its action.
+ * The thread: write entries as they come, and all that are left when
+ * stopping. The lock is held during each write, so recorder_record_now
+ * never overlaps a write of its action.
  */
 static void *
 recorder_main(void *arg)
@@ -40,12 +36,11 @@ recorder_main(void *arg)
 
 	pthread_mutex_lock(&rec->lock);
 	for (;;) {
-		while (!rec->stopping && rec->queued < RECORDER_HOLD)
+		while (!rec->stopping && rec->head == NULL)
 			pthread_cond_wait(&rec->wake, &rec->lock);
 		r = rec->head;
 		if (r == NULL)
 			break;
-		rec->queued--;
 		rec->head = r->next;
 		if (rec->head == NULL)
 			rec->tail = NULL;
@@ -94,8 +89,7 @@ recorder_add(struct recorder *rec, const struct local_entry *e)
 	else
 		rec->head = r;
 	rec->tail = r;
-	if (++rec->queued >= RECORDER_HOLD)
-		pthread_cond_signal(&rec->wake);
+	pthread_cond_signal(&rec->wake);
 	pthread_mutex_unlock(&rec->lock);
 }
 
@@ -109,7 +103,6 @@ recorder_record_now(struct recorder *rec, const struct local_entry *e)
 	for (link = &rec->head; (r = *link) != NULL;) {
 		if (memcmp(r->entry.action, e->action, STORE_HASH_LEN) == 0) {
 			*link = r->next;
-			rec->queued--;
 			free(r);
 		} else {
 			prev = r;

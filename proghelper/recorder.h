@@ -1,9 +1,8 @@
 /*
- * recorder.h: write the entries of remote hits to the local store later, on
- * a thread of their own. A remote hit is answered as soon as its output is
- * stored; its entry (only needed by later builds) waits until the go
- * command is done, or until many have piled up, so that writing these small
- * files never competes with the build for the disk and the CPUs.
+ * recorder.h: write the entries of remote hits to the local store on a
+ * thread of their own. A remote hit is answered as soon as its output is
+ * stored; its entry is only needed by later builds, so the go command never
+ * waits for it to be written. recorder_stop writes what is left.
  */
 #ifndef CACHEGATE_PROG_RECORDER_H
 #define CACHEGATE_PROG_RECORDER_H

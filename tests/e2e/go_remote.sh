@@ -18,11 +18,17 @@ check "machine A runs the tests" [ "$(grep -c '^ok.*[0-9]s$' "$work/a-test.log")
 
 go_env machine-b --remote "$remote" --verbose
 "$GO" build -x ./... 2>"$work/b-build.log"
+# Counted the moment go returns: the helper writes nothing after it answers close.
+entries=$(find "$work/machine-b/store/ac" -type f | wc -l)
+hits=$(sed -n 's/.*remote hits \([0-9]*\).*/\1/p' "$work/b-build.log")
+puts=$(sed -n 's/.*, puts \([0-9]*\).*/\1/p' "$work/b-build.log")
 "$GO" test ./... >"$work/b-test.log" 2>"$work/b-test.err"
 check "machine B compiles nothing" [ "$(compiles "$work/b-build.log")" -eq 0 ]
 check "machine B is served by the gateway" grep -q 'remote hits [1-9]' "$work/b-build.log"
 check "every test result on machine B is (cached)" \
 	[ "$(grep -c '^ok.*(cached)$' "$work/b-test.log")" -eq 6 ]
+check "machine B's store has every entry when go returns ($entries: $hits fetched, $puts put)" \
+	[ "$entries" -eq "$((hits + puts))" ]
 check "machine B's store now holds the outputs" \
 	[ -n "$(find "$work/machine-b/store/cas" -type f | head -1)" ]
 check "no helper warnings, only the stats lines" \
