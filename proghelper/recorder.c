@@ -17,37 +17,57 @@ struct record {
 struct recorder {
 	struct store *store;
 	pthread_t thread;
-	pthread_mutex_t lock;  /* guards the queue and stopping; held while an entry is written */
+	pthread_mutex_t lock;        /* guards the queue and stopping, never held for disk work */
+	pthread_mutex_t write_lock;  /* held while an entry is taken and written */
 	pthread_cond_t wake;
 	struct record *head, *tail;
 	bool stopping;
 };
 
+/* Take the oldest queued entry, or NULL (rec->lock held). */
+static struct record *
+recorder_pop(struct recorder *rec)
+{
+	struct record *r = rec->head;
+
+	if (r != NULL) {
+		rec->head = r->next;
+		if (rec->head == NULL)
+			rec->tail = NULL;
+	}
+	return r;
+}
+
 /*
  * The thread: write entries as they come, and all that are left when
- * stopping. The lock is held during each write, so recorder_record_now
- * never overlaps a write of its action.
+ * stopping. An entry is taken and written under write_lock, so
+ * recorder_record_now never overlaps the write of its action, while
+ * recorder_add only ever waits for the short queue lock.
  */
 static void *
 recorder_main(void *arg)
 {
 	struct recorder *rec = arg;
 	struct record *r;
+	bool done;
 
-	pthread_mutex_lock(&rec->lock);
 	for (;;) {
+		pthread_mutex_lock(&rec->lock);
 		while (!rec->stopping && rec->head == NULL)
 			pthread_cond_wait(&rec->wake, &rec->lock);
-		r = rec->head;
-		if (r == NULL)
+		done = rec->head == NULL;
+		pthread_mutex_unlock(&rec->lock);
+		if (done)
 			break;
-		rec->head = r->next;
-		if (rec->head == NULL)
-			rec->tail = NULL;
-		local_record(rec->store, &r->entry);
+		pthread_mutex_lock(&rec->write_lock);
+		pthread_mutex_lock(&rec->lock);
+		r = recorder_pop(rec);  /* NULL if recorder_record_now dropped it meanwhile */
+		pthread_mutex_unlock(&rec->lock);
+		if (r != NULL)
+			local_record(rec->store, &r->entry);
+		pthread_mutex_unlock(&rec->write_lock);
 		free(r);
 	}
-	pthread_mutex_unlock(&rec->lock);
 	return NULL;
 }
 
@@ -60,9 +80,11 @@ recorder_start(struct store *s)
 		return NULL;
 	rec->store = s;
 	pthread_mutex_init(&rec->lock, NULL);
+	pthread_mutex_init(&rec->write_lock, NULL);
 	pthread_cond_init(&rec->wake, NULL);
 	if (pthread_create(&rec->thread, NULL, recorder_main, rec) != 0) {
 		pthread_cond_destroy(&rec->wake);
+		pthread_mutex_destroy(&rec->write_lock);
 		pthread_mutex_destroy(&rec->lock);
 		free(rec);
 		return NULL;
@@ -76,9 +98,9 @@ recorder_add(struct recorder *rec, const struct local_entry *e)
 	struct record *r = malloc(sizeof *r);
 
 	if (r == NULL) {
-		pthread_mutex_lock(&rec->lock);
+		pthread_mutex_lock(&rec->write_lock);
 		local_record(rec->store, e);
-		pthread_mutex_unlock(&rec->lock);
+		pthread_mutex_unlock(&rec->write_lock);
 		return;
 	}
 	r->next = NULL;
@@ -99,6 +121,7 @@ recorder_record_now(struct recorder *rec, const struct local_entry *e)
 	struct record **link, *r, *prev = NULL;
 	enum local_result result;
 
+	pthread_mutex_lock(&rec->write_lock);
 	pthread_mutex_lock(&rec->lock);
 	for (link = &rec->head; (r = *link) != NULL;) {
 		if (memcmp(r->entry.action, e->action, STORE_HASH_LEN) == 0) {
@@ -110,8 +133,9 @@ recorder_record_now(struct recorder *rec, const struct local_entry *e)
 		}
 	}
 	rec->tail = prev;
-	result = local_record(rec->store, e);
 	pthread_mutex_unlock(&rec->lock);
+	result = local_record(rec->store, e);
+	pthread_mutex_unlock(&rec->write_lock);
 	return result;
 }
 
@@ -126,6 +150,7 @@ recorder_stop(struct recorder *rec)
 	pthread_mutex_unlock(&rec->lock);
 	pthread_join(rec->thread, NULL);
 	pthread_cond_destroy(&rec->wake);
+	pthread_mutex_destroy(&rec->write_lock);
 	pthread_mutex_destroy(&rec->lock);
 	free(rec);
 }
