@@ -67,18 +67,28 @@ enum store_result store_get(struct store *s, enum store_kind k, const char *id,
 	return STORE_OK;
 }
 
+/* lstat an object's file into *st, its path into path (PATH_MAX bytes). */
+static enum store_result stat_object(struct store *s, enum store_kind k, const char *id,
+                                     char path[PATH_MAX], struct stat *st)
+{
+	enum store_result r = store_object_path(s, k, id, path, PATH_MAX);
+
+	if (r != STORE_OK)
+		return r;
+	if (lstat(path, st) != 0)
+		return errno == ENOENT ? STORE_NOT_FOUND : store_errno_result();
+	return STORE_OK;
+}
+
 enum store_result store_touch(struct store *s, enum store_kind k, const char *id,
                               int64_t expected_size)
 {
 	char path[PATH_MAX];
 	struct stat st;
-	enum store_result r;
+	enum store_result r = stat_object(s, k, id, path, &st);
 
-	r = store_object_path(s, k, id, path, sizeof path);
 	if (r != STORE_OK)
 		return r;
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? STORE_NOT_FOUND : store_errno_result();
 	if (object_is_bad(k, id, &st, expected_size)) {
 		unlink(path);
 		return STORE_NOT_FOUND;
@@ -93,13 +103,10 @@ enum store_result store_stat(struct store *s, enum store_kind k, const char *id,
 {
 	char path[PATH_MAX];
 	struct stat st;
-	enum store_result r;
+	enum store_result r = stat_object(s, k, id, path, &st);
 
-	r = store_object_path(s, k, id, path, sizeof path);
 	if (r != STORE_OK)
 		return r;
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? STORE_NOT_FOUND : store_errno_result();
 	if (object_is_bad(k, id, &st, -1))
 		return STORE_NOT_FOUND;
 	if (size != NULL)
