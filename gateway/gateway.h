@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 struct watchdog;
+struct linger_pool;
 
 struct gateway {
 	const struct options *opt;
@@ -23,6 +24,7 @@ struct gateway {
 	struct metrics *metrics;
 	struct evict *evict;
 	struct watchdog *watchdog;
+	struct linger_pool *linger; /* closes connections answered early */
 	time_t started;             /* wall clock at start, for /status */
 	atomic_uint in_flight;      /* requests begun and not yet completed */
 	atomic_uint connections;    /* connections open */

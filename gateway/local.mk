@@ -14,6 +14,7 @@ cachegate_SOURCES = \
 	gateway/metrics.c gateway/metrics.h \
 	gateway/evict.c gateway/evict.h \
 	gateway/watchdog.c gateway/watchdog.h \
+	gateway/linger.c gateway/linger.h \
 	gateway/accesslog.c gateway/accesslog.h
 cachegate_LDADD = $(STORE_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
 EXTRA_DIST += bench/gateway.sh

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "gateway/gateway.h"
+#include "gateway/linger.h"
 #include "gateway/server.h"
 #include "gateway/watchdog.h"
 
@@ -41,7 +42,7 @@ static bool write_port_file(const char *path, uint16_t port)
 static void raise_file_limit(unsigned connections)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)connections * 2 + 256;
+	rlim_t want = (rlim_t)connections * 2 + LINGER_MAX_SOCKETS + 256;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
 		return;
@@ -101,6 +102,7 @@ int main(int argc, char **argv)
 		goto out;
 	if ((gw.evict = evict_start(gw.store, gw.metrics, opt.max_size, &cause)) == NULL ||
 	    (gw.watchdog = watchdog_start(opt.request_timeout, &cause)) == NULL ||
+	    (gw.linger = linger_start(&cause)) == NULL ||
 	    (server = server_start(&gw, &cause)) == NULL)
 		goto out;
 
@@ -126,6 +128,7 @@ out:
 		report(cause);
 	if (server != NULL)
 		server_stop(server, opt.shutdown_timeout);
+	linger_stop(gw.linger);
 	watchdog_stop(gw.watchdog);
 	evict_stop(gw.evict);
 	metrics_free(gw.metrics);

@@ -16,6 +16,7 @@
 #include "common/cause.h"
 #include "gateway/accesslog.h"
 #include "gateway/http_objects.h"
+#include "gateway/linger.h"
 #include "gateway/respond.h"
 #include "gateway/route.h"
 #include "gateway/server.h"
@@ -106,7 +107,8 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 /*
  * libmicrohttpd's access handler: called once the headers are in, for each
  * body chunk, and once more at the end. A PUT is routed at once, so that a
- * refusal goes out before any body byte (and the connection then closes).
+ * refusal goes out before any body byte (and the connection then closes,
+ * lingering: linger.h).
  * Other requests are answered on the last call: a response queued before
  * the request is complete would cost the connection its keep-alive.
  */
@@ -124,7 +126,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (r == NULL)
 			return MHD_NO;
 		*con_cls = r;
-		return r->method == METHOD_PUT ? dispatch(c, r, url) : MHD_YES;
+		if (r->method != METHOD_PUT)
+			return MHD_YES;
+		ret = dispatch(c, r, url);
+		if (r->status != 0 && r->content_length != 0)
+			watchdog_answered_early(r->watch);
+		return ret;
 	}
 	if (*upload_data_size > 0) {
 		ret = r->method == METHOD_PUT ? objects_upload(r, upload_data, *upload_data_size)
@@ -173,7 +180,12 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		return;
 	}
 	atomic_fetch_sub(&gw->connections, 1);
-	watchdog_close(gw->watchdog, *socket_context);
+	/* The socket is still open here: libmicrohttpd closes it after this call. */
+	if (watchdog_close(gw->watchdog, *socket_context)) {
+		info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (info != NULL)
+			linger_add(gw->linger, info->connect_fd);
+	}
 	*socket_context = NULL;
 }
 

@@ -21,6 +21,7 @@ struct conn_watch {
 	int fd;
 	atomic_int_fast64_t deadline_ms;  /* CLOCK_MONOTONIC milliseconds */
 	atomic_bool receiving;             /* a request body is still expected */
+	atomic_bool linger;                /* answered before its body was read */
 	bool cut;                          /* shut down already (under the lock) */
 	struct conn_watch *prev, *next;
 };
@@ -160,6 +161,7 @@ struct conn_watch *watchdog_open(struct watchdog *w, int fd)
 	cw->fd = fd;
 	atomic_init(&cw->deadline_ms, now_ms() + w->timeout_ms);
 	atomic_init(&cw->receiving, false);
+	atomic_init(&cw->linger, false);
 	pthread_mutex_lock(&w->lock);
 	cw->next = w->head;
 	if (w->head != NULL)
@@ -183,10 +185,19 @@ void watchdog_receiving(struct conn_watch *cw, bool receiving)
 		atomic_store(&cw->receiving, receiving);
 }
 
-void watchdog_close(struct watchdog *w, struct conn_watch *cw)
+void watchdog_answered_early(struct conn_watch *cw)
 {
+	if (cw != NULL)
+		atomic_store(&cw->linger, true);
+}
+
+bool watchdog_close(struct watchdog *w, struct conn_watch *cw)
+{
+	bool linger;
+
 	if (cw == NULL)
-		return;
+		return false;
+	linger = atomic_load(&cw->linger);
 	pthread_mutex_lock(&w->lock);
 	if (cw->prev != NULL)
 		cw->prev->next = cw->next;
@@ -196,4 +207,5 @@ void watchdog_close(struct watchdog *w, struct conn_watch *cw)
 		cw->next->prev = cw->prev;
 	pthread_mutex_unlock(&w->lock);
 	free(cw);
+	return linger;
 }

@@ -34,7 +34,16 @@ void watchdog_request_done(struct watchdog *w, struct conn_watch *cw);
 /* Whether the connection's request still expects body bytes. NULL is allowed. */
 void watchdog_receiving(struct conn_watch *cw, bool receiving);
 
-/* Forget a connection before its socket is closed. NULL is allowed. */
-void watchdog_close(struct watchdog *w, struct conn_watch *cw);
+/*
+ * The connection's request was answered before its body was read; the
+ * client may still be sending it. NULL is allowed.
+ */
+void watchdog_answered_early(struct conn_watch *cw);
+
+/*
+ * Forget a connection before its socket is closed. True when it was
+ * answered early, so its socket should linger (linger.h). NULL is allowed.
+ */
+bool watchdog_close(struct watchdog *w, struct conn_watch *cw);
 
 #endif

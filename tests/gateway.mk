@@ -8,6 +8,7 @@ libgwtest_a_SOURCES = tests/gateway_fixture.h tests/gateway_fixture.c
 GATEWAY_TESTS = \
 	tests/gateway_api_test \
 	tests/gateway_auth_test \
+	tests/gateway_refusal_test \
 	tests/gateway_evict_test \
 	tests/gateway_big_test \
 	tests/gateway_cli_test
