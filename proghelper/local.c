@@ -14,61 +14,6 @@
 /* The file in the store directory that records when it was last trimmed. */
 #define LOCAL_TRIM_MARK "prog-trim.txt"
 
-void
-local_entry_format(const struct local_entry *e, char buf[LOCAL_ENTRY_LEN + 1])
-{
-	char a[STORE_ID_LEN + 1], o[STORE_ID_LEN + 1];
-
-	store_hex(e->action, a);
-	store_hex(e->output, o);
-	snprintf(buf, LOCAL_ENTRY_LEN + 1, "v1 %s %s %20" PRId64 " %20" PRId64 "\n",
-	         a, o, e->size, e->time_ns);
-}
-
-/* Parse a right-aligned, non-negative %20d field. */
-static bool
-local_number(const char *f, int64_t *v)
-{
-	int i = 0;
-	int64_t n = 0;
-
-	while (i < 20 && f[i] == ' ')
-		i++;
-	if (i == 20)
-		return false;
-	for (; i < 20; i++) {
-		if (f[i] < '0' || f[i] > '9' || n > (INT64_MAX - 9) / 10)
-			return false;
-		n = n * 10 + (f[i] - '0');
-	}
-	*v = n;
-	return true;
-}
-
-bool
-local_entry_parse(const char *buf, size_t len, struct local_entry *e)
-{
-	const char *p = buf;
-	char hex[STORE_ID_LEN + 1];
-
-	if (len != LOCAL_ENTRY_LEN || memcmp(p, "v1 ", 3) != 0)
-		return false;
-	p += 3;
-	memcpy(hex, p, STORE_ID_LEN);
-	hex[STORE_ID_LEN] = '\0';
-	if (!store_unhex(hex, e->action) || p[STORE_ID_LEN] != ' ')
-		return false;
-	p += STORE_ID_LEN + 1;
-	memcpy(hex, p, STORE_ID_LEN);
-	if (!store_unhex(hex, e->output) || p[STORE_ID_LEN] != ' ')
-		return false;
-	p += STORE_ID_LEN + 1;
-	if (!local_number(p, &e->size) || p[20] != ' ')
-		return false;
-	p += 21;
-	return local_number(p, &e->time_ns) && p[20] == '\n';
-}
-
 int64_t
 local_now_ns(void)
 {
@@ -79,10 +24,10 @@ local_now_ns(void)
 }
 
 enum local_result
-local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct local_entry *e)
+local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct go_entry *e)
 {
 	char a[STORE_ID_LEN + 1], o[STORE_ID_LEN + 1];
-	char line[LOCAL_ENTRY_LEN + 1];
+	char line[GO_ENTRY_LEN + 1];
 	size_t len = 0;
 	enum store_result r;
 
@@ -92,7 +37,7 @@ local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct lo
 		return LOCAL_MISS;
 	if (r != STORE_OK && r != STORE_TOO_LARGE)
 		return LOCAL_ERROR;
-	if (r == STORE_TOO_LARGE || !local_entry_parse(line, len, e) ||
+	if (r == STORE_TOO_LARGE || !go_entry_parse(line, len, e) ||
 	    memcmp(e->action, action, STORE_HASH_LEN) != 0) {
 		store_remove(s, STORE_AC, a);
 		return LOCAL_MISS;
@@ -105,14 +50,14 @@ local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct lo
 }
 
 enum local_result
-local_record(struct store *s, const struct local_entry *e)
+local_record(struct store *s, const struct go_entry *e)
 {
 	char a[STORE_ID_LEN + 1];
-	char line[LOCAL_ENTRY_LEN + 1];
+	char line[GO_ENTRY_LEN + 1];
 
 	store_hex(e->action, a);
-	local_entry_format(e, line);
-	return store_put_bytes(s, STORE_AC, a, line, LOCAL_ENTRY_LEN) == STORE_OK ? LOCAL_OK
+	go_entry_format(e, line);
+	return store_put_bytes(s, STORE_AC, a, line, GO_ENTRY_LEN) == STORE_OK ? LOCAL_OK
 	                                                                          : LOCAL_ERROR;
 }
 

@@ -3,9 +3,8 @@
  *
  * An output is a CAS object named by its SHA-256 (its file is the DiskPath
  * handed to the go command). An action is an AC entry holding the same line
- * Go's own cache keeps:
- *   v1 <action hex> <output hex> <size, %20d> <put time, unix ns, %20d>\n
- * The same line is the remote's /ac body, so entries travel unchanged.
+ * Go's own cache keeps (common/goentry.h); the same line is the remote's
+ * /ac body, so entries travel unchanged.
  */
 #ifndef CACHEGATE_PROG_LOCAL_H
 #define CACHEGATE_PROG_LOCAL_H
@@ -15,10 +14,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "common/goentry.h"
 #include "store/store.h"
-
-/* Bytes in an entry line, newline included. */
-#define LOCAL_ENTRY_LEN (3 + STORE_ID_LEN + 1 + STORE_ID_LEN + 1 + 20 + 1 + 20 + 1)
 
 /* Objects unused this long are trimmed (Go's own cache uses five days). */
 #define LOCAL_TRIM_UNUSED (5 * 24 * 3600)
@@ -31,19 +28,6 @@ enum local_result {
 	LOCAL_ERROR,  /* the store failed */
 };
 
-struct local_entry {
-	unsigned char action[STORE_HASH_LEN];
-	unsigned char output[STORE_HASH_LEN];
-	int64_t size;
-	int64_t time_ns;  /* when the output was put, Unix nanoseconds */
-};
-
-/* Write e as an entry line into buf (LOCAL_ENTRY_LEN bytes plus a NUL). */
-void local_entry_format(const struct local_entry *e, char buf[LOCAL_ENTRY_LEN + 1]);
-
-/* Parse an entry line; false unless it is exactly one well-formed line. */
-bool local_entry_parse(const char *buf, size_t len, struct local_entry *e);
-
 /* The clock, Unix nanoseconds. */
 int64_t local_now_ns(void);
 
@@ -53,10 +37,10 @@ int64_t local_now_ns(void);
  * removed and is a miss.
  */
 enum local_result local_get(struct store *s, const unsigned char action[STORE_HASH_LEN],
-                            struct local_entry *e);
+                            struct go_entry *e);
 
 /* Record e as the entry of its action (the output must already be stored). */
-enum local_result local_record(struct store *s, const struct local_entry *e);
+enum local_result local_record(struct store *s, const struct go_entry *e);
 
 /*
  * Trim the store unless it was trimmed in the last day: remove objects

@@ -61,7 +61,7 @@ static void
 prog_get(struct prog *p, const struct protocol_request *req)
 {
 	struct protocol_reply rep;
-	struct local_entry e;
+	struct go_entry e;
 
 	stats_add(&p->stats.gets, 1);
 	memset(&rep, 0, sizeof rep);
@@ -93,7 +93,7 @@ prog_put(struct prog *p, const struct protocol_request *req, char **cause)
 {
 	char o[STORE_ID_LEN + 1];
 	struct store_put *put = NULL;
-	struct local_entry e;
+	struct go_entry e;
 	struct protocol_reply rep;
 	enum store_result sr;
 	enum body_result br;

@@ -11,7 +11,7 @@
 /* One entry waiting to be written. */
 struct record {
 	struct record *next;
-	struct local_entry entry;
+	struct go_entry entry;
 };
 
 struct recorder {
@@ -93,7 +93,7 @@ recorder_start(struct store *s)
 }
 
 void
-recorder_add(struct recorder *rec, const struct local_entry *e)
+recorder_add(struct recorder *rec, const struct go_entry *e)
 {
 	struct record *r = malloc(sizeof *r);
 
@@ -116,7 +116,7 @@ recorder_add(struct recorder *rec, const struct local_entry *e)
 }
 
 enum local_result
-recorder_record_now(struct recorder *rec, const struct local_entry *e)
+recorder_record_now(struct recorder *rec, const struct go_entry *e)
 {
 	struct record **link, *r, *prev = NULL;
 	enum local_result result;

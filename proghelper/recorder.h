@@ -16,13 +16,13 @@ struct recorder;
 struct recorder *recorder_start(struct store *s);
 
 /* Queue e to be recorded (copied). Writes it at once when out of memory. */
-void recorder_add(struct recorder *rec, const struct local_entry *e);
+void recorder_add(struct recorder *rec, const struct go_entry *e);
 
 /*
  * Record e (a put's entry) at once, dropping any queued entry of the same
  * action first, so a remote hit's older entry never overwrites it later.
  */
-enum local_result recorder_record_now(struct recorder *rec, const struct local_entry *e);
+enum local_result recorder_record_now(struct recorder *rec, const struct go_entry *e);
 
 /* Write everything still queued, stop the thread and free rec. NULL is allowed. */
 void recorder_stop(struct recorder *rec);

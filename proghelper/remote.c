@@ -49,9 +49,9 @@ struct job {
 	enum job_step step;
 	int64_t req_id;                    /* get: the request to answer */
 	int64_t queued_us;
-	struct local_entry entry;          /* upload: what to send; get: what was found */
+	struct go_entry entry;          /* upload: what to send; get: what was found */
 	unsigned char action[STORE_HASH_LEN];
-	char line[LOCAL_ENTRY_LEN + 1];    /* the entry line received or being sent */
+	char line[GO_ENTRY_LEN + 1];    /* the entry line received or being sent */
 	size_t line_len;                   /* bytes received, or bytes sent */
 	struct store_put *put;             /* STEP_GET_CAS: the local write */
 	bool put_failed;                   /* STEP_GET_CAS: the local write could not start */
@@ -165,7 +165,7 @@ remote_get(struct remote *r, int64_t id, const unsigned char action[STORE_HASH_L
 }
 
 enum remote_result
-remote_upload(struct remote *r, const struct local_entry *e)
+remote_upload(struct remote *r, const struct go_entry *e)
 {
 	struct job *j;
 	bool full;
@@ -193,7 +193,7 @@ remote_upload(struct remote *r, const struct local_entry *e)
 	j->entry = *e;
 	memcpy(j->action, e->action, STORE_HASH_LEN);
 	j->step = e->size >= REMOTE_HEAD_MIN ? STEP_HEAD_CAS : STEP_PUT_CAS;
-	local_entry_format(e, j->line);
+	go_entry_format(e, j->line);
 	remote_submit(r, j);
 	return REMOTE_QUEUED;
 }
@@ -403,7 +403,7 @@ static size_t
 remote_read_line(char *buf, size_t size, size_t nitems, void *arg)
 {
 	struct job *j = arg;
-	size_t n = LOCAL_ENTRY_LEN - j->line_len;
+	size_t n = GO_ENTRY_LEN - j->line_len;
 
 	if (n > size * nitems)
 		n = size * nitems;
@@ -482,7 +482,7 @@ remote_start_step(struct remote *r, struct job *j)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, REMOTE_SMALL_MS);
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->upload_headers);
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)LOCAL_ENTRY_LEN);
+		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)GO_ENTRY_LEN);
 		curl_easy_setopt(e, CURLOPT_READFUNCTION, remote_read_line);
 		curl_easy_setopt(e, CURLOPT_READDATA, j);
 		break;
@@ -514,7 +514,7 @@ remote_got_entry(struct remote *r, struct job *j)
 	enum store_result sr;
 	int running;
 
-	if (!local_entry_parse(j->line, j->line_len, &j->entry) ||
+	if (!go_entry_parse(j->line, j->line_len, &j->entry) ||
 	    memcmp(j->entry.action, j->action, STORE_HASH_LEN) != 0) {
 		stats_add(&r->stats->remote_errors, 1);
 		remote_finish_job(r, j, false);

@@ -51,7 +51,7 @@ enum remote_result remote_get(struct remote *r, int64_t id,
                               const unsigned char action[STORE_HASH_LEN]);
 
 /* Upload e's output (from the local store), then e itself, in the background. */
-enum remote_result remote_upload(struct remote *r, const struct local_entry *e);
+enum remote_result remote_upload(struct remote *r, const struct go_entry *e);
 
 /*
  * Finish queued work for at most timeout_ms, answer any get still open as a

@@ -3,6 +3,7 @@
 noinst_LIBRARIES += libcgstore.a
 libcgstore_a_SOURCES = \
 	common/cause.h common/cause.c \
+	common/goentry.h common/goentry.c \
 	store/store.h \
 	store/internal.h \
 	store/id.c \

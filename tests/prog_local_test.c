@@ -20,7 +20,7 @@ TestSuite(prog_local, .init = fixture_open, .fini = fixture_close);
 
 /* Store body as the output of an action made of seed, and its entry. */
 static void
-put(const char *body, unsigned char seed, struct local_entry *e)
+put(const char *body, unsigned char seed, struct go_entry *e)
 {
 	char hex[STORE_ID_LEN + 1];
 
@@ -35,7 +35,7 @@ put(const char *body, unsigned char seed, struct local_entry *e)
 
 Test(prog_local, a_recorded_entry_is_a_hit)
 {
-	struct local_entry e, got;
+	struct go_entry e, got;
 
 	put("hello", 1, &e);
 	cr_assert_eq(local_get(fixture_store, e.action, &got), LOCAL_OK);
@@ -48,8 +48,8 @@ Test(prog_local, a_recorded_entry_is_a_hit)
 
 Test(prog_local, bad_entries_are_misses_and_removed)
 {
-	struct local_entry e, got;
-	char ahex[STORE_ID_LEN + 1], line[LOCAL_ENTRY_LEN + 1];
+	struct go_entry e, got;
+	char ahex[STORE_ID_LEN + 1], line[GO_ENTRY_LEN + 1];
 
 	put("hello", 3, &e);
 	store_hex(e.action, ahex);
@@ -60,8 +60,8 @@ Test(prog_local, bad_entries_are_misses_and_removed)
 	/* An entry naming another action. */
 	got = e;
 	memset(got.action, 4, 32);
-	local_entry_format(&got, line);
-	cr_assert_eq(store_put_bytes(fixture_store, STORE_AC, ahex, line, LOCAL_ENTRY_LEN), STORE_OK);
+	go_entry_format(&got, line);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_AC, ahex, line, GO_ENTRY_LEN), STORE_OK);
 	cr_assert_eq(local_get(fixture_store, e.action, &got), LOCAL_MISS);
 	cr_assert_eq(store_stat(fixture_store, STORE_AC, ahex, NULL), STORE_NOT_FOUND);
 	/* An entry whose output has another size than it says. */
@@ -74,7 +74,7 @@ Test(prog_local, bad_entries_are_misses_and_removed)
 Test(prog_local, the_recorder_writes_everything_by_the_time_it_stops)
 {
 	struct recorder *rec = recorder_start(fixture_store);
-	struct local_entry e[50], got;
+	struct go_entry e[50], got;
 	char hex[STORE_ID_LEN + 1];
 
 	cr_assert_not_null(rec);
@@ -97,7 +97,7 @@ Test(prog_local, the_recorder_writes_everything_by_the_time_it_stops)
 Test(prog_local, a_put_after_a_remote_hit_of_its_action_is_the_entry_kept)
 {
 	struct recorder *rec = recorder_start(fixture_store);
-	struct local_entry hit, mine, got;
+	struct go_entry hit, mine, got;
 	char hex[STORE_ID_LEN + 1];
 
 	cr_assert_not_null(rec);
@@ -135,7 +135,7 @@ age(enum store_kind k, const unsigned char id[32], time_t seconds)
 
 Test(prog_local, trim_removes_what_was_unused_for_five_days_at_most_daily)
 {
-	struct local_entry old, fresh, later, got;
+	struct go_entry old, fresh, later, got;
 	char mark[4096], *cause = NULL;
 	FILE *f;
 
@@ -170,7 +170,7 @@ Test(prog_local, trim_removes_what_was_unused_for_five_days_at_most_daily)
 
 Test(prog_local, trim_to_a_size_keeps_what_this_run_used)
 {
-	struct local_entry a, b, got;
+	struct go_entry a, b, got;
 	char *cause = NULL;
 	struct store_usage u;
 

@@ -552,19 +552,19 @@ TestSuite(prog_entry);
 
 Test(prog_entry, round_trip_and_go_format)
 {
-	struct local_entry e, back;
-	char line[LOCAL_ENTRY_LEN + 1];
+	struct go_entry e, back;
+	char line[GO_ENTRY_LEN + 1];
 
 	memset(e.action, 0xa1, 32);
 	memset(e.output, 0x0b, 32);
 	e.size = 42;
 	e.time_ns = 1700000000000000001LL;
-	local_entry_format(&e, line);
-	cr_assert_eq(strlen(line), LOCAL_ENTRY_LEN);
+	go_entry_format(&e, line);
+	cr_assert_eq(strlen(line), GO_ENTRY_LEN);
 	cr_assert_eq(strncmp(line, "v1 a1a1", 7), 0);
 	cr_assert_eq(strcmp(line + 3 + 64 + 1 + 64, "                   42  1700000000000000001\n"), 0,
 	             "%s", line);
-	cr_assert(local_entry_parse(line, LOCAL_ENTRY_LEN, &back));
+	cr_assert(go_entry_parse(line, GO_ENTRY_LEN, &back));
 	cr_assert_arr_eq(back.action, e.action, 32);
 	cr_assert_arr_eq(back.output, e.output, 32);
 	cr_assert_eq(back.size, 42);
@@ -573,21 +573,21 @@ Test(prog_entry, round_trip_and_go_format)
 
 Test(prog_entry, malformed_entries_are_rejected)
 {
-	struct local_entry e, back;
-	char line[LOCAL_ENTRY_LEN + 1], bad[LOCAL_ENTRY_LEN + 1];
+	struct go_entry e, back;
+	char line[GO_ENTRY_LEN + 1], bad[GO_ENTRY_LEN + 1];
 	static const size_t spots[] = { 0, 1, 2, 3, 40, 67, 100, 132, 140, 152, 153, 160, 173, 174 };
 
 	memset(&e, 0, sizeof e);
 	e.size = 7;
 	e.time_ns = 99;
-	local_entry_format(&e, line);
-	cr_assert_not(local_entry_parse(line, LOCAL_ENTRY_LEN - 1, &back));
+	go_entry_format(&e, line);
+	cr_assert_not(go_entry_parse(line, GO_ENTRY_LEN - 1, &back));
 	for (size_t i = 0; i < sizeof spots / sizeof spots[0]; i++) {
 		memcpy(bad, line, sizeof bad);
 		bad[spots[i]] = bad[spots[i]] == 'x' ? 'y' : 'x';
-		cr_assert_not(local_entry_parse(bad, LOCAL_ENTRY_LEN, &back), "spot %zu", spots[i]);
+		cr_assert_not(go_entry_parse(bad, GO_ENTRY_LEN, &back), "spot %zu", spots[i]);
 	}
 	memcpy(bad, line, sizeof bad);
 	bad[152] = '-';  /* a negative size */
-	cr_assert_not(local_entry_parse(bad, LOCAL_ENTRY_LEN, &back));
+	cr_assert_not(go_entry_parse(bad, GO_ENTRY_LEN, &back));
 }

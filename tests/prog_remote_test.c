@@ -161,7 +161,7 @@ next_reply(void)
 
 /* Put body into s as the output of an action made from seed; fill e. */
 static void
-local_put(struct store *s, const void *body, size_t n, unsigned char seed, struct local_entry *e)
+local_put(struct store *s, const void *body, size_t n, unsigned char seed, struct go_entry *e)
 {
 	char hex[STORE_ID_LEN + 1];
 
@@ -236,7 +236,7 @@ Test(prog_remote, upload_then_fetch_on_another_machine)
 {
 	struct store *a, *b;
 	struct remote *r;
-	struct local_entry e, small;
+	struct go_entry e, small;
 	char path[4096], hex[STORE_ID_LEN + 1], ahex[STORE_ID_LEN + 1];
 	size_t n = 200000;
 	unsigned char *body = malloc(n);
@@ -277,7 +277,7 @@ Test(prog_remote, upload_then_fetch_on_another_machine)
 	cr_assert_eq(atomic_load(&counters.remote_hits), 2);
 
 	/* B now has the entry and output itself. */
-	struct local_entry got;
+	struct go_entry got;
 	cr_assert_eq(local_get(b, e.action, &got), LOCAL_OK);
 	cr_assert_eq(got.time_ns, e.time_ns, "the time of the original put travels with it");
 	store_close(a);
@@ -289,7 +289,7 @@ Test(prog_remote, a_large_output_the_gateway_has_is_not_sent_again)
 {
 	struct store *a, *b;
 	struct remote *r;
-	struct local_entry e1, e2;
+	struct go_entry e1, e2;
 	size_t n = 300000;
 	unsigned char *body = calloc(1, n);
 	uint64_t first;
@@ -308,7 +308,7 @@ Test(prog_remote, a_large_output_the_gateway_has_is_not_sent_again)
 	remote_upload(r, &e2);
 	remote_stop(r, 10000);
 	cr_assert_eq(atomic_load(&counters.uploads), 2);
-	cr_assert_eq(atomic_load(&counters.bytes_up) - first, LOCAL_ENTRY_LEN,
+	cr_assert_eq(atomic_load(&counters.bytes_up) - first, GO_ENTRY_LEN,
 	             "only the entry is sent the second time");
 	store_close(a);
 	store_close(b);
@@ -320,8 +320,8 @@ Test(prog_remote, misses_and_bad_entries_are_misses)
 	struct store *s;
 	struct remote *r;
 	unsigned char action[32], other[32];
-	char path[256], ahex[STORE_ID_LEN + 1], line[LOCAL_ENTRY_LEN + 1];
-	struct local_entry e;
+	char path[256], ahex[STORE_ID_LEN + 1], line[GO_ENTRY_LEN + 1];
+	struct go_entry e;
 	json_t *j;
 
 	gateway_start(NULL);
@@ -346,8 +346,8 @@ Test(prog_remote, misses_and_bad_entries_are_misses)
 	EVP_Digest("x", 1, e.output, NULL, EVP_sha256(), NULL);
 	e.size = 1;
 	e.time_ns = 5;
-	local_entry_format(&e, line);
-	cr_assert_eq(http_put(path, line, LOCAL_ENTRY_LEN) / 100, 2);
+	go_entry_format(&e, line);
+	cr_assert_eq(http_put(path, line, GO_ENTRY_LEN) / 100, 2);
 	cr_assert_eq(http_put("/cas/2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
 	                      "x", 1) / 100, 2);
 	j = ask(r, 3, action);
@@ -357,8 +357,8 @@ Test(prog_remote, misses_and_bad_entries_are_misses)
 	/* The right action, but its output is absent. */
 	memcpy(e.action, action, 32);
 	memset(e.output, 0x79, 32);
-	local_entry_format(&e, line);
-	cr_assert_eq(http_put(path, line, LOCAL_ENTRY_LEN) / 100, 2);
+	go_entry_format(&e, line);
+	cr_assert_eq(http_put(path, line, GO_ENTRY_LEN) / 100, 2);
 	j = ask(r, 4, action);
 	cr_assert(json_is_true(json_object_get(j, "Miss")));
 	json_decref(j);
@@ -372,8 +372,8 @@ Test(prog_remote, an_output_with_the_wrong_bytes_is_refused)
 {
 	struct store *s;
 	struct remote *r;
-	struct local_entry e;
-	char path[512], hex[STORE_ID_LEN + 1], ahex[STORE_ID_LEN + 1], line[LOCAL_ENTRY_LEN + 1];
+	struct go_entry e;
+	char path[512], hex[STORE_ID_LEN + 1], ahex[STORE_ID_LEN + 1], line[GO_ENTRY_LEN + 1];
 	FILE *f;
 	json_t *j;
 
@@ -383,11 +383,11 @@ Test(prog_remote, an_output_with_the_wrong_bytes_is_refused)
 	EVP_Digest("right", 5, e.output, NULL, EVP_sha256(), NULL);
 	e.size = 5;
 	e.time_ns = 1;
-	local_entry_format(&e, line);
+	go_entry_format(&e, line);
 	store_hex(e.output, hex);
 	store_hex(e.action, ahex);
 	snprintf(path, sizeof path, "/ac/%s", ahex);
-	cr_assert_eq(http_put(path, line, LOCAL_ENTRY_LEN) / 100, 2);
+	cr_assert_eq(http_put(path, line, GO_ENTRY_LEN) / 100, 2);
 	/* The gateway checks what it is sent, so plant the bad copy in its store. */
 	snprintf(path, sizeof path, "%s/gw/cas/%.2s", dir, hex);
 	mkdir(path, 0755);
@@ -414,7 +414,7 @@ Test(prog_remote, an_unreachable_remote_is_given_up_after_a_few_failures)
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct store *s = store_named("s");
 	struct remote *r;
-	struct local_entry e;
+	struct go_entry e;
 	unsigned char action[32];
 	json_t *j;
 	int64_t id = 1;
@@ -445,7 +445,7 @@ Test(prog_remote, read_only_never_writes)
 {
 	struct store *s;
 	struct remote *r;
-	struct local_entry e;
+	struct go_entry e;
 	char path[256], hex[STORE_ID_LEN + 1];
 
 	gateway_start(NULL);
@@ -480,7 +480,7 @@ Test(prog_remote, tokens_are_sent_and_checked)
 {
 	struct store *a, *b;
 	struct remote *r;
-	struct local_entry e;
+	struct go_entry e;
 	json_t *j;
 
 	gateway_with_tokens();
@@ -521,7 +521,7 @@ Test(prog_remote, an_upload_refused_for_want_of_a_token_still_leaves_reads_on)
 	char auth[512];
 	struct store *a, *b;
 	struct remote *r;
-	struct local_entry shared, mine;
+	struct go_entry shared, mine;
 	json_t *j;
 	FILE *f;
 
@@ -560,7 +560,7 @@ Test(prog_remote, a_remote_hit_on_an_output_already_here_marks_it_used)
 {
 	struct store *a, *b;
 	struct remote *r;
-	struct local_entry e;
+	struct go_entry e;
 	char hex[STORE_ID_LEN + 1], path[4096];
 	struct timespec t[2];
 	struct stat sb;
