@@ -65,37 +65,6 @@ static enum metrics_reject reject_reason(enum store_result res)
 	}
 }
 
-/*
- * Objects up to this size are read into the response, so that headers and
- * body leave in one send (one packet, one wake-up of the client); larger
- * ones go out with sendfile. Bounds the memory a response may hold.
- */
-#define SMALL_OBJECT_MAX (16 * 1024)
-
-/* Answer a GET of a small object from memory; takes obj's fd. */
-static enum MHD_Result serve_small(struct MHD_Connection *c, struct request *r,
-                                   struct store_object *obj)
-{
-	char *body = malloc(obj->size > 0 ? obj->size : 1);
-	size_t got = 0;
-
-	while (body != NULL && got < obj->size) {
-		ssize_t n = pread(obj->fd, body + got, obj->size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(obj->fd);
-	if (body == NULL || got != obj->size) {
-		free(body);
-		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		                    "store error: cannot read the object");
-	}
-	return respond_buffer(c, r, MHD_HTTP_OK, body, got, "application/octet-stream");
-}
-
 /* GET or HEAD: the object's bytes (sendfile for all but small ones), or 404. */
 static enum MHD_Result serve(struct MHD_Connection *c, struct request *r)
 {
@@ -111,9 +80,7 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct request *r)
 	if (res != STORE_OK)
 		return respond_store_error(c, r, res);
 	metrics_count_lookup(gw->metrics, route_kind(r), true);
-	if (r->method == METHOD_GET && obj.size <= SMALL_OBJECT_MAX)
-		return serve_small(c, r, &obj);
-	return respond_file(c, r, obj.fd, obj.size);
+	return respond_object(c, r, &obj, NULL);
 }
 
 /* Parse the Content-Length header into r->content_length (-1 when absent). */

@@ -9,6 +9,7 @@ cachegate_SOURCES = \
 	gateway/route.c gateway/route.h \
 	gateway/respond.c gateway/respond.h \
 	gateway/http_objects.c gateway/http_objects.h \
+	gateway/http_go.c gateway/http_go.h \
 	gateway/status.c gateway/status.h \
 	gateway/auth.c gateway/auth.h \
 	gateway/metrics.c gateway/metrics.h \

@@ -13,9 +13,9 @@ static const unsigned known_status[] = {
 };
 #define STATUS_COUNT (sizeof(known_status) / sizeof(known_status[0]) + 1)
 
-static const char *const method_names[METHOD_COUNT] = {"GET", "HEAD", "PUT", "other"};
+static const char *const method_names[METHOD_COUNT] = {"GET", "HEAD", "PUT", "POST", "other"};
 static const char *const route_names[ROUTE_COUNT] = {
-	"ac", "cas", "healthz", "metrics", "status", "other",
+	"ac", "cas", "go", "go_batch", "healthz", "metrics", "status", "other",
 };
 static const char *const reject_names[REJECT_COUNT] = {
 	"too_large", "hash_mismatch", "size_mismatch", "store_full", "truncated", "error",

@@ -16,6 +16,8 @@
 enum route {
 	ROUTE_AC = 0,
 	ROUTE_CAS,
+	ROUTE_GO,          /* an action with its output (http_go.h) */
+	ROUTE_GO_BATCH,    /* many actions with their outputs */
 	ROUTE_HEALTHZ,
 	ROUTE_METRICS,
 	ROUTE_STATUS,
@@ -27,19 +29,21 @@ enum method {
 	METHOD_GET = 0,
 	METHOD_HEAD,
 	METHOD_PUT,
+	METHOD_POST,
 	METHOD_OTHER,
 	METHOD_COUNT,
 };
 
 struct gateway;
 struct conn_watch;
+struct go_batch;
 
 struct request {
 	struct gateway *gw;
 	struct conn_watch *watch;   /* the connection's watchdog entry, or NULL */
 	enum method method;
 	enum route route;
-	char id[STORE_ID_LEN + 1];  /* valid for ROUTE_AC and ROUTE_CAS */
+	char id[STORE_ID_LEN + 1];  /* valid for ROUTE_AC, ROUTE_CAS and ROUTE_GO */
 	struct timespec started;    /* CLOCK_MONOTONIC */
 	unsigned status;            /* the status queued; 0 until then */
 	uint64_t body_out;          /* response body bytes queued */
@@ -48,6 +52,7 @@ struct request {
 	struct store_put *put;      /* an upload in progress, or NULL */
 	bool already_stored;        /* a PUT of a present object: answered 200 after the body */
 	enum store_result write_error; /* why an upload failed, answered once the body is over */
+	struct go_batch *batch;     /* ROUTE_GO_BATCH: the actions asked for (http_go.h) */
 	char method_name[12];       /* for the access log */
 	char path[160];             /* for the access log, truncated, printable */
 };

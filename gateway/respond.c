@@ -1,6 +1,7 @@
 /*
  * respond.c: build and queue responses.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct request *r, unsign
 
 	if (resp == NULL)
 		return MHD_NO;
+	/* Answers of the Go endpoints say so, so that a helper can tell a miss from an old server. */
+	if (r->route == ROUTE_GO || r->route == ROUTE_GO_BATCH)
+		MHD_add_response_header(resp, RESPOND_GO_HEADER, "1");
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	if (ret == MHD_YES) {
@@ -86,17 +90,75 @@ enum MHD_Result respond_unauthorized(struct MHD_Connection *c, struct request *r
 	return queue(c, r, MHD_HTTP_UNAUTHORIZED, resp, len);
 }
 
-enum MHD_Result respond_file(struct MHD_Connection *c, struct request *r, int fd,
-                             uint64_t size)
+/*
+ * Objects up to this size are read into the response, so that headers and
+ * body leave in one send (one packet, one wake-up of the client); larger
+ * ones go out with sendfile. Bounds the memory a response may hold.
+ */
+#define SMALL_OBJECT_MAX (16 * 1024)
+
+/* A response holding a small object's bytes, read from fd (which stays open), or NULL. */
+static struct MHD_Response *small_object_response(int fd, uint64_t size)
 {
-	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+	char *body = malloc(size > 0 ? size : 1);
+	struct MHD_Response *resp;
+	size_t got = 0;
+
+	while (body != NULL && got < size) {
+		ssize_t n = pread(fd, body + got, size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (body == NULL || got != size) {
+		free(body);
+		return NULL;
+	}
+	resp = MHD_create_response_from_buffer(got, body, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL)
+		free(body);
+	return resp;
+}
+
+enum MHD_Result respond_object(struct MHD_Connection *c, struct request *r,
+                               struct store_object *obj, const char *entry)
+{
+	struct MHD_Response *resp;
+
+	if (r->method == METHOD_GET && obj->size <= SMALL_OBJECT_MAX) {
+		resp = small_object_response(obj->fd, obj->size);
+		close(obj->fd);
+		if (resp == NULL)
+			return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			                    "store error: cannot read the object");
+	} else {
+		resp = MHD_create_response_from_fd64(obj->size, obj->fd);
+		if (resp == NULL) {
+			close(obj->fd);
+			return MHD_NO;
+		}
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	if (entry != NULL)
+		MHD_add_response_header(resp, RESPOND_ENTRY_HEADER, entry);
+	return queue(c, r, MHD_HTTP_OK, resp, obj->size);
+}
+
+enum MHD_Result respond_stream(struct MHD_Connection *c, struct request *r,
+                               MHD_ContentReaderCallback read, void *cls,
+                               MHD_ContentReaderFreeCallback done)
+{
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+	                                                              read, cls, done);
 
 	if (resp == NULL) {
-		close(fd);
+		done(cls);
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
-	return queue(c, r, MHD_HTTP_OK, resp, size);
+	return queue(c, r, MHD_HTTP_OK, resp, 0);
 }
 
 enum MHD_Result respond_buffer(struct MHD_Connection *c, struct request *r, unsigned status,

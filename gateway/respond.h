@@ -11,6 +11,12 @@
 #include <microhttpd.h>
 
 #include "gateway/request.h"
+#include "store/store.h"
+
+/* On every answer of /go/ paths: tells a miss from a server without them. */
+#define RESPOND_GO_HEADER "Cachegate-Go"
+/* On a /go/<action> hit: the action's Go entry line, without its newline. */
+#define RESPOND_ENTRY_HEADER "Cachegate-Entry"
 
 /* A one-line text body ("why\n"), text/plain. */
 enum MHD_Result respond_text(struct MHD_Connection *c, struct request *r, unsigned status,
@@ -24,9 +30,22 @@ enum MHD_Result respond_not_allowed(struct MHD_Connection *c, struct request *r,
 enum MHD_Result respond_unauthorized(struct MHD_Connection *c, struct request *r,
                                      const char *why);
 
-/* 200 with size bytes of the open file fd (sent with sendfile); takes fd. */
-enum MHD_Result respond_file(struct MHD_Connection *c, struct request *r, int fd,
-                             uint64_t size);
+/*
+ * 200 with an object's bytes: small ones read into the answer, others sent
+ * with sendfile; takes obj->fd. entry, when not NULL, goes out as the
+ * RESPOND_ENTRY_HEADER header.
+ */
+enum MHD_Result respond_object(struct MHD_Connection *c, struct request *r,
+                               struct store_object *obj, const char *entry);
+
+/*
+ * 200 with a body of unknown length (chunked) produced by read(cls, ...);
+ * done(cls) is called once the response is freed, also when this fails.
+ * The caller counts the bytes sent (metrics_add_bytes_out).
+ */
+enum MHD_Result respond_stream(struct MHD_Connection *c, struct request *r,
+                               MHD_ContentReaderCallback read, void *cls,
+                               MHD_ContentReaderFreeCallback done);
 
 /* status with a malloc'd body of len bytes; takes body. */
 enum MHD_Result respond_buffer(struct MHD_Connection *c, struct request *r, unsigned status,

@@ -12,6 +12,8 @@ static enum route segment_kind(const char *seg, size_t n)
 		return ROUTE_AC;
 	if (n == 3 && memcmp(seg, "cas", 3) == 0)
 		return ROUTE_CAS;
+	if (n == 2 && memcmp(seg, "go", 2) == 0)
+		return ROUTE_GO;
 	return ROUTE_UNKNOWN;
 }
 
@@ -51,6 +53,10 @@ enum route_result route_parse(const char *url, enum route *route, char id[STORE_
 	}
 	if (prev != NULL && segment_kind(prev, prev_len) != ROUTE_UNKNOWN) {
 		*route = segment_kind(prev, prev_len);
+		if (*route == ROUTE_GO && last_len == 5 && memcmp(last, "batch", 5) == 0) {
+			*route = ROUTE_GO_BATCH;
+			return ROUTE_FOUND;
+		}
 		if (!store_id_valid(last, last_len))
 			return ROUTE_BAD_ID;
 		memcpy(id, last, STORE_ID_LEN);
@@ -72,6 +78,8 @@ enum method route_method(const char *name)
 		return METHOD_HEAD;
 	if (strcmp(name, "PUT") == 0)
 		return METHOD_PUT;
+	if (strcmp(name, "POST") == 0)
+		return METHOD_POST;
 	return METHOD_OTHER;
 }
 
@@ -81,7 +89,7 @@ const char *route_result_str(enum route_result r)
 	case ROUTE_FOUND:
 		return "found";
 	case ROUTE_NOT_FOUND:
-		return "no such path: use /ac/<id>, /cas/<id>, /healthz, /metrics or /status";
+		return "no such path: use /ac/<id>, /cas/<id>, /go/<id>, /go/batch, /healthz, /metrics or /status";
 	case ROUTE_BAD_ID:
 		return "bad id: an id is exactly 64 lowercase hex characters";
 	case ROUTE_TRAVERSAL:

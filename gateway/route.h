@@ -11,12 +11,13 @@
 enum route_result {
 	ROUTE_FOUND = 0,
 	ROUTE_NOT_FOUND,   /* no such path */
-	ROUTE_BAD_ID,      /* an ac/ or cas/ path whose id is not 64 lowercase hex */
+	ROUTE_BAD_ID,      /* an ac/, cas/ or go/ path whose id is not 64 lowercase hex */
 	ROUTE_TRAVERSAL,   /* a "." or ".." segment */
 };
 
 /*
- * Classify url ("/cas/<id>", "/<instance>/ac/<id>", "/healthz", ...): sets
+ * Classify url ("/cas/<id>", "/<instance>/ac/<id>", "/go/<id>", "/go/batch",
+ * "/healthz", ...): sets
  * *route, and id for objects. Anything but ROUTE_FOUND leaves *route as
  * ROUTE_UNKNOWN, or the kind for ROUTE_BAD_ID.
  */

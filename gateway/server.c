@@ -15,6 +15,7 @@
 
 #include "common/cause.h"
 #include "gateway/accesslog.h"
+#include "gateway/http_go.h"
 #include "gateway/http_objects.h"
 #include "gateway/linger.h"
 #include "gateway/respond.h"
@@ -60,7 +61,31 @@ static struct request *request_new(struct gateway *gw, struct MHD_Connection *c,
 /* The methods a route accepts, for 405 and its Allow header. */
 static const char *allowed_methods(enum route route)
 {
-	return route == ROUTE_AC || route == ROUTE_CAS ? "GET, HEAD, PUT" : "GET, HEAD";
+	switch (route) {
+	case ROUTE_AC:
+	case ROUTE_CAS:
+		return "GET, HEAD, PUT";
+	case ROUTE_GO_BATCH:
+		return "POST";
+	default:
+		return "GET, HEAD";
+	}
+}
+
+/* True when route takes method. */
+static bool method_allowed(enum route route, enum method method)
+{
+	switch (method) {
+	case METHOD_GET:
+	case METHOD_HEAD:
+		return route != ROUTE_GO_BATCH;
+	case METHOD_PUT:
+		return route == ROUTE_AC || route == ROUTE_CAS;
+	case METHOD_POST:
+		return route == ROUTE_GO_BATCH;
+	default:
+		return false;
+	}
 }
 
 /* Route a request on its first call: answer it, or let an upload start. */
@@ -78,8 +103,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 		return respond_text(c, r, MHD_HTTP_NOT_FOUND, route_result_str(rr));
 	if (rr == ROUTE_TRAVERSAL)
 		return respond_text(c, r, MHD_HTTP_BAD_REQUEST, route_result_str(rr));
-	if (r->method == METHOD_OTHER ||
-	    (put && r->route != ROUTE_AC && r->route != ROUTE_CAS))
+	if (!method_allowed(r->route, r->method))
 		return respond_not_allowed(c, r, allowed_methods(r->route));
 	if (rr == ROUTE_BAD_ID)
 		return respond_text(c, r, MHD_HTTP_BAD_REQUEST, route_result_str(rr));
@@ -99,6 +123,10 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 		return status_metrics(c, r);
 	case ROUTE_STATUS:
 		return status_json(c, r);
+	case ROUTE_GO:
+		return go_serve(c, r);
+	case ROUTE_GO_BATCH:
+		return go_batch_serve(c, r);
 	default:
 		return objects_begin(c, r);
 	}
@@ -134,8 +162,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return ret;
 	}
 	if (*upload_data_size > 0) {
-		ret = r->method == METHOD_PUT ? objects_upload(r, upload_data, *upload_data_size)
-		                              : MHD_YES;
+		/* A POST's body is kept for /go/batch (bounded); any other body but a PUT's is dropped. */
+		ret = r->method == METHOD_PUT    ? objects_upload(r, upload_data, *upload_data_size)
+		      : r->method == METHOD_POST ? go_batch_collect(r, upload_data, *upload_data_size)
+		                                 : MHD_YES;
 		*upload_data_size = 0;
 		return ret;
 	}
@@ -155,6 +185,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	*con_cls = NULL;
 	objects_done(r);
+	go_done(r);
 	if (finished)
 		metrics_add_bytes_out(gw->metrics, r->body_out);
 	if (gw->opt->log) {

@@ -9,6 +9,7 @@ GATEWAY_TESTS = \
 	tests/gateway_api_test \
 	tests/gateway_auth_test \
 	tests/gateway_refusal_test \
+	tests/gateway_go_test \
 	tests/gateway_evict_test \
 	tests/gateway_big_test \
 	tests/gateway_cli_test

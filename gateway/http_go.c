@@ -1,0 +1,201 @@
+/*
+ * http_go.c: an action with its output in one answer, or many in one
+ * stream (http_go.h). An /ac body that does not begin with a Go entry line
+ * for its own action (a Bazel or ccache entry, say) is simply a miss here.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/goentry.h"
+#include "gateway/gateway.h"
+#include "gateway/http_go.h"
+#include "gateway/respond.h"
+
+#define ID_LINE (STORE_ID_LEN + 1)  /* an id and its newline in a batch body */
+
+/* A POST /go/batch: the list asked for, then the state of its stream. */
+struct go_batch {
+	struct gateway *gw;
+	size_t len;                  /* bytes of body */
+	bool too_long;               /* the body had more than GO_BATCH_MAX lines */
+	size_t next;                 /* the next line to look up */
+	char head[GO_ENTRY_LEN];     /* the current hit's entry line */
+	size_t head_sent;            /* bytes of head sent; GO_ENTRY_LEN once all are */
+	int fd;                      /* the current hit's output, or -1 */
+	uint64_t left;               /* bytes of it still to send */
+	char body[GO_BATCH_MAX * ID_LINE];
+};
+
+/*
+ * Look action up: its entry line (into line, NUL-terminated without the
+ * newline) and its output, opened into *obj. False on any miss.
+ */
+static bool go_lookup(struct store *s, const char *action, char line[GO_ENTRY_LEN],
+                      struct store_object *obj)
+{
+	struct store_object ac;
+	struct go_entry e;
+	char output[STORE_ID_LEN + 1], want[STORE_HASH_LEN];
+	ssize_t n;
+
+	if (store_get(s, STORE_AC, action, -1, &ac) != STORE_OK)
+		return false;
+	do
+		n = pread(ac.fd, line, GO_ENTRY_LEN, 0);
+	while (n < 0 && errno == EINTR);
+	close(ac.fd);
+	if (n != GO_ENTRY_LEN || !go_entry_parse(line, GO_ENTRY_LEN, &e) ||
+	    !store_unhex(action, (unsigned char *)want) ||
+	    memcmp(e.action, want, STORE_HASH_LEN) != 0)
+		return false;
+	store_hex(e.output, output);
+	return store_get(s, STORE_CAS, output, e.size, obj) == STORE_OK;
+}
+
+enum MHD_Result go_serve(struct MHD_Connection *c, struct request *r)
+{
+	struct store_object obj;
+	char line[GO_ENTRY_LEN];
+
+	if (!go_lookup(r->gw->store, r->id, line, &obj)) {
+		metrics_count_lookup(r->gw->metrics, STORE_AC, false);
+		return respond_text(c, r, MHD_HTTP_NOT_FOUND, "not found");
+	}
+	metrics_count_lookup(r->gw->metrics, STORE_AC, true);
+	line[GO_ENTRY_LEN - 1] = '\0';  /* the header value: the line without its newline */
+	return respond_object(c, r, &obj, line);
+}
+
+enum MHD_Result go_batch_collect(struct request *r, const char *data, size_t n)
+{
+	struct go_batch *b = r->batch;
+
+	if (b == NULL) {
+		b = r->batch = calloc(1, sizeof(*b));
+		if (b == NULL)
+			return MHD_NO;
+		b->gw = r->gw;
+		b->fd = -1;
+	}
+	if (n > sizeof(b->body) - b->len) {
+		b->too_long = true;
+		return MHD_YES;  /* drained; answered 413 at the end */
+	}
+	memcpy(b->body + b->len, data, n);
+	b->len += n;
+	return MHD_YES;
+}
+
+/* True when the body is whole lines, each an id. */
+static bool go_batch_valid(const struct go_batch *b)
+{
+	if (b->len % ID_LINE != 0)
+		return false;
+	for (size_t i = 0; i < b->len; i += ID_LINE)
+		if (!store_id_valid(b->body + i, STORE_ID_LEN) || b->body[i + STORE_ID_LEN] != '\n')
+			return false;
+	return true;
+}
+
+/* Look up lines until one is a hit (true, ready to send) or the list is over. */
+static bool go_batch_advance(struct go_batch *b)
+{
+	char action[STORE_ID_LEN + 1];
+	struct store_object obj;
+
+	while (b->next * ID_LINE < b->len) {
+		memcpy(action, b->body + b->next++ * ID_LINE, STORE_ID_LEN);
+		action[STORE_ID_LEN] = '\0';
+		if (go_lookup(b->gw->store, action, b->head, &obj)) {
+			metrics_count_lookup(b->gw->metrics, STORE_AC, true);
+			b->head_sent = 0;
+			b->fd = obj.fd;
+			b->left = obj.size;
+			return true;
+		}
+		metrics_count_lookup(b->gw->metrics, STORE_AC, false);
+	}
+	return false;
+}
+
+/* libmicrohttpd asks for the next bytes of the stream. */
+static ssize_t go_batch_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct go_batch *b = cls;
+	size_t out = 0;
+
+	(void)pos;
+	while (out < max) {
+		if (b->fd < 0 && !go_batch_advance(b))
+			break;
+		if (b->head_sent < GO_ENTRY_LEN) {
+			size_t n = GO_ENTRY_LEN - b->head_sent;
+			if (n > max - out)
+				n = max - out;
+			memcpy(buf + out, b->head + b->head_sent, n);
+			b->head_sent += n;
+			out += n;
+			continue;
+		}
+		if (b->left > 0) {
+			size_t want = b->left < max - out ? (size_t)b->left : max - out;
+			ssize_t n = read(b->fd, buf + out, want);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				/* The object shrank under us: the stream cannot go on framed. */
+				if (out > 0)
+					break;
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			}
+			b->left -= (uint64_t)n;
+			out += (size_t)n;
+		}
+		if (b->left == 0) {
+			close(b->fd);
+			b->fd = -1;
+		}
+	}
+	if (out == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	metrics_add_bytes_out(b->gw->metrics, out);
+	return (ssize_t)out;
+}
+
+/* The response is done with the batch. */
+static void go_batch_free(void *cls)
+{
+	struct go_batch *b = cls;
+
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b);
+}
+
+enum MHD_Result go_batch_serve(struct MHD_Connection *c, struct request *r)
+{
+	struct go_batch *b = r->batch;
+	char why[96];
+
+	if (b != NULL && b->too_long) {
+		snprintf(why, sizeof(why), "too many actions: a batch asks for at most %d",
+		         GO_BATCH_MAX);
+		return respond_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE, why);
+	}
+	if (b == NULL || !go_batch_valid(b))
+		return respond_text(c, r, MHD_HTTP_BAD_REQUEST,
+		                    "bad batch: the body is action ids, one per line");
+	r->batch = NULL;
+	return respond_stream(c, r, go_batch_read, b, go_batch_free);
+}
+
+void go_done(struct request *r)
+{
+	if (r->batch != NULL)
+		go_batch_free(r->batch);
+	r->batch = NULL;
+}

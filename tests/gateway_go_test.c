@@ -1,0 +1,200 @@
+/*
+ * gateway_go_test.c: the Go endpoints (http_go.h): an action with its output
+ * in one answer, many in one stream, and everything that is a miss there.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tests/gateway_fixture.h"
+
+static struct gw g;
+
+static void teardown(void)
+{
+	gw_stop(&g);
+}
+
+TestSuite(gateway_go, .fini = teardown, .timeout = 120);
+
+#define LINE_LEN 175  /* a Go entry line, newline included */
+
+/* An action put through /cas and /ac like the helper does. */
+struct action {
+	char id[65], output[65], line[LINE_LEN + 1];
+	char *bytes;
+	size_t size;
+};
+
+/* Make action number n with an output of size bytes, and store it unless store is false. */
+static void make_action(struct action *a, int n, size_t size, bool store)
+{
+	char seed[32], path[128];
+
+	snprintf(seed, sizeof(seed), "action %d", n);
+	gw_sha256_hex(seed, strlen(seed), a->id);
+	a->size = size;
+	a->bytes = malloc(size + 1);
+	for (size_t i = 0; i < size; i++)
+		a->bytes[i] = (char)(i * 7 + (size_t)n);
+	gw_sha256_hex(a->bytes, size, a->output);
+	snprintf(a->line, sizeof(a->line), "v1 %s %s %20zu %20d\n", a->id, a->output, size, 1000 + n);
+	if (!store)
+		return;
+	snprintf(path, sizeof(path), "/cas/%s", a->output);
+	cr_assert_eq(gw_http(&g, "PUT", path, a->bytes, size, NULL, NULL), 201);
+	snprintf(path, sizeof(path), "/ac/%s", a->id);
+	cr_assert_eq(gw_http(&g, "PUT", path, a->line, LINE_LEN, NULL, NULL), 201);
+}
+
+/* The value of header name in raw headers (a pointer into them), or NULL. */
+static const char *header(const char *headers, const char *name, size_t *len)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = headers; *p != '\0'; ) {
+		const char *eol = strstr(p, "\r\n");
+		if (eol == NULL)
+			return NULL;
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			p += n + 1;
+			while (*p == ' ')
+				p++;
+			*len = (size_t)(eol - p);
+			return p;
+		}
+		p = eol + 2;
+	}
+	return NULL;
+}
+
+Test(gateway_go, a_hit_is_the_output_with_its_entry_in_one_answer)
+{
+	struct action small, big;
+	struct gw_reply r;
+	char path[128];
+	const char *v;
+	size_t len = 0;
+
+	gw_start(&g, NULL, NULL);
+	make_action(&small, 1, 100, true);
+	make_action(&big, 2, 300 * 1024, true);
+	for (int k = 0; k < 2; k++) {
+		struct action *a = k == 0 ? &small : &big;
+		snprintf(path, sizeof(path), "/go/%s", a->id);
+		cr_assert_eq(gw_http(&g, "GET", path, NULL, 0, NULL, &r), 200);
+		cr_assert_eq(r.len, a->size);
+		cr_assert(memcmp(r.body, a->bytes, a->size) == 0);
+		v = header(r.headers, "Cachegate-Entry", &len);
+		cr_assert_not_null(v, "no entry header: %s", r.headers);
+		cr_assert_eq(len, LINE_LEN - 1);
+		cr_assert(memcmp(v, a->line, LINE_LEN - 1) == 0);
+		cr_assert_not_null(header(r.headers, "Cachegate-Go", &len));
+		gw_reply_free(&r);
+		cr_assert_eq(gw_http(&g, "HEAD", path, NULL, 0, NULL, &r), 200);
+		cr_assert_not_null(header(r.headers, "Cachegate-Entry", &len));
+		gw_reply_free(&r);
+	}
+	/* An instance prefix is ignored, as for /ac and /cas. */
+	snprintf(path, sizeof(path), "/main/go/%s", small.id);
+	cr_assert_eq(gw_http(&g, "GET", path, NULL, 0, NULL, NULL), 200);
+	free(small.bytes);
+	free(big.bytes);
+	cr_assert_eq(gw_stop(&g), 0);
+}
+
+Test(gateway_go, misses_say_they_come_from_the_go_endpoint)
+{
+	struct action absent, orphan, foreign, lying;
+	struct gw_reply r;
+	char path[128];
+	size_t len;
+
+	gw_start(&g, NULL, NULL);
+	make_action(&absent, 1, 10, false);
+	/* An entry whose output the server does not have. */
+	make_action(&orphan, 2, 10, false);
+	snprintf(path, sizeof(path), "/ac/%s", orphan.id);
+	cr_assert_eq(gw_http(&g, "PUT", path, orphan.line, LINE_LEN, NULL, NULL), 201);
+	/* An /ac body that is no Go entry (Bazel's, ccache's). */
+	make_action(&foreign, 3, 10, false);
+	snprintf(path, sizeof(path), "/ac/%s", foreign.id);
+	cr_assert_eq(gw_http(&g, "PUT", path, "not a go entry", 14, NULL, NULL), 201);
+	/* A Go entry stored under another action's id. */
+	make_action(&lying, 4, 10, true);
+	snprintf(path, sizeof(path), "/ac/%s", absent.id);
+	cr_assert_eq(gw_http(&g, "PUT", path, lying.line, LINE_LEN, NULL, NULL), 201);
+
+	const struct action *misses[] = {&absent, &orphan, &foreign};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/go/%s", misses[i]->id);
+		cr_assert_eq(gw_http(&g, "GET", path, NULL, 0, NULL, &r), 404, "miss %zu", i);
+		cr_assert_not_null(header(r.headers, "Cachegate-Go", &len), "miss %zu", i);
+		cr_assert_null(header(r.headers, "Cachegate-Entry", &len), "miss %zu", i);
+		gw_reply_free(&r);
+	}
+	cr_assert_eq(gw_http(&g, "GET", "/go/nothex", NULL, 0, NULL, NULL), 400);
+	snprintf(path, sizeof(path), "/go/%s", lying.id);
+	cr_assert_eq(gw_http(&g, "PUT", path, "x", 1, NULL, NULL), 405);
+	free(absent.bytes);
+	free(orphan.bytes);
+	free(foreign.bytes);
+	free(lying.bytes);
+	cr_assert_eq(gw_stop(&g), 0);
+}
+
+Test(gateway_go, a_batch_streams_the_hits_in_the_order_asked)
+{
+	struct action a[4];
+	char body[4 * 65 + 1] = "", *p;
+	struct gw_reply r;
+	size_t want = 0;
+
+	gw_start(&g, NULL, NULL);
+	make_action(&a[0], 1, 70000, true);
+	make_action(&a[1], 2, 5, false);    /* a miss: skipped in the stream */
+	make_action(&a[2], 3, 0, true);     /* an empty output: just its line */
+	make_action(&a[3], 4, 1234, true);
+	for (int i = 3; i >= 0; i--) {      /* asked in reverse */
+		strcat(body, a[i].id);
+		strcat(body, "\n");
+		if (i != 1)
+			want += LINE_LEN + a[i].size;
+	}
+	cr_assert_eq(gw_http(&g, "POST", "/go/batch", body, strlen(body), NULL, &r), 200);
+	cr_assert_eq(r.len, want);
+	p = r.body;
+	for (int i = 3; i >= 0; i--) {
+		if (i == 1)
+			continue;
+		cr_assert(memcmp(p, a[i].line, LINE_LEN) == 0, "record %d: %.*s", i, LINE_LEN, p);
+		p += LINE_LEN;
+		cr_assert(memcmp(p, a[i].bytes, a[i].size) == 0, "record %d's bytes", i);
+		p += a[i].size;
+	}
+	gw_reply_free(&r);
+	for (int i = 0; i < 4; i++)
+		free(a[i].bytes);
+	cr_assert_eq(gw_stop(&g), 0);
+}
+
+Test(gateway_go, a_bad_batch_is_refused)
+{
+	size_t n = 1025 * 65;
+	char *many = malloc(n);
+
+	gw_start(&g, NULL, NULL);
+	cr_assert_eq(gw_http(&g, "POST", "/go/batch", "nothex\n", 7, NULL, NULL), 400);
+	cr_assert_eq(gw_http(&g, "POST", "/go/batch", NULL, 0, NULL, NULL), 400);
+	for (size_t i = 0; i < n; i += 65) {
+		memset(many + i, 'a', 64);
+		many[i + 64] = '\n';
+	}
+	cr_assert_eq(gw_http(&g, "POST", "/go/batch", many, n, NULL, NULL), 413);
+	cr_assert_eq(gw_http(&g, "GET", "/go/batch", NULL, 0, NULL, NULL), 405);
+	cr_assert_eq(gw_http(&g, "POST", "/cas/batch", "x", 1, NULL, NULL), 405);
+	free(many);
+	cr_assert_eq(gw_stop(&g), 0);
+}
