@@ -9,7 +9,8 @@ libcgprog_a_SOURCES = \
 	proghelper/reply.h proghelper/reply.c \
 	proghelper/local.h proghelper/local.c \
 	proghelper/diskpath.h proghelper/diskpath.c \
-	proghelper/remote.h proghelper/remote.c \
+	proghelper/remote.h proghelper/remote.c proghelper/remote_job.h \
+	proghelper/fetch.c proghelper/upload.c \
 	proghelper/recorder.h proghelper/recorder.c \
 	proghelper/stats.h proghelper/stats.c \
 	proghelper/options.h proghelper/options.c

@@ -1,107 +1,23 @@
 /*
- * remote.c: fetch and upload Go cache entries through one libcurl multi
- * handle driven by one network thread.
- *
- * A get job: GET /ac/<action> (the entry line), then, unless the output is
- * already in the local store, GET /cas/<output> streamed into a store write
- * that checks size and SHA-256; the entry is then recorded locally and the
- * go command answered. An upload job: HEAD /cas/<output> for large outputs
- * (skip the body when the server has it), PUT /cas/<output> from the local
- * file, then PUT /ac/<action>.
+ * remote.c: the helper's network thread. It drives one libcurl multi handle
+ * for every job (fetch.c: gets; upload.c: uploads), starts waiting jobs
+ * within the concurrency limits, judges failures (three in a row, or a
+ * refused token, and the remote is left alone for the run), and at close
+ * drains the queue until its deadline.
  */
-#include "proghelper/remote.h"
-#include "proghelper/diskpath.h"
+#include "proghelper/remote_job.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
-#define REMOTE_MAX_GETS 16         /* gets in flight at once */
-#define REMOTE_MAX_UPLOADS 6       /* uploads in flight at once */
-#define REMOTE_MAX_QUEUE 4096      /* uploads waiting; more are dropped */
 #define REMOTE_MAX_FAILURES 3      /* consecutive failures before the remote is skipped */
-#define REMOTE_HEAD_MIN (64 * 1024)  /* outputs at least this big are HEADed first */
 #define REMOTE_CONNECT_MS 1000L
-#define REMOTE_SMALL_MS 10000L     /* whole-request limit for entries and HEADs */
-#define REMOTE_LOW_SPEED 1024L     /* bytes/s below which a body transfer ... */
-#define REMOTE_LOW_SPEED_S 10L     /* ... for this long is given up */
 
-enum job_step {
-	STEP_GET_AC,
-	STEP_GET_CAS,
-	STEP_HEAD_CAS,
-	STEP_PUT_CAS,
-	STEP_PUT_AC,
-};
-
-/* One get or upload, owned by the network thread once queued. */
-struct job {
-	struct job *next;
-	bool upload;
-	enum job_step step;
-	int64_t req_id;                    /* get: the request to answer */
-	int64_t queued_us;
-	struct go_entry entry;          /* upload: what to send; get: what was found */
-	unsigned char action[STORE_HASH_LEN];
-	char line[GO_ENTRY_LEN + 1];    /* the entry line received or being sent */
-	size_t line_len;                   /* bytes received, or bytes sent */
-	struct store_put *put;             /* STEP_GET_CAS: the local write */
-	bool put_failed;                   /* STEP_GET_CAS: the local write could not start */
-	int fd;                            /* STEP_PUT_CAS: the local output, or -1 */
-	CURL *easy;
-	struct remote *remote;             /* for callbacks */
-};
-
-/* A FIFO of jobs. */
-struct job_list {
-	struct job *head, *tail;
-};
-
-struct remote {
-	char *url;
-	char *diskpath_root;                /* DiskPaths start with this */
-	char *token_source;
-	bool have_token;
-	bool read_only;                     /* --read-only: writes_off from the start */
-	struct curl_slist *headers;         /* Authorization */
-	struct curl_slist *upload_headers;  /* Authorization, no Expect, octet-stream */
-	struct store *store;
-	struct reply *reply;
-	struct stats *stats;
-	CURLM *multi;
-	struct recorder *recorder;          /* writes fetched entries locally (not ours) */
-	pthread_t thread;
-
-	pthread_mutex_t lock;               /* guards the fields up to the next comment */
-	struct job_list incoming;
-	size_t uploads_pending;             /* queued or running uploads */
-	bool stopping;
-	int64_t deadline_us;
-
-	atomic_bool off;                    /* nothing more goes to the remote */
-	atomic_bool quiet;                  /* remote_abort: drop work without a word */
-	atomic_bool writes_off;             /* no more uploads */
-
-	/* Used by the network thread only. */
-	struct job_list gets, uploads;
-	int running_gets, running_uploads;
-	int failures;                       /* consecutive */
-	struct job *active[REMOTE_MAX_GETS + REMOTE_MAX_UPLOADS];  /* jobs holding a handle */
-	int nactive;
-	CURL *spare[REMOTE_MAX_GETS + REMOTE_MAX_UPLOADS];
-	int nspare;
-};
-
-/* Microseconds on the monotonic clock. */
-static int64_t
+int64_t
 remote_now_us(void)
 {
 	struct timespec ts;
@@ -134,8 +50,7 @@ job_list_pop(struct job_list *l)
 	return j;
 }
 
-/* Add a job and wake the network thread. */
-static void
+void
 remote_submit(struct remote *r, struct job *j)
 {
 	pthread_mutex_lock(&r->lock);
@@ -144,95 +59,9 @@ remote_submit(struct remote *r, struct job *j)
 	curl_multi_wakeup(r->multi);
 }
 
-enum remote_result
-remote_get(struct remote *r, int64_t id, const unsigned char action[STORE_HASH_LEN])
-{
-	struct job *j;
+/* ---- jobs and their handles -------------------------------------------- */
 
-	if (atomic_load(&r->off))
-		return REMOTE_OFF;
-	j = calloc(1, sizeof *j);
-	if (j == NULL)
-		return REMOTE_OFF;
-	j->req_id = id;
-	j->remote = r;
-	j->fd = -1;
-	j->step = STEP_GET_AC;
-	j->queued_us = remote_now_us();
-	memcpy(j->action, action, STORE_HASH_LEN);
-	remote_submit(r, j);
-	return REMOTE_QUEUED;
-}
-
-enum remote_result
-remote_upload(struct remote *r, const struct go_entry *e)
-{
-	struct job *j;
-	bool full;
-
-	if (atomic_load(&r->off) || atomic_load(&r->writes_off))
-		return REMOTE_OFF;
-	pthread_mutex_lock(&r->lock);
-	full = r->uploads_pending >= REMOTE_MAX_QUEUE;
-	if (!full)
-		r->uploads_pending++;
-	pthread_mutex_unlock(&r->lock);
-	j = full ? NULL : calloc(1, sizeof *j);
-	if (j == NULL) {
-		if (!full) {
-			pthread_mutex_lock(&r->lock);
-			r->uploads_pending--;
-			pthread_mutex_unlock(&r->lock);
-		}
-		stats_add(&r->stats->uploads_dropped, 1);
-		return REMOTE_DROPPED;
-	}
-	j->upload = true;
-	j->remote = r;
-	j->fd = -1;
-	j->entry = *e;
-	memcpy(j->action, e->action, STORE_HASH_LEN);
-	j->step = e->size >= REMOTE_HEAD_MIN ? STEP_HEAD_CAS : STEP_PUT_CAS;
-	go_entry_format(e, j->line);
-	remote_submit(r, j);
-	return REMOTE_QUEUED;
-}
-
-/* ---- the network thread ------------------------------------------------ */
-
-/* Answer a get job: a hit names the output's local file. */
-static void
-remote_answer(struct remote *r, struct job *j, bool hit)
-{
-	struct protocol_reply rep;
-	char *path = NULL;
-
-	memset(&rep, 0, sizeof rep);
-	rep.id = j->req_id;
-	if (hit) {
-		size_t n = diskpath_max(r->diskpath_root);
-		path = malloc(n);
-		if (path == NULL || !diskpath_format(r->diskpath_root, j->entry.output, path, n))
-			hit = false;
-	}
-	if (hit) {
-		rep.hit = true;
-		memcpy(rep.output, j->entry.output, STORE_HASH_LEN);
-		rep.size = j->entry.size;
-		rep.time_ns = j->entry.time_ns;
-		rep.disk_path = path;
-		stats_add(&r->stats->remote_hits, 1);
-	} else {
-		rep.miss = true;
-		stats_add(&r->stats->misses, 1);
-	}
-	stats_add(&r->stats->remote_wait_us, (uint64_t)(remote_now_us() - j->queued_us));
-	reply_send(r->reply, &rep);
-	free(path);
-}
-
-/* Release what a job holds (its handle is kept for reuse) and free it. */
-static void
+void
 remote_free_job(struct remote *r, struct job *j)
 {
 	if (j->easy != NULL) {
@@ -245,7 +74,7 @@ remote_free_job(struct remote *r, struct job *j)
 			}
 		}
 		curl_multi_remove_handle(r->multi, j->easy);
-		if (r->nspare < (int)(sizeof r->spare / sizeof r->spare[0]))
+		if (r->nspare < REMOTE_MAX_HANDLES)
 			r->spare[r->nspare++] = j->easy;
 		else
 			curl_easy_cleanup(j->easy);
@@ -265,14 +94,58 @@ remote_free_job(struct remote *r, struct job *j)
 	free(j);
 }
 
-/* End a job: a get is answered (hit or miss), an upload just ends. */
-static void
+void
 remote_finish_job(struct remote *r, struct job *j, bool hit)
 {
 	if (!j->upload)
-		remote_answer(r, j, hit);
+		fetch_answer(r, j, hit);
 	remote_free_job(r, j);
 }
+
+CURL *
+remote_prepare(struct remote *r, struct job *j, const char *kind,
+               const unsigned char hash[STORE_HASH_LEN])
+{
+	char hex[STORE_ID_LEN + 1];
+	char *url = NULL;
+	CURL *e = j->easy;
+
+	if (e != NULL) {
+		curl_multi_remove_handle(r->multi, e);
+		curl_easy_reset(e);
+	} else {
+		e = r->nspare > 0 ? r->spare[--r->nspare] : curl_easy_init();
+		if (e == NULL)
+			return NULL;
+		curl_easy_reset(e);
+		j->easy = e;
+		r->active[r->nactive++] = j;
+		if (j->upload)
+			r->running_uploads++;
+		else
+			r->running_gets++;
+	}
+	store_hex(hash, hex);
+	if (asprintf(&url, "%s/%s/%s", r->url, kind, hex) < 0)
+		return NULL;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	free(url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, REMOTE_CONNECT_MS);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+	return e;
+}
+
+bool
+remote_launch(struct remote *r, struct job *j)
+{
+	return curl_multi_add_handle(r->multi, j->easy) == CURLM_OK;
+}
+
+/* ---- the failure policy ------------------------------------------------ */
 
 /* Stop using the remote, saying why once. */
 static void
@@ -334,253 +207,6 @@ remote_denied(struct remote *r, long code, bool write)
 	remote_turn_off(r, why);
 }
 
-/* Store what a GET /ac returns, up to one entry line (more fails the transfer). */
-static size_t
-remote_write_line(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct job *j = arg;
-	size_t n = size * nmemb;
-
-	if (n > sizeof j->line - 1 - j->line_len)
-		return 0;
-	memcpy(j->line + j->line_len, data, n);
-	j->line_len += n;
-	return n;
-}
-
-/* Start the local write of a job's output, once; false if it cannot start. */
-static bool
-remote_begin_put(struct remote *r, struct job *j)
-{
-	char o[STORE_ID_LEN + 1];
-
-	if (j->put == NULL && !j->put_failed) {
-		store_hex(j->entry.output, o);
-		if (store_put_begin(r->store, STORE_CAS, o, (uint64_t)j->entry.size, &j->put) != STORE_OK) {
-			j->put = NULL;
-			j->put_failed = true;
-		}
-	}
-	return j->put != NULL;
-}
-
-/* Hand what a GET /cas returns to the store write. */
-static size_t
-remote_write_put(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct job *j = arg;
-	size_t n = size * nmemb;
-
-	if (!remote_begin_put(j->remote, j))
-		return 0;
-	return store_put_write(j->put, data, n) == STORE_OK ? n : 0;
-}
-
-/* Swallow a response body nobody needs (stdout is the protocol's alone). */
-static size_t
-remote_write_nothing(char *data, size_t size, size_t nmemb, void *arg)
-{
-	(void)data;
-	(void)arg;
-	return size * nmemb;
-}
-
-/* Feed a PUT /cas from the local output file. */
-static size_t
-remote_read_file(char *buf, size_t size, size_t nitems, void *arg)
-{
-	struct job *j = arg;
-	ssize_t n;
-
-	do
-		n = read(j->fd, buf, size * nitems);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? CURL_READFUNC_ABORT : (size_t)n;
-}
-
-/* Feed a PUT /ac from the entry line. */
-static size_t
-remote_read_line(char *buf, size_t size, size_t nitems, void *arg)
-{
-	struct job *j = arg;
-	size_t n = GO_ENTRY_LEN - j->line_len;
-
-	if (n > size * nitems)
-		n = size * nitems;
-	memcpy(buf, j->line + j->line_len, n);
-	j->line_len += n;
-	return n;
-}
-
-/* Point j's easy handle at its current step and add it to the multi handle. */
-static bool
-remote_start_step(struct remote *r, struct job *j)
-{
-	char hex[STORE_ID_LEN + 1];
-	char *url = NULL;
-	const char *kind = j->step == STEP_GET_AC || j->step == STEP_PUT_AC ? "ac" : "cas";
-	CURL *e = j->easy;
-	bool ok;
-
-	if (e != NULL) {
-		curl_multi_remove_handle(r->multi, e);
-		curl_easy_reset(e);
-	} else {
-		e = r->nspare > 0 ? r->spare[--r->nspare] : curl_easy_init();
-		if (e == NULL)
-			return false;
-		curl_easy_reset(e);
-		j->easy = e;
-		r->active[r->nactive++] = j;
-		if (j->upload)
-			r->running_uploads++;
-		else
-			r->running_gets++;
-	}
-	store_hex(kind[0] == 'a' ? j->action : j->entry.output, hex);
-	if (asprintf(&url, "%s/%s/%s", r->url, kind, hex) < 0)
-		return false;
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	free(url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, REMOTE_CONNECT_MS);
-	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, remote_write_nothing);
-
-	switch (j->step) {
-	case STEP_GET_AC:
-		j->line_len = 0;
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, REMOTE_SMALL_MS);
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, remote_write_line);
-		curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
-		break;
-	case STEP_GET_CAS:
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, REMOTE_LOW_SPEED);
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, REMOTE_LOW_SPEED_S);
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, remote_write_put);
-		curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
-		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)j->entry.size);
-		break;
-	case STEP_HEAD_CAS:
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, REMOTE_SMALL_MS);
-		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-		break;
-	case STEP_PUT_CAS:
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, REMOTE_LOW_SPEED);
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, REMOTE_LOW_SPEED_S);
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->upload_headers);
-		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->entry.size);
-		curl_easy_setopt(e, CURLOPT_READFUNCTION, remote_read_file);
-		curl_easy_setopt(e, CURLOPT_READDATA, j);
-		break;
-	case STEP_PUT_AC:
-		j->line_len = 0;
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, REMOTE_SMALL_MS);
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->upload_headers);
-		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)GO_ENTRY_LEN);
-		curl_easy_setopt(e, CURLOPT_READFUNCTION, remote_read_line);
-		curl_easy_setopt(e, CURLOPT_READDATA, j);
-		break;
-	}
-	ok = curl_multi_add_handle(r->multi, e) == CURLM_OK;
-	return ok;
-}
-
-/*
- * The output is in the local store: answer the get as a hit now; its entry
- * is recorded locally later, off the go command's path (recorder.h).
- */
-static void
-remote_got(struct remote *r, struct job *j)
-{
-	if (r->recorder != NULL)
-		recorder_add(r->recorder, &j->entry);
-	else
-		local_record(r->store, &j->entry);
-	remote_finish_job(r, j, true);
-}
-
-/* A GET /ac returned an entry line: check it, then fetch or reuse its output. */
-static void
-remote_got_entry(struct remote *r, struct job *j)
-{
-	char o[STORE_ID_LEN + 1];
-	uint64_t have = 0;
-	enum store_result sr;
-	int running;
-
-	if (!go_entry_parse(j->line, j->line_len, &j->entry) ||
-	    memcmp(j->entry.action, j->action, STORE_HASH_LEN) != 0) {
-		stats_add(&r->stats->remote_errors, 1);
-		remote_finish_job(r, j, false);
-		return;
-	}
-	store_hex(j->entry.output, o);
-	/*
-	 * Already here: mark it used (sizes agreeing, so nothing is removed), or
-	 * a trim could take the DiskPath about to be handed out.
-	 */
-	if (store_stat(r->store, STORE_CAS, o, &have) == STORE_OK && have == (uint64_t)j->entry.size &&
-	    store_touch(r->store, STORE_CAS, o, j->entry.size) == STORE_OK) {
-		remote_got(r, j);
-		return;
-	}
-	if (j->entry.size == 0) {
-		/* Nothing to download: the empty output is its own proof. */
-		if (!remote_begin_put(r, j)) {
-			remote_finish_job(r, j, false);
-			return;
-		}
-		sr = store_put_commit(j->put, 0);
-		j->put = NULL;
-		if (sr == STORE_OK)
-			remote_got(r, j);
-		else
-			remote_finish_job(r, j, false);
-		return;
-	}
-	j->step = STEP_GET_CAS;
-	if (!remote_start_step(r, j)) {
-		remote_finish_job(r, j, false);
-		return;
-	}
-	/* Send the request first, then make the temp file while the server answers. */
-	curl_multi_perform(r->multi, &running);
-	remote_begin_put(r, j);
-}
-
-/* Open the local output of an upload job for its PUT /cas. */
-static bool
-remote_open_output(struct remote *r, struct job *j)
-{
-	char o[STORE_ID_LEN + 1];
-	struct store_object obj;
-
-	store_hex(j->entry.output, o);
-	if (store_get(r->store, STORE_CAS, o, j->entry.size, &obj) != STORE_OK)
-		return false;
-	j->fd = obj.fd;
-	return true;
-}
-
-/* Move an upload job to step, or end it when that cannot start. */
-static void
-remote_upload_step(struct remote *r, struct job *j, enum job_step step)
-{
-	j->step = step;
-	if (step == STEP_PUT_CAS && !remote_open_output(r, j)) {
-		remote_finish_job(r, j, false);
-		return;
-	}
-	if (!remote_start_step(r, j))
-		remote_finish_job(r, j, false);
-}
-
 /* One transfer of job j ended with result and HTTP code. */
 static void
 remote_done(struct remote *r, struct job *j, CURLcode result, long code)
@@ -589,7 +215,7 @@ remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 	char what[256];
 	curl_off_t n = 0;
 
-	if (j->step == STEP_GET_CAS || j->step == STEP_GET_AC) {
+	if (j->step == STEP_GET_GO || j->step == STEP_GET_AC || j->step == STEP_GET_CAS) {
 		if (curl_easy_getinfo(j->easy, CURLINFO_SIZE_DOWNLOAD_T, &n) == CURLE_OK && n > 0)
 			stats_add(&r->stats->bytes_down, (uint64_t)n);
 	} else if (write) {
@@ -603,58 +229,8 @@ remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 	}
 	if (result == CURLE_OK || code == 404)
 		r->failures = 0;
-
-	switch (j->step) {
-	case STEP_GET_AC:
-		if (result == CURLE_OK && code == 200) {
-			remote_got_entry(r, j);
-			return;
-		}
-		break;
-	case STEP_GET_CAS:
-		if (j->put_failed) {
-			remote_finish_job(r, j, false);
-			return;
-		}
-		if (result == CURLE_OK && code == 200) {
-			enum store_result sr = store_put_commit(j->put, j->entry.size);
-			j->put = NULL;
-			if (sr == STORE_OK) {
-				remote_got(r, j);
-				return;
-			}
-			/* Wrong size or hash: the server's copy is bad; a miss. */
-			stats_add(&r->stats->remote_errors, 1);
-			remote_finish_job(r, j, false);
-			return;
-		}
-		break;
-	case STEP_HEAD_CAS:
-		if (result == CURLE_OK && code == 200) {
-			remote_upload_step(r, j, STEP_PUT_AC);
-			return;
-		}
-		if (code == 404) {
-			remote_upload_step(r, j, STEP_PUT_CAS);
-			return;
-		}
-		break;
-	case STEP_PUT_CAS:
-		if (result == CURLE_OK && code / 100 == 2) {
-			close(j->fd);
-			j->fd = -1;
-			remote_upload_step(r, j, STEP_PUT_AC);
-			return;
-		}
-		break;
-	case STEP_PUT_AC:
-		if (result == CURLE_OK && code / 100 == 2) {
-			stats_add(&r->stats->uploads, 1);
-			remote_finish_job(r, j, false);
-			return;
-		}
-		break;
-	}
+	if (j->upload ? upload_step_done(r, j, result, code) : fetch_step_done(r, j, result, code))
+		return;
 	if (code == 404) {
 		/* Not there (or evicted between the entry and the output): a plain miss. */
 		remote_finish_job(r, j, false);
@@ -677,6 +253,8 @@ remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 		stats_add(&r->stats->uploads_dropped, 1);
 	remote_finish_job(r, j, false);
 }
+
+/* ---- the network thread ------------------------------------------------ */
 
 /* Take newly submitted jobs; returns whether close has begun. */
 static bool
@@ -702,8 +280,10 @@ remote_start_waiting(struct remote *r)
 	bool off = atomic_load(&r->off);
 
 	while ((off || r->running_gets < REMOTE_MAX_GETS) && (j = job_list_pop(&r->gets)) != NULL) {
-		if (off || !remote_start_step(r, j))
+		if (off)
 			remote_finish_job(r, j, false);
+		else
+			fetch_start(r, j);
 	}
 	off = off || atomic_load(&r->writes_off);
 	while ((off || r->running_uploads < REMOTE_MAX_UPLOADS) &&
@@ -712,7 +292,7 @@ remote_start_waiting(struct remote *r)
 			stats_add(&r->stats->uploads_dropped, 1);
 			remote_free_job(r, j);
 		} else {
-			remote_upload_step(r, j, j->step);
+			upload_start(r, j);
 		}
 	}
 }

@@ -2,9 +2,10 @@
  * remote.h: the helper's client of a cachegate server.
  *
  * One network thread drives a libcurl multi handle: gets that missed
- * locally are fetched and answered when done (in any order), puts are
- * uploaded behind the build's back. The caller's thread never waits on
- * the network: submitting only queues a job and wakes the thread.
+ * locally are fetched and answered when done (in any order; fetch.c), puts
+ * are uploaded behind the build's back (upload.c). The caller's thread
+ * never waits on the network: submitting only queues a job and wakes the
+ * thread (remote.c).
  */
 #ifndef CACHEGATE_PROG_REMOTE_H
 #define CACHEGATE_PROG_REMOTE_H

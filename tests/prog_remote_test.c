@@ -19,7 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <microhttpd.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 
 #include "proghelper/local.h"
 #include "proghelper/remote.h"
@@ -220,6 +222,55 @@ http_head(const char *path)
 	return code;
 }
 
+/* Lines of the gateway's access log (--log) that contain needle. */
+static int
+log_count(const char *needle)
+{
+	char path[512], line[1024];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof path, "%s/gw.log", dir);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof line, f) != NULL)
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/*
+ * A plain /ac + /cas server, as an older cachegate or any Bazel HTTP cache
+ * is: GET of the objects in plain_store, 404 for anything else, no /go.
+ */
+static struct store *plain_store;
+static atomic_int plain_requests;
+
+static enum MHD_Result
+plain_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
+             const char *version, const char *data, size_t *data_size, void **state)
+{
+	struct store_object obj;
+	struct MHD_Response *resp;
+	enum store_kind kind = strncmp(path, "/ac/", 4) == 0 ? STORE_AC : STORE_CAS;
+	const char *id = strrchr(path, '/') + 1;
+	enum MHD_Result ret;
+
+	(void)cls, (void)version, (void)data, (void)data_size, (void)state;
+	atomic_fetch_add(&plain_requests, 1);
+	if (strcmp(method, "GET") == 0 &&
+	    (strncmp(path, "/ac/", 4) == 0 || strncmp(path, "/cas/", 5) == 0) &&
+	    store_get(plain_store, kind, id, -1, &obj) == STORE_OK) {
+		resp = MHD_create_response_from_fd64(obj.size, obj.fd);
+		ret = MHD_queue_response(c, 200, resp);
+	} else {
+		resp = MHD_create_response_from_buffer(10, "not found", MHD_RESPMEM_PERSISTENT);
+		ret = MHD_queue_response(c, 404, resp);
+	}
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 /* Ask r for action and return the reply. */
 static json_t *
 ask(struct remote *r, int64_t id, const unsigned char action[32])
@@ -243,7 +294,7 @@ Test(prog_remote, upload_then_fetch_on_another_machine)
 	json_t *j;
 	struct stat sb;
 
-	gateway_start(NULL);
+	gateway_start((const char *[]){"--log", NULL});
 	for (size_t i = 0; i < n; i++)
 		body[i] = (unsigned char)(i % 251);
 	a = store_named("a");
@@ -275,6 +326,9 @@ Test(prog_remote, upload_then_fetch_on_another_machine)
 	json_decref(j);
 	remote_stop(r, 10000);
 	cr_assert_eq(atomic_load(&counters.remote_hits), 2);
+	/* One request per hit: the entry and the output came in one answer. */
+	cr_assert_eq(log_count(" GET /go/"), 2);
+	cr_assert_eq(log_count(" GET /ac/") + log_count(" GET /cas/"), 0);
 
 	/* B now has the entry and output itself. */
 	struct go_entry got;
@@ -283,6 +337,51 @@ Test(prog_remote, upload_then_fetch_on_another_machine)
 	store_close(a);
 	store_close(b);
 	free(body);
+}
+
+Test(prog_remote, a_server_without_go_paths_is_read_through_ac_and_cas)
+{
+	struct MHD_Daemon *d;
+	struct store *b;
+	struct remote *r;
+	struct go_entry e[3];
+	const union MHD_DaemonInfo *info;
+	json_t *j;
+
+	plain_store = store_named("plain");
+	local_put(plain_store, "first output", 12, 1, &e[0]);
+	local_put(plain_store, "", 0, 2, &e[1]);
+	local_put(plain_store, "third output", 12, 3, &e[2]);
+	atomic_store(&plain_requests, 0);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, plain_answer, NULL,
+	                     MHD_OPTION_SOCK_ADDR, &(struct sockaddr_in){
+	                             .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)},
+	                     MHD_OPTION_END);
+	cr_assert_not_null(d);
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", info->port);
+
+	b = store_named("b");
+	r = client(b, NULL, false);
+	/* The first get learns the server has no /go: GET /go (404), then /ac and /cas. */
+	j = ask(r, 1, e[0].action);
+	cr_assert(json_is_string(json_object_get(j, "DiskPath")), "not a hit");
+	json_decref(j);
+	cr_assert_eq(atomic_load(&plain_requests), 3);
+	/* From then on two requests per hit, one for an empty output. */
+	j = ask(r, 2, e[1].action);
+	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), 0);
+	json_decref(j);
+	j = ask(r, 3, e[2].action);
+	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), 12);
+	json_decref(j);
+	remote_stop(r, 10000);
+	cr_assert_eq(atomic_load(&plain_requests), 3 + 1 + 2);
+	cr_assert_eq(atomic_load(&counters.remote_hits), 3);
+	cr_assert_eq(atomic_load(&counters.remote_errors), 0);
+	MHD_stop_daemon(d);
+	store_close(plain_store);
+	store_close(b);
 }
 
 Test(prog_remote, a_large_output_the_gateway_has_is_not_sent_again)

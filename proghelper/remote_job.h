@@ -1,0 +1,141 @@
+/*
+ * remote_job.h: what the parts of the remote client share (remote.h is the
+ * public side). remote.c runs the network thread and its job queue and
+ * keeps the failure policy; fetch.c does gets, upload.c uploads. Everything
+ * here is used by the network thread only, unless a field says otherwise.
+ */
+#ifndef CACHEGATE_PROG_REMOTE_JOB_H
+#define CACHEGATE_PROG_REMOTE_JOB_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "proghelper/remote.h"
+
+#define REMOTE_MAX_GETS 16         /* gets in flight at once */
+#define REMOTE_MAX_UPLOADS 6       /* uploads in flight at once */
+#define REMOTE_MAX_HANDLES (REMOTE_MAX_GETS + REMOTE_MAX_UPLOADS)
+
+/* The request a job is making now. */
+enum job_step {
+	STEP_GET_GO,    /* GET /go/<action>: entry and output in one answer */
+	STEP_GET_AC,    /* without /go: GET /ac/<action>, then ... */
+	STEP_GET_CAS,   /* ... GET /cas/<output> */
+	STEP_HEAD_CAS,  /* upload: does the server have the output? */
+	STEP_PUT_CAS,
+	STEP_PUT_AC,
+};
+
+/* One get or upload, owned by the network thread once queued. */
+struct job {
+	struct job *next;
+	bool upload;
+	enum job_step step;
+	int64_t req_id;                    /* get: the request to answer */
+	int64_t queued_us;
+	struct go_entry entry;             /* upload: what to send; get: what was found */
+	unsigned char action[STORE_HASH_LEN];
+	char line[GO_ENTRY_LEN + 1];       /* the entry line received or being sent */
+	size_t line_len;                   /* bytes received, or bytes sent */
+	bool go_answer;                    /* STEP_GET_GO: the answer came from a /go server */
+	bool have_entry;                   /* STEP_GET_GO: entry holds the answer's entry */
+	struct store_put *put;             /* STEP_GET_*: the local write of the output */
+	bool put_failed;                   /* the local write could not start */
+	int fd;                            /* STEP_PUT_CAS: the local output, or -1 */
+	CURL *easy;
+	struct remote *remote;             /* for callbacks */
+};
+
+/* A FIFO of jobs. */
+struct job_list {
+	struct job *head, *tail;
+};
+
+struct remote {
+	char *url;
+	char *diskpath_root;                /* DiskPaths start with this */
+	char *token_source;
+	bool have_token;
+	bool read_only;                     /* --read-only: writes_off from the start */
+	struct curl_slist *headers;         /* Authorization */
+	struct curl_slist *upload_headers;  /* Authorization, no Expect, octet-stream */
+	struct store *store;
+	struct reply *reply;
+	struct stats *stats;
+	CURLM *multi;
+	struct recorder *recorder;          /* writes fetched entries locally (not ours) */
+	pthread_t thread;
+
+	pthread_mutex_t lock;               /* guards the fields up to the next comment */
+	struct job_list incoming;
+	size_t uploads_pending;             /* queued or running uploads */
+	bool stopping;
+	int64_t deadline_us;
+
+	atomic_bool off;                    /* nothing more goes to the remote */
+	atomic_bool quiet;                  /* remote_abort: drop work without a word */
+	atomic_bool writes_off;             /* no more uploads */
+
+	/* Used by the network thread only. */
+	bool no_go;                         /* the server has no /go paths: gets use /ac, /cas */
+	struct job_list gets, uploads;
+	int running_gets, running_uploads;
+	int failures;                       /* consecutive */
+	struct job *active[REMOTE_MAX_HANDLES];  /* jobs holding a handle */
+	int nactive;
+	CURL *spare[REMOTE_MAX_HANDLES];
+	int nspare;
+};
+
+/* ---- remote.c ---------------------------------------------------------- */
+
+/* Microseconds on the monotonic clock. */
+int64_t remote_now_us(void);
+
+/* Hand a new job to the network thread and wake it (any thread). */
+void remote_submit(struct remote *r, struct job *j);
+
+/*
+ * Give j an easy handle (its own, a spare or a new one) set up for a request
+ * to <url>/<kind>/<hex of hash>, with the options every request shares.
+ * Returns the handle for the caller to finish setting up, or NULL.
+ */
+CURL *remote_prepare(struct remote *r, struct job *j, const char *kind,
+                     const unsigned char hash[STORE_HASH_LEN]);
+
+/* Start the transfer prepared on j's handle; false if it cannot start. */
+bool remote_launch(struct remote *r, struct job *j);
+
+/* Release what a job holds (its handle is kept for reuse) and free it. */
+void remote_free_job(struct remote *r, struct job *j);
+
+/* End a job: a get is answered (hit or miss), an upload just ends. */
+void remote_finish_job(struct remote *r, struct job *j, bool hit);
+
+/* ---- fetch.c ----------------------------------------------------------- */
+
+/* Start a get job's first request; it is answered as a miss if that fails. */
+void fetch_start(struct remote *r, struct job *j);
+
+/*
+ * A get's request ended with result and HTTP code: take the next step or
+ * answer. False when the outcome is a failure for remote.c to judge.
+ */
+bool fetch_step_done(struct remote *r, struct job *j, CURLcode result, long code);
+
+/* Answer a get job: a hit names the output's local file. */
+void fetch_answer(struct remote *r, struct job *j, bool hit);
+
+/* ---- upload.c ---------------------------------------------------------- */
+
+/* Start an upload job at its step; it ends quietly if that fails. */
+void upload_start(struct remote *r, struct job *j);
+
+/* As fetch_step_done, for an upload's request. */
+bool upload_step_done(struct remote *r, struct job *j, CURLcode result, long code);
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * upload.c: write-behind uploads of new cache entries. For each: HEAD
+ * /cas/<output> when the output is large (its bytes are skipped when the
+ * server has them), PUT /cas/<output> from the local file, then PUT
+ * /ac/<action> with the entry line, so a server never holds an entry
+ * whose output it lacks.
+ */
+#include "proghelper/remote_job.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define REMOTE_MAX_QUEUE 4096        /* uploads waiting; more are dropped */
+#define REMOTE_HEAD_MIN (64 * 1024)  /* outputs at least this big are HEADed first */
+#define REMOTE_SMALL_MS 10000L       /* whole-request limit for entries and HEADs */
+#define REMOTE_LOW_SPEED 1024L       /* bytes/s below which a body transfer ... */
+#define REMOTE_LOW_SPEED_S 10L       /* ... for this long is given up */
+
+enum remote_result
+remote_upload(struct remote *r, const struct go_entry *e)
+{
+	struct job *j;
+	bool full;
+
+	if (atomic_load(&r->off) || atomic_load(&r->writes_off))
+		return REMOTE_OFF;
+	pthread_mutex_lock(&r->lock);
+	full = r->uploads_pending >= REMOTE_MAX_QUEUE;
+	if (!full)
+		r->uploads_pending++;
+	pthread_mutex_unlock(&r->lock);
+	j = full ? NULL : calloc(1, sizeof *j);
+	if (j == NULL) {
+		if (!full) {
+			pthread_mutex_lock(&r->lock);
+			r->uploads_pending--;
+			pthread_mutex_unlock(&r->lock);
+		}
+		stats_add(&r->stats->uploads_dropped, 1);
+		return REMOTE_DROPPED;
+	}
+	j->upload = true;
+	j->remote = r;
+	j->fd = -1;
+	j->entry = *e;
+	memcpy(j->action, e->action, STORE_HASH_LEN);
+	j->step = e->size >= REMOTE_HEAD_MIN ? STEP_HEAD_CAS : STEP_PUT_CAS;
+	go_entry_format(e, j->line);
+	remote_submit(r, j);
+	return REMOTE_QUEUED;
+}
+
+/* Feed a PUT /cas from the local output file. */
+static size_t
+upload_read_file(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct job *j = arg;
+	ssize_t n;
+
+	do
+		n = read(j->fd, buf, size * nitems);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? CURL_READFUNC_ABORT : (size_t)n;
+}
+
+/* Feed a PUT /ac from the entry line. */
+static size_t
+upload_read_line(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct job *j = arg;
+	size_t n = GO_ENTRY_LEN - j->line_len;
+
+	if (n > size * nitems)
+		n = size * nitems;
+	memcpy(buf, j->line + j->line_len, n);
+	j->line_len += n;
+	return n;
+}
+
+/* Swallow a response body nobody needs (stdout is the protocol's alone). */
+static size_t
+upload_write_nothing(char *data, size_t size, size_t nmemb, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * nmemb;
+}
+
+/* Open the local output of an upload job for its PUT /cas. */
+static bool
+upload_open_output(struct remote *r, struct job *j)
+{
+	char o[STORE_ID_LEN + 1];
+	struct store_object obj;
+
+	store_hex(j->entry.output, o);
+	if (store_get(r->store, STORE_CAS, o, j->entry.size, &obj) != STORE_OK)
+		return false;
+	j->fd = obj.fd;
+	return true;
+}
+
+/* Set up and start the request of j's current step. */
+static bool
+upload_launch(struct remote *r, struct job *j)
+{
+	bool entry = j->step == STEP_PUT_AC;
+	CURL *e = remote_prepare(r, j, entry ? "ac" : "cas", entry ? j->action : j->entry.output);
+
+	if (e == NULL)
+		return false;
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, upload_write_nothing);
+	switch (j->step) {
+	case STEP_HEAD_CAS:
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, REMOTE_SMALL_MS);
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+		break;
+	case STEP_PUT_CAS:
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, REMOTE_LOW_SPEED);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, REMOTE_LOW_SPEED_S);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->upload_headers);
+		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->entry.size);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, upload_read_file);
+		curl_easy_setopt(e, CURLOPT_READDATA, j);
+		break;
+	default:
+		j->line_len = 0;
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, REMOTE_SMALL_MS);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->upload_headers);
+		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)GO_ENTRY_LEN);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, upload_read_line);
+		curl_easy_setopt(e, CURLOPT_READDATA, j);
+		break;
+	}
+	return remote_launch(r, j);
+}
+
+/* Move an upload job to step, or end it when that cannot start. */
+static void
+upload_step(struct remote *r, struct job *j, enum job_step step)
+{
+	j->step = step;
+	if (step == STEP_PUT_CAS && !upload_open_output(r, j)) {
+		remote_finish_job(r, j, false);
+		return;
+	}
+	if (!upload_launch(r, j))
+		remote_finish_job(r, j, false);
+}
+
+void
+upload_start(struct remote *r, struct job *j)
+{
+	upload_step(r, j, j->step);
+}
+
+bool
+upload_step_done(struct remote *r, struct job *j, CURLcode result, long code)
+{
+	switch (j->step) {
+	case STEP_HEAD_CAS:
+		if (result == CURLE_OK && code == 200) {
+			upload_step(r, j, STEP_PUT_AC);
+			return true;
+		}
+		if (code == 404) {
+			upload_step(r, j, STEP_PUT_CAS);
+			return true;
+		}
+		return false;
+	case STEP_PUT_CAS:
+		if (result == CURLE_OK && code / 100 == 2) {
+			close(j->fd);
+			j->fd = -1;
+			upload_step(r, j, STEP_PUT_AC);
+			return true;
+		}
+		return false;
+	case STEP_PUT_AC:
+		if (result == CURLE_OK && code / 100 == 2) {
+			stats_add(&r->stats->uploads, 1);
+			remote_finish_job(r, j, false);
+			return true;
+		}
+		return false;
+	default:
+		return false;
+	}
+}
