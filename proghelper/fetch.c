@@ -56,6 +56,7 @@ fetch_answer(struct remote *r, struct job *j, bool hit)
 			hit = false;
 	}
 	if (hit) {
+		usedlist_add(r->used, &j->entry);
 		rep.hit = true;
 		memcpy(rep.output, j->entry.output, STORE_HASH_LEN);
 		rep.size = j->entry.size;
@@ -110,9 +111,8 @@ fetch_begin_put(struct remote *r, struct job *j)
 	return j->put != NULL;
 }
 
-/* Note what the headers of a GET /go say: whether a /go server answered, and the entry. */
-static size_t
-fetch_go_header(char *data, size_t size, size_t nmemb, void *arg)
+size_t
+fetch_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct job *j = arg;
 	size_t n = size * nmemb, skip = sizeof ENTRY_HEADER - 1;
@@ -159,7 +159,7 @@ fetch_launch(struct remote *r, struct job *j)
 		if (e == NULL)
 			return false;
 		j->go_answer = j->have_entry = false;
-		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, fetch_go_header);
+		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, fetch_header);
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
 		break;
 	case STEP_GET_AC:
@@ -186,16 +186,13 @@ fetch_launch(struct remote *r, struct job *j)
 	return remote_launch(r, j);
 }
 
-/*
- * The output is in the local store: answer the get as a hit now; its entry
- * is recorded locally later, off the go command's path (recorder.h).
- */
-static void
-fetch_got(struct remote *r, struct job *j)
+/* The entry is recorded locally later, off the go command's path (recorder.h). */
+void
+fetch_got(struct remote *r, struct job *j, bool record)
 {
-	if (r->recorder != NULL)
+	if (record && r->recorder != NULL)
 		recorder_add(r->recorder, &j->entry);
-	else
+	else if (record)
 		local_record(r->store, &j->entry);
 	remote_finish_job(r, j, true);
 }
@@ -213,7 +210,7 @@ fetch_got_output(struct remote *r, struct job *j)
 	sr = store_put_commit(j->put, j->entry.size);
 	j->put = NULL;
 	if (sr == STORE_OK) {
-		fetch_got(r, j);
+		fetch_got(r, j, true);
 		return;
 	}
 	/* Wrong size or hash: the server's copy is bad; a miss. */
@@ -241,7 +238,7 @@ fetch_got_entry(struct remote *r, struct job *j)
 	 */
 	if (store_stat(r->store, STORE_CAS, o, &have) == STORE_OK && have == (uint64_t)j->entry.size &&
 	    store_touch(r->store, STORE_CAS, o, j->entry.size) == STORE_OK) {
-		fetch_got(r, j);
+		fetch_got(r, j, true);
 		return;
 	}
 	if (j->entry.size == 0) {
@@ -262,6 +259,9 @@ fetch_got_entry(struct remote *r, struct job *j)
 void
 fetch_start(struct remote *r, struct job *j)
 {
+	/* A get restarted without /go has asked already: the preload is past it. */
+	if (j->easy == NULL && preload_take_get(r, j))
+		return;
 	j->step = r->no_go ? STEP_GET_AC : STEP_GET_GO;
 	if (!fetch_launch(r, j))
 		remote_finish_job(r, j, false);

@@ -24,7 +24,9 @@
 #include "proghelper/protocol.h"
 #include "proghelper/remote.h"
 #include "proghelper/reply.h"
+#include "proghelper/scope.h"
 #include "proghelper/stats.h"
+#include "proghelper/usedlist.h"
 #include "store/store.h"
 
 /* Buffer for stdin: the longest request line, and the unit bodies stream in. */
@@ -38,6 +40,7 @@ struct prog {
 	struct input *in;
 	struct remote *remote;
 	struct recorder *recorder;  /* writes the entries of remote hits (recorder.h) */
+	struct usedlist *used;      /* what this build used, for the next one; or NULL */
 	struct stats stats;
 	char *root;       /* DiskPaths start with this (diskpath.h) */
 	char *path;       /* scratch for DiskPaths, path_max bytes */
@@ -69,6 +72,8 @@ prog_get(struct prog *p, const struct protocol_request *req)
 	if (local_get(p->store, req->action, &e) == LOCAL_OK &&
 	    diskpath_format(p->root, e.output, p->path, p->path_max)) {
 		stats_add(&p->stats.local_hits, 1);
+		remote_note_local_hit(p->remote, req->action);
+		usedlist_add(p->used, &e);
 		rep.hit = true;
 		memcpy(rep.output, e.output, STORE_HASH_LEN);
 		rep.size = e.size;
@@ -150,9 +155,21 @@ prog_put(struct prog *p, const struct protocol_request *req, char **cause)
 	rep.id = req->id;
 	rep.disk_path = p->path;
 	reply_send(p->reply, &rep);
+	usedlist_add(p->used, &e);
 	if (p->remote != NULL)
 		remote_upload(p->remote, &e);
 	return true;
+}
+
+/* The preload list's key: of --scope, else of the go command's default scope. */
+static bool
+prog_scope_key(const struct options *cfg, unsigned char key[STORE_HASH_LEN])
+{
+	char *scope = cfg->scope != NULL ? strdup(cfg->scope) : scope_default();
+	bool ok = scope != NULL && scope_key(scope, key);
+
+	free(scope);
+	return ok;
 }
 
 /*
@@ -264,7 +281,16 @@ main(int argc, char **argv)
 			.token_source = p.cfg.token_source,
 			.read_only = p.cfg.read_only,
 			.diskpath_root = p.root,
+			.preload_max = p.cfg.preload_max,
 		};
+		unsigned char key[STORE_HASH_LEN];
+
+		if (p.cfg.preload && prog_scope_key(&p.cfg, key)) {
+			ro.preload_key = key;
+			/* Readers only fetch lists; writers also leave theirs for the next build. */
+			if (!p.cfg.read_only)
+				p.used = ro.used = usedlist_open();
+		}
 		p.recorder = ro.recorder = recorder_start(p.store);
 		if (p.recorder != NULL)
 			p.remote = remote_start(&ro, p.store, p.reply, &p.stats, &cause);
@@ -281,10 +307,12 @@ main(int argc, char **argv)
 	reply_send(p.reply, &rep);
 
 	close_id = prog_serve(&p, &cause);
-	if (close_id == -2)
+	if (close_id == -2) {
 		remote_abort(p.remote);
-	else
+	} else {
+		remote_upload_list(p.remote, p.used);
 		remote_stop(p.remote, p.cfg.close_timeout_ms);
+	}
 	p.remote = NULL;
 	if (p.cfg.verbose)
 		stats_print(&p.stats, stderr);
@@ -313,6 +341,7 @@ out:
 	free(cause);
 	remote_abort(p.remote);
 	recorder_stop(p.recorder);
+	usedlist_free(p.used);
 	input_free(p.in);
 	reply_free(p.reply);
 	free(p.path);

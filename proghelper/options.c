@@ -35,6 +35,13 @@ const char options_usage[] =
 "                        trimmed, at most once a day (CACHEGATE_MAX_SIZE)\n"
 "  --close-timeout SECS  how long the end of a build waits for uploads\n"
 "                        (CACHEGATE_CLOSE_TIMEOUT; default 10)\n"
+"  --scope NAME          preload under this name, e.g. a CI job's (CACHEGATE_SCOPE;\n"
+"                        default: the go command's module, directory, arguments,\n"
+"                        platform and Go version)\n"
+"  --preload-max SIZE    fetch at most SIZE ahead at the start of a build\n"
+"                        (CACHEGATE_PRELOAD_MAX; default 1G)\n"
+"  --no-preload          neither fetch ahead nor record what the build used\n"
+"                        (CACHEGATE_PRELOAD=0)\n"
 "  --verbose             one line of statistics at the end (CACHEGATE_STATS=1)\n"
 "  --help                show this text\n"
 "  --version             show the version\n";
@@ -156,7 +163,8 @@ enum options_result
 options_parse(int argc, char **argv, struct options *c, char **cause)
 {
 	enum { OPT_REMOTE = 256, OPT_DIR, OPT_TOKEN_FILE, OPT_READ_ONLY, OPT_MAX_SIZE,
-	       OPT_CLOSE_TIMEOUT, OPT_VERBOSE, OPT_HELP, OPT_VERSION };
+	       OPT_CLOSE_TIMEOUT, OPT_SCOPE, OPT_PRELOAD_MAX, OPT_NO_PRELOAD, OPT_VERBOSE, OPT_HELP,
+	       OPT_VERSION };
 	static const struct option opts[] = {
 		{ "remote", required_argument, NULL, OPT_REMOTE },
 		{ "dir", required_argument, NULL, OPT_DIR },
@@ -164,6 +172,9 @@ options_parse(int argc, char **argv, struct options *c, char **cause)
 		{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ "close-timeout", required_argument, NULL, OPT_CLOSE_TIMEOUT },
+		{ "scope", required_argument, NULL, OPT_SCOPE },
+		{ "preload-max", required_argument, NULL, OPT_PRELOAD_MAX },
+		{ "no-preload", no_argument, NULL, OPT_NO_PRELOAD },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -171,6 +182,7 @@ options_parse(int argc, char **argv, struct options *c, char **cause)
 	};
 	const char *env, *max_size = getenv("CACHEGATE_MAX_SIZE");
 	const char *close_timeout = getenv("CACHEGATE_CLOSE_TIMEOUT");
+	const char *preload_max = getenv("CACHEGATE_PRELOAD_MAX");
 	char *token_file = NULL;
 	const char *token_how = "CACHEGATE_TOKEN_FILE";
 	enum options_result r = OPTIONS_OK;
@@ -179,10 +191,15 @@ options_parse(int argc, char **argv, struct options *c, char **cause)
 	memset(c, 0, sizeof *c);
 	*cause = NULL;
 	c->close_timeout_ms = 10000;
+	c->preload = true;
+	c->preload_max = OPTIONS_PRELOAD_MAX;
 	if ((env = getenv("CACHEGATE_READ_ONLY")) != NULL && !options_bool(env, &c->read_only))
 		return options_fail(cause, "CACHEGATE_READ_ONLY must be 1 or 0, not \"%s\"", env);
 	if ((env = getenv("CACHEGATE_STATS")) != NULL && !options_bool(env, &c->verbose))
 		return options_fail(cause, "CACHEGATE_STATS must be 1 or 0, not \"%s\"", env);
+	if ((env = getenv("CACHEGATE_PRELOAD")) != NULL && !options_bool(env, &c->preload))
+		return options_fail(cause, "CACHEGATE_PRELOAD must be 1 or 0, not \"%s\"", env);
+	options_set(&c->scope, getenv("CACHEGATE_SCOPE"));
 	options_set(&c->remote, getenv("CACHEGATE_REMOTE"));
 	options_set(&c->dir, getenv("CACHEGATE_DIR"));
 	options_set(&token_file, getenv("CACHEGATE_TOKEN_FILE"));
@@ -209,6 +226,15 @@ options_parse(int argc, char **argv, struct options *c, char **cause)
 			break;
 		case OPT_CLOSE_TIMEOUT:
 			close_timeout = optarg;
+			break;
+		case OPT_SCOPE:
+			options_set(&c->scope, optarg);
+			break;
+		case OPT_PRELOAD_MAX:
+			preload_max = optarg;
+			break;
+		case OPT_NO_PRELOAD:
+			c->preload = false;
 			break;
 		case OPT_VERBOSE:
 			c->verbose = true;
@@ -250,6 +276,13 @@ options_parse(int argc, char **argv, struct options *c, char **cause)
 		r = options_fail(cause, "--max-size \"%s\" is not a size such as 20G", max_size);
 		goto out;
 	}
+	if (preload_max != NULL && preload_max[0] != '\0' &&
+	    !store_parse_size(preload_max, &c->preload_max)) {
+		r = options_fail(cause, "--preload-max \"%s\" is not a size such as 1G", preload_max);
+		goto out;
+	}
+	if (c->scope != NULL && c->scope[0] == '\0')
+		options_set(&c->scope, NULL);
 	if (close_timeout != NULL && !options_duration(close_timeout, &c->close_timeout_ms)) {
 		r = options_fail(cause, "--close-timeout \"%s\" is not a number of seconds", close_timeout);
 		goto out;
@@ -282,5 +315,6 @@ options_free(struct options *c)
 	free(c->dir);
 	free(c->token);
 	free(c->token_source);
+	free(c->scope);
 	memset(c, 0, sizeof *c);
 }

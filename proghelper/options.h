@@ -15,8 +15,14 @@ struct options {
 	bool read_only;      /* never write to the remote */
 	uint64_t max_size;   /* local store cap applied when trimming; 0: none */
 	long close_timeout_ms;
+	bool preload;        /* fetch ahead what the last build of the scope used */
+	char *scope;         /* the preload scope's name, or NULL for the default */
+	uint64_t preload_max;  /* bytes the preload may fetch */
 	bool verbose;        /* stats line at close */
 };
+
+/* The default of --preload-max. */
+#define OPTIONS_PRELOAD_MAX ((uint64_t)1 << 30)
 
 enum options_result {
 	OPTIONS_OK = 0,

@@ -1,6 +1,7 @@
 /*
  * remote.c: the helper's network thread. It drives one libcurl multi handle
- * for every job (fetch.c: gets; upload.c: uploads), starts waiting jobs
+ * for every job (fetch.c: gets; upload.c: uploads; preload.c: fetching
+ * ahead), starts waiting jobs
  * within the concurrency limits, judges failures (three in a row, or a
  * refused token, and the remote is left alone for the run), and at close
  * drains the queue until its deadline.
@@ -61,6 +62,20 @@ remote_submit(struct remote *r, struct job *j)
 
 /* ---- jobs and their handles -------------------------------------------- */
 
+/* The count of running jobs of j's kind. */
+static int *
+remote_running(struct remote *r, const struct job *j)
+{
+	switch (j->kind) {
+	case JOB_UPLOAD:
+		return &r->running_uploads;
+	case JOB_PRELOAD:
+		return &r->running_preloads;
+	default:
+		return &r->running_gets;
+	}
+}
+
 void
 remote_free_job(struct remote *r, struct job *j)
 {
@@ -78,15 +93,14 @@ remote_free_job(struct remote *r, struct job *j)
 			r->spare[r->nspare++] = j->easy;
 		else
 			curl_easy_cleanup(j->easy);
-		if (j->upload)
-			r->running_uploads--;
-		else
-			r->running_gets--;
+		*remote_running(r, j) -= 1;
 	}
+	if (j->kind == JOB_PRELOAD)
+		preload_job_ended(r, j);
 	store_put_abort(j->put);
 	if (j->fd >= 0)
 		close(j->fd);
-	if (j->upload) {
+	if (j->kind == JOB_UPLOAD) {
 		pthread_mutex_lock(&r->lock);
 		r->uploads_pending--;
 		pthread_mutex_unlock(&r->lock);
@@ -97,7 +111,7 @@ remote_free_job(struct remote *r, struct job *j)
 void
 remote_finish_job(struct remote *r, struct job *j, bool hit)
 {
-	if (!j->upload)
+	if (j->kind == JOB_GET)
 		fetch_answer(r, j, hit);
 	remote_free_job(r, j);
 }
@@ -120,13 +134,12 @@ remote_prepare(struct remote *r, struct job *j, const char *kind,
 		curl_easy_reset(e);
 		j->easy = e;
 		r->active[r->nactive++] = j;
-		if (j->upload)
-			r->running_uploads++;
-		else
-			r->running_gets++;
+		*remote_running(r, j) += 1;
 	}
-	store_hex(hash, hex);
-	if (asprintf(&url, "%s/%s/%s", r->url, kind, hex) < 0)
+	if (hash != NULL)
+		store_hex(hash, hex);
+	if (asprintf(&url, "%s/%s%s%s", r->url, kind, hash != NULL ? "/" : "",
+	             hash != NULL ? hex : "") < 0)
 		return NULL;
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	free(url);
@@ -211,16 +224,17 @@ remote_denied(struct remote *r, long code, bool write)
 static void
 remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 {
-	bool write = j->step == STEP_PUT_CAS || j->step == STEP_PUT_AC;
+	bool write = j->step == STEP_PUT_CAS || j->step == STEP_PUT_AC || j->step == STEP_PUT_LIST;
+	bool handled;
 	char what[256];
 	curl_off_t n = 0;
 
-	if (j->step == STEP_GET_GO || j->step == STEP_GET_AC || j->step == STEP_GET_CAS) {
-		if (curl_easy_getinfo(j->easy, CURLINFO_SIZE_DOWNLOAD_T, &n) == CURLE_OK && n > 0)
-			stats_add(&r->stats->bytes_down, (uint64_t)n);
-	} else if (write) {
+	if (write) {
 		if (curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &n) == CURLE_OK && n > 0)
 			stats_add(&r->stats->bytes_up, (uint64_t)n);
+	} else if (j->step != STEP_HEAD_CAS) {
+		if (curl_easy_getinfo(j->easy, CURLINFO_SIZE_DOWNLOAD_T, &n) == CURLE_OK && n > 0)
+			stats_add(&r->stats->bytes_down, (uint64_t)n);
 	}
 	if (code == 401 || code == 403) {
 		remote_denied(r, code, write);
@@ -229,7 +243,18 @@ remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 	}
 	if (result == CURLE_OK || code == 404)
 		r->failures = 0;
-	if (j->upload ? upload_step_done(r, j, result, code) : fetch_step_done(r, j, result, code))
+	switch (j->kind) {
+	case JOB_UPLOAD:
+		handled = upload_step_done(r, j, result, code);
+		break;
+	case JOB_PRELOAD:
+		handled = preload_step_done(r, j, result, code);
+		break;
+	default:
+		handled = fetch_step_done(r, j, result, code);
+		break;
+	}
+	if (handled)
 		return;
 	if (code == 404) {
 		/* Not there (or evicted between the entry and the output): a plain miss. */
@@ -249,7 +274,7 @@ remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 		/* Refused data (400, 413, 507...) or a local write error: this job only. */
 		stats_add(&r->stats->remote_errors, 1);
 	}
-	if (j->upload)
+	if (j->kind == JOB_UPLOAD)
 		stats_add(&r->stats->uploads_dropped, 1);
 	remote_finish_job(r, j, false);
 }
@@ -265,7 +290,7 @@ remote_take_incoming(struct remote *r, int64_t *deadline)
 
 	pthread_mutex_lock(&r->lock);
 	while ((j = job_list_pop(&r->incoming)) != NULL)
-		job_list_push(j->upload ? &r->uploads : &r->gets, j);
+		job_list_push(j->kind == JOB_UPLOAD ? &r->uploads : &r->gets, j);
 	stopping = r->stopping;
 	*deadline = r->deadline_us;
 	pthread_mutex_unlock(&r->lock);
@@ -304,17 +329,20 @@ remote_abandon(struct remote *r)
 	struct job *j;
 	int n = 0;
 
-	while ((j = job_list_pop(&r->gets)) != NULL)
-		remote_finish_job(r, j, false);
-	while ((j = job_list_pop(&r->uploads)) != NULL) {
-		n++;
-		remote_free_job(r, j);
-	}
-	while (r->nactive > 0) {
-		j = r->active[r->nactive - 1];
-		if (j->upload)
+	/* Ending a preload request hands the gets waiting for it back to the queue. */
+	while (r->gets.head != NULL || r->uploads.head != NULL || r->nactive > 0) {
+		while ((j = job_list_pop(&r->gets)) != NULL)
+			remote_finish_job(r, j, false);
+		while ((j = job_list_pop(&r->uploads)) != NULL) {
 			n++;
-		remote_finish_job(r, j, false);
+			remote_free_job(r, j);
+		}
+		if (r->nactive > 0) {
+			j = r->active[r->nactive - 1];
+			if (j->kind == JOB_UPLOAD)
+				n++;
+			remote_finish_job(r, j, false);
+		}
 	}
 	if (n > 0)
 		stats_add(&r->stats->uploads_dropped, (uint64_t)n);
@@ -332,19 +360,26 @@ remote_main(void *arg)
 	CURLMsg *msg;
 	int running, left;
 	int64_t deadline;
+	bool progressed;
 
 	for (;;) {
 		bool stopping = remote_take_incoming(r, &deadline);
 		int wait_ms = 1000;
 
+		if (stopping)
+			preload_cancel(r);
+		else
+			preload_pump(r);
 		remote_start_waiting(r);
 		curl_multi_perform(r->multi, &running);
+		progressed = false;
 		while ((msg = curl_multi_info_read(r->multi, &left)) != NULL) {
 			char *p = NULL;
 			long code = 0;
 
 			if (msg->msg != CURLMSG_DONE)
 				continue;
+			progressed = true;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &p);
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
 			remote_done(r, (struct job *)p, msg->data.result, code);
@@ -362,8 +397,11 @@ remote_main(void *arg)
 			if ((deadline - now) / 1000 + 1 < wait_ms)
 				wait_ms = (int)((deadline - now) / 1000 + 1);
 		}
-		/* New steps started above are due at once; curl's own timer says so. */
-		curl_multi_poll(r->multi, NULL, 0, wait_ms, NULL);
+		/*
+		 * New steps started above are due at once; curl's own timer says so.
+		 * A transfer that ended may have freed room or queued gets: go round.
+		 */
+		curl_multi_poll(r->multi, NULL, 0, progressed ? 0 : wait_ms, NULL);
 	}
 	return NULL;
 }
@@ -382,6 +420,7 @@ remote_free(struct remote *r)
 		curl_multi_cleanup(r->multi);
 	curl_slist_free_all(r->headers);
 	curl_slist_free_all(r->upload_headers);
+	preload_free(r->preload, r->stats);
 	pthread_mutex_destroy(&r->lock);
 	free(r->url);
 	free(r->diskpath_root);
@@ -426,6 +465,9 @@ remote_start(const struct remote_options *o, struct store *s, struct reply *w, s
 	atomic_init(&r->writes_off, o->read_only);
 	r->multi = curl_multi_init();
 	r->recorder = o->recorder;
+	r->used = o->used;
+	if (o->preload_key != NULL)
+		r->preload = preload_new(o->preload_key, o->preload_max);
 	ok = r->url != NULL && r->diskpath_root != NULL && r->token_source != NULL && r->multi != NULL;
 	if (ok && o->token != NULL) {
 		ok = asprintf(&auth, "Authorization: Bearer %s", o->token) >= 0;

@@ -3,7 +3,8 @@
  *
  * One network thread drives a libcurl multi handle: gets that missed
  * locally are fetched and answered when done (in any order; fetch.c), puts
- * are uploaded behind the build's back (upload.c). The caller's thread
+ * are uploaded behind the build's back (upload.c), and what the last build
+ * of the same scope used is fetched ahead (preload.c). The caller's thread
  * never waits on the network: submitting only queues a job and wakes the
  * thread (remote.c).
  */
@@ -17,6 +18,7 @@
 #include "proghelper/recorder.h"
 #include "proghelper/reply.h"
 #include "proghelper/stats.h"
+#include "proghelper/usedlist.h"
 #include "store/store.h"
 
 struct remote_options {
@@ -26,6 +28,9 @@ struct remote_options {
 	bool read_only;            /* never upload */
 	struct recorder *recorder; /* records the entries of remote hits; NULL: at once */
 	const char *diskpath_root; /* DiskPaths start with this (diskpath.h); NULL: the store */
+	struct usedlist *used;     /* remote hits are added to it; NULL: none */
+	const unsigned char *preload_key;  /* preload the list under this key; NULL: no preload */
+	uint64_t preload_max;      /* bytes the preload may fetch */
 };
 
 enum remote_result {
@@ -53,6 +58,18 @@ enum remote_result remote_get(struct remote *r, int64_t id,
 
 /* Upload e's output (from the local store), then e itself, in the background. */
 enum remote_result remote_upload(struct remote *r, const struct go_entry *e);
+
+/*
+ * A get of action hit the local store (any thread): counts it as answered
+ * by the preload when the preload brought it.
+ */
+void remote_note_local_hit(struct remote *r, const unsigned char action[STORE_HASH_LEN]);
+
+/*
+ * Queue the upload of this build's list under the preload key (close
+ * calls it after the last put), unless it equals the list fetched at start.
+ */
+void remote_upload_list(struct remote *r, struct usedlist *u);
 
 /*
  * Finish queued work for at most timeout_ms, answer any get still open as a

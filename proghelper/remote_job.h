@@ -1,8 +1,9 @@
 /*
  * remote_job.h: what the parts of the remote client share (remote.h is the
  * public side). remote.c runs the network thread and its job queue and
- * keeps the failure policy; fetch.c does gets, upload.c uploads. Everything
- * here is used by the network thread only, unless a field says otherwise.
+ * keeps the failure policy; fetch.c does gets, upload.c uploads, preload.c
+ * fetches ahead. Everything here is used by the network thread only,
+ * unless a field says otherwise.
  */
 #ifndef CACHEGATE_PROG_REMOTE_JOB_H
 #define CACHEGATE_PROG_REMOTE_JOB_H
@@ -15,10 +16,18 @@
 #include <curl/curl.h>
 
 #include "proghelper/remote.h"
+#include "proghelper/usedlist.h"
 
 #define REMOTE_MAX_GETS 16         /* gets in flight at once */
 #define REMOTE_MAX_UPLOADS 6       /* uploads in flight at once */
-#define REMOTE_MAX_HANDLES (REMOTE_MAX_GETS + REMOTE_MAX_UPLOADS)
+#define PRELOAD_JOBS 4              /* preload requests in flight at once */
+#define REMOTE_MAX_HANDLES (REMOTE_MAX_GETS + REMOTE_MAX_UPLOADS + PRELOAD_JOBS)
+
+enum job_kind {
+	JOB_GET,      /* a get the go command waits for (fetch.c) */
+	JOB_UPLOAD,   /* an entry, or this build's list, to write (upload.c) */
+	JOB_PRELOAD,  /* the last build's list, or a batch of it (preload.c) */
+};
 
 /* The request a job is making now. */
 enum job_step {
@@ -28,12 +37,18 @@ enum job_step {
 	STEP_HEAD_CAS,  /* upload: does the server have the output? */
 	STEP_PUT_CAS,
 	STEP_PUT_AC,
+	STEP_PUT_LIST,   /* PUT /ac/<list key>: this build's list, from a file */
+	STEP_GET_LIST,   /* GET /ac/<list key>: the last build's list */
+	STEP_GET_BATCH,  /* POST /go/batch: many entries and outputs in one stream */
 };
+
+struct preload;
+struct batch;
 
 /* One get or upload, owned by the network thread once queued. */
 struct job {
 	struct job *next;
-	bool upload;
+	enum job_kind kind;
 	enum job_step step;
 	int64_t req_id;                    /* get: the request to answer */
 	int64_t queued_us;
@@ -45,7 +60,8 @@ struct job {
 	bool have_entry;                   /* STEP_GET_GO: entry holds the answer's entry */
 	struct store_put *put;             /* STEP_GET_*: the local write of the output */
 	bool put_failed;                   /* the local write could not start */
-	int fd;                            /* STEP_PUT_CAS: the local output, or -1 */
+	int fd;                            /* STEP_PUT_CAS/LIST: the file sent, or -1 */
+	struct batch *batch;               /* STEP_GET_BATCH: what it asks, how far it got */
 	CURL *easy;
 	struct remote *remote;             /* for callbacks */
 };
@@ -68,6 +84,8 @@ struct remote {
 	struct stats *stats;
 	CURLM *multi;
 	struct recorder *recorder;          /* writes fetched entries locally (not ours) */
+	struct usedlist *used;              /* this build's list, or NULL (not ours) */
+	struct preload *preload;            /* fetching ahead, or NULL */
 	pthread_t thread;
 
 	pthread_mutex_t lock;               /* guards the fields up to the next comment */
@@ -83,7 +101,7 @@ struct remote {
 	/* Used by the network thread only. */
 	bool no_go;                         /* the server has no /go paths: gets use /ac, /cas */
 	struct job_list gets, uploads;
-	int running_gets, running_uploads;
+	int running_gets, running_uploads, running_preloads;
 	int failures;                       /* consecutive */
 	struct job *active[REMOTE_MAX_HANDLES];  /* jobs holding a handle */
 	int nactive;
@@ -101,7 +119,8 @@ void remote_submit(struct remote *r, struct job *j);
 
 /*
  * Give j an easy handle (its own, a spare or a new one) set up for a request
- * to <url>/<kind>/<hex of hash>, with the options every request shares.
+ * to <url>/<kind>/<hex of hash> (<url>/<kind> when hash is NULL), with the
+ * options every request shares.
  * Returns the handle for the caller to finish setting up, or NULL.
  */
 CURL *remote_prepare(struct remote *r, struct job *j, const char *kind,
@@ -127,8 +146,21 @@ void fetch_start(struct remote *r, struct job *j);
  */
 bool fetch_step_done(struct remote *r, struct job *j, CURLcode result, long code);
 
+/*
+ * libcurl's header callback for answers from /go paths: notes whether the
+ * server knows them (j->go_answer) and the entry of GET /go/<action>
+ * (j->entry, j->have_entry).
+ */
+size_t fetch_header(char *data, size_t size, size_t nmemb, void *arg);
+
 /* Answer a get job: a hit names the output's local file. */
 void fetch_answer(struct remote *r, struct job *j, bool hit);
+
+/*
+ * Answer a get as a hit on j->entry, whose output is in the local store, and
+ * have the entry recorded (unless the store has it) and the job freed.
+ */
+void fetch_got(struct remote *r, struct job *j, bool record);
 
 /* ---- upload.c ---------------------------------------------------------- */
 
@@ -137,5 +169,37 @@ void upload_start(struct remote *r, struct job *j);
 
 /* As fetch_step_done, for an upload's request. */
 bool upload_step_done(struct remote *r, struct job *j, CURLcode result, long code);
+
+/* ---- preload.c --------------------------------------------------------- */
+
+/* Set up preloading under list key, within max_bytes; NULL when out of memory. */
+struct preload *preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t max_bytes);
+
+/* Add the run's preload counters to st and free p. NULL is allowed. */
+void preload_free(struct preload *p, struct stats *st);
+
+/* Start what can start now: the list's fetch, then batches, within the limits. */
+void preload_pump(struct remote *r);
+
+/* Close has begun: stop every preload request and start no more. */
+void preload_cancel(struct remote *r);
+
+/*
+ * A get job is about to start: true when the preload took it (it waits for
+ * an action on its way, or was answered from what the preload brought).
+ */
+bool preload_take_get(struct remote *r, struct job *j);
+
+/* As fetch_step_done, for a preload request. */
+bool preload_step_done(struct remote *r, struct job *j, CURLcode result, long code);
+
+/* A preload job is being freed: what it did not bring is left to plain gets. */
+void preload_job_ended(struct remote *r, struct job *j);
+
+/* The /ac id of the scope's list. */
+const unsigned char *preload_key(const struct preload *p);
+
+/* True when hash is that of the list fetched at start (no need to send it again). */
+bool preload_list_unchanged(const struct preload *p, const unsigned char hash[STORE_HASH_LEN]);
 
 #endif

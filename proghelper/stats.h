@@ -20,6 +20,9 @@ struct stats {
 	atomic_uint_fast64_t bytes_down;
 	atomic_uint_fast64_t remote_errors;
 	atomic_uint_fast64_t remote_wait_us;   /* summed time gets spent waiting on the remote */
+	atomic_uint_fast64_t preload_hits;     /* gets answered with what the preload brought */
+	atomic_uint_fast64_t preload_bytes;    /* output bytes the preload brought */
+	atomic_uint_fast64_t preload_unused;   /* ... of which no get asked for */
 };
 
 /* Add n to a counter. */

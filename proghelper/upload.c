@@ -3,7 +3,8 @@
  * /cas/<output> when the output is large (its bytes are skipped when the
  * server has them), PUT /cas/<output> from the local file, then PUT
  * /ac/<action> with the entry line, so a server never holds an entry
- * whose output it lacks.
+ * whose output it lacks. At close, this build's list (usedlist.h) goes to
+ * /ac/<list key> the same way, after the entries it names.
  */
 #include "proghelper/remote_job.h"
 
@@ -18,14 +19,16 @@
 #define REMOTE_LOW_SPEED 1024L       /* bytes/s below which a body transfer ... */
 #define REMOTE_LOW_SPEED_S 10L       /* ... for this long is given up */
 
-enum remote_result
-remote_upload(struct remote *r, const struct go_entry *e)
+/* A new upload job, counted as pending; NULL when the remote takes no uploads. */
+static struct job *
+upload_job(struct remote *r, enum remote_result *why)
 {
 	struct job *j;
 	bool full;
 
+	*why = REMOTE_OFF;
 	if (atomic_load(&r->off) || atomic_load(&r->writes_off))
-		return REMOTE_OFF;
+		return NULL;
 	pthread_mutex_lock(&r->lock);
 	full = r->uploads_pending >= REMOTE_MAX_QUEUE;
 	if (!full)
@@ -38,18 +41,56 @@ remote_upload(struct remote *r, const struct go_entry *e)
 			r->uploads_pending--;
 			pthread_mutex_unlock(&r->lock);
 		}
-		stats_add(&r->stats->uploads_dropped, 1);
-		return REMOTE_DROPPED;
+		*why = REMOTE_DROPPED;
+		return NULL;
 	}
-	j->upload = true;
+	j->kind = JOB_UPLOAD;
 	j->remote = r;
 	j->fd = -1;
+	return j;
+}
+
+enum remote_result
+remote_upload(struct remote *r, const struct go_entry *e)
+{
+	enum remote_result why;
+	struct job *j = upload_job(r, &why);
+
+	if (j == NULL) {
+		if (why == REMOTE_DROPPED)
+			stats_add(&r->stats->uploads_dropped, 1);
+		return why;
+	}
 	j->entry = *e;
 	memcpy(j->action, e->action, STORE_HASH_LEN);
 	j->step = e->size >= REMOTE_HEAD_MIN ? STEP_HEAD_CAS : STEP_PUT_CAS;
 	go_entry_format(e, j->line);
 	remote_submit(r, j);
 	return REMOTE_QUEUED;
+}
+
+void
+remote_upload_list(struct remote *r, struct usedlist *u)
+{
+	enum remote_result why;
+	struct job *j;
+	unsigned char hash[STORE_HASH_LEN];
+	uint64_t size;
+	int fd;
+
+	if (r == NULL || r->preload == NULL || u == NULL || !usedlist_finish(u, &fd, &size, hash))
+		return;
+	j = upload_job(r, &why);
+	if (j == NULL) {
+		close(fd);
+		return;
+	}
+	j->step = STEP_PUT_LIST;
+	j->fd = fd;
+	j->entry.size = (int64_t)size;
+	/* The list's hash stands in the output's place, to compare with the list fetched. */
+	memcpy(j->entry.output, hash, STORE_HASH_LEN);
+	remote_submit(r, j);
 }
 
 /* Feed a PUT /cas from the local output file. */
@@ -106,8 +147,14 @@ upload_open_output(struct remote *r, struct job *j)
 static bool
 upload_launch(struct remote *r, struct job *j)
 {
-	bool entry = j->step == STEP_PUT_AC;
-	CURL *e = remote_prepare(r, j, entry ? "ac" : "cas", entry ? j->action : j->entry.output);
+	CURL *e;
+
+	if (j->step == STEP_PUT_LIST)
+		e = remote_prepare(r, j, "ac", preload_key(r->preload));
+	else if (j->step == STEP_PUT_AC)
+		e = remote_prepare(r, j, "ac", j->action);
+	else
+		e = remote_prepare(r, j, "cas", j->entry.output);
 
 	if (e == NULL)
 		return false;
@@ -118,6 +165,7 @@ upload_launch(struct remote *r, struct job *j)
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 		break;
 	case STEP_PUT_CAS:
+	case STEP_PUT_LIST:
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, REMOTE_LOW_SPEED);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, REMOTE_LOW_SPEED_S);
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->upload_headers);
@@ -155,6 +203,14 @@ upload_step(struct remote *r, struct job *j, enum job_step step)
 void
 upload_start(struct remote *r, struct job *j)
 {
+	if (j->step == STEP_PUT_LIST) {
+		/* The same list as the last build's: nothing to say. */
+		if (preload_list_unchanged(r->preload, j->entry.output))
+			remote_finish_job(r, j, false);
+		else if (!upload_launch(r, j))
+			remote_finish_job(r, j, false);
+		return;
+	}
 	upload_step(r, j, j->step);
 }
 
@@ -183,6 +239,12 @@ upload_step_done(struct remote *r, struct job *j, CURLcode result, long code)
 	case STEP_PUT_AC:
 		if (result == CURLE_OK && code / 100 == 2) {
 			stats_add(&r->stats->uploads, 1);
+			remote_finish_job(r, j, false);
+			return true;
+		}
+		return false;
+	case STEP_PUT_LIST:
+		if (result == CURLE_OK && code / 100 == 2) {
 			remote_finish_job(r, j, false);
 			return true;
 		}

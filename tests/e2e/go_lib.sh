@@ -3,9 +3,11 @@
 #
 # go_setup          find go >= 1.24 (else exit 77), make $work, set the trap
 # go_module DIR N   write a module of N packages with tests into DIR
-# gateway_start     start cachegate on 127.0.0.1, port 0; sets $remote, $gateway_pid
+# gateway_start [FLAGS]  start cachegate on 127.0.0.1, port 0, with more FLAGS;
+#                   sets $remote, $gateway_pid
 # go_env NAME ARGS  point GOCACHE and GOCACHEPROG at machine NAME's own dirs
 # check WHAT CMD... run CMD, report WHAT, fail the test if CMD fails
+# prog_stat FILE NAME    the number after NAME in the last stats line in FILE
 
 fail=0
 gateway_pid=
@@ -59,6 +61,7 @@ go_setup() {
 	mkdir -p "$HOME"
 	unset CACHEGATE_REMOTE CACHEGATE_DIR CACHEGATE_TOKEN CACHEGATE_TOKEN_FILE CACHEGATE_READ_ONLY
 	unset CACHEGATE_MAX_SIZE CACHEGATE_CLOSE_TIMEOUT CACHEGATE_STATS
+	unset CACHEGATE_SCOPE CACHEGATE_PRELOAD CACHEGATE_PRELOAD_MAX
 	echo "using $("$GO" version) and $CACHEGATE_PROG_BIN"
 }
 
@@ -112,7 +115,7 @@ gateway_start() {
 	: "${CACHEGATE:?CACHEGATE must name the built cachegate}"
 	mkdir -p "$work/gateway"
 	"$CACHEGATE" --listen 127.0.0.1:0 --port-file "$work/gateway/port" \
-		--dir "$work/gateway/store" 2>"$work/gateway/log" &
+		--dir "$work/gateway/store" "$@" 2>"$work/gateway/log" &
 	gateway_pid=$!
 	for _ in $(seq 100); do
 		[ -s "$work/gateway/port" ] && break
@@ -135,6 +138,11 @@ go_env() {
 	mkdir -p "$work/$name/gocache"
 	export GOCACHE="$work/$name/gocache"
 	export GOCACHEPROG="$CACHEGATE_PROG_BIN --dir $work/$name/store $*"
+}
+
+# A stats line: "cachegate-prog: gets N, local hits N, remote hits N, misses N, ..."
+prog_stat() {
+	sed -n "s/^cachegate-prog:.*[ ,(]$2 \([0-9][0-9]*\).*/\1/p" "$1" | tail -1
 }
 
 # compiles FILE: the number of compiler runs in a `go build -x` log.

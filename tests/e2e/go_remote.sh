@@ -16,7 +16,8 @@ check "machine A compiles" [ "$(compiles "$work/a-build.log")" -gt 0 ]
 check "machine A uploads its results" grep -q 'uploads [1-9]' "$work/a-build.log"
 check "machine A runs the tests" [ "$(grep -c '^ok.*[0-9]s$' "$work/a-test.log")" -eq 6 ]
 
-go_env machine-b --remote "$remote" --verbose
+# One get at a time, as asked (go_preload.sh tests fetching ahead).
+go_env machine-b --remote "$remote" --verbose --no-preload
 "$GO" build -x ./... 2>"$work/b-build.log"
 # Counted the moment go returns: the helper writes nothing after it answers close.
 entries=$(find "$work/machine-b/store/ac" -type f | wc -l)

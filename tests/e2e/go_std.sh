@@ -7,23 +7,20 @@ set -eu
 go_setup
 gateway_start
 
-# A stats line: "cachegate-prog: gets N, local hits N, remote hits N, misses N, ..."
-stat() {
-	sed -n "s/^cachegate-prog:.*[ ,]$2 \([0-9][0-9]*\).*/\1/p" "$1" | tail -1
-}
-
 go_env machine-a --remote "$remote" --verbose
 "$GO" build std 2>"$work/a.err"
-check "machine A builds std" [ "$(stat "$work/a.err" puts)" -gt 100 ]
-check "machine A uploads it" [ "$(stat "$work/a.err" uploads)" -gt 100 ]
+check "machine A builds std" [ "$(prog_stat "$work/a.err" puts)" -gt 100 ]
+check "machine A uploads it" [ "$(prog_stat "$work/a.err" uploads)" -gt 100 ]
 
 go_env machine-b --remote "$remote" --verbose
 "$GO" build std 2>"$work/b.err"
 cat "$work/b.err"
-gets=$(stat "$work/b.err" gets)
-hits=$(stat "$work/b.err" "remote hits")
-misses=$(stat "$work/b.err" misses)
-check "machine B is served by the gateway" [ "$hits" -gt 100 ]
+gets=$(prog_stat "$work/b.err" gets)
+hits=$(prog_stat "$work/b.err" "remote hits")
+preloaded=$(prog_stat "$work/b.err" "preload hits")
+misses=$(prog_stat "$work/b.err" misses)
+check "machine B is served by the gateway ($hits remote hits, $preloaded preloaded)" \
+	[ "$((hits + preloaded))" -gt 100 ]
 check "machine B has next to no misses ($misses of $gets)" [ "$((misses * 100))" -le "$gets" ]
-check "machine B builds nothing itself" [ "$(stat "$work/b.err" puts)" -le "$misses" ]
+check "machine B builds nothing itself" [ "$(prog_stat "$work/b.err" puts)" -le "$misses" ]
 exit "$fail"

@@ -1,0 +1,640 @@
+/*
+ * preload.c: fetch ahead what the last build of this scope used.
+ *
+ * At start the network thread fetches the scope's list (usedlist.h) from
+ * /ac/<list key> into a temp file, then walks it in order and asks
+ * POST /go/batch for the entries whose output the local store lacks,
+ * PRELOAD_BATCH at a time and PRELOAD_JOBS requests at once, until the list
+ * or the byte budget is spent. Each record of an answer streams into a
+ * store write that checks its size and SHA-256, as any fetched output, and
+ * its entry is then recorded. A get for an action on its way waits for it;
+ * one the preload brought is a local hit. The list is only advice: a
+ * missing, stale or wrong one, a server without /go, or a failed request
+ * only ends the preload or leaves some gets to ask for themselves.
+ *
+ * Memory stays small: the list is read from its file as batches go out,
+ * and a table keeps 24 bytes per action the run has seen (a 64-bit prefix
+ * of the id, the size, the state), up to twice USEDLIST_MAX_ENTRIES.
+ */
+#include "proghelper/remote_job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+
+#define PRELOAD_BATCH 64                  /* actions one POST /go/batch asks for */
+#define PRELOAD_BATCH_BYTES (16u << 20)   /* output bytes one batch asks for, about */
+#define PRELOAD_LIST_MAX (USEDLIST_HEADER_LEN + (uint64_t)USEDLIST_MAX_ENTRIES * GO_ENTRY_LEN)
+#define PRELOAD_MAX_ITEMS (2 * USEDLIST_MAX_ENTRIES)
+#define PRELOAD_LOW_SPEED 1024L           /* bytes/s below which a transfer ... */
+#define PRELOAD_LOW_SPEED_S 10L           /* ... for this long is given up */
+
+/* Where an action stands, as far as the preload knows. */
+enum item_state {
+	ITEM_FREE = 0,  /* an empty slot of the table */
+	ITEM_ASKED,     /* the go command asked first: the preload leaves it alone */
+	ITEM_COMING,    /* in a batch in flight */
+	ITEM_BROUGHT,   /* stored by the preload, not asked for yet */
+	ITEM_USED,      /* brought, then asked for */
+	ITEM_FAILED,    /* its batch did not bring it */
+};
+
+struct item {
+	uint64_t key;    /* the first 8 bytes of the action id */
+	uint64_t size;   /* of its output, once COMING */
+	enum item_state state;
+};
+
+enum preload_phase {
+	PHASE_START,     /* the list is still to be asked for */
+	PHASE_LISTING,   /* the list is on its way */
+	PHASE_BATCHES,   /* batches go out as the list is read */
+	PHASE_DONE,
+};
+
+struct preload {
+	unsigned char key[STORE_HASH_LEN];  /* the list's /ac id */
+	uint64_t budget;                    /* output bytes the preload may still ask for */
+	enum preload_phase phase;
+	FILE *list;                         /* the fetched list, read in order */
+	bool list_end;                      /* everything in it has been looked at */
+	EVP_MD_CTX *list_ctx;               /* hashes the list as it arrives */
+	unsigned char list_hash[STORE_HASH_LEN];
+	bool have_list;                     /* list_hash is the fetched list's */
+	struct job *waiting;                /* gets waiting for a COMING action, by next */
+
+	pthread_mutex_t lock;               /* guards the rest: the main thread counts hits */
+	struct item *items;                 /* open addressing, cap a power of two */
+	size_t cap, count;
+	uint64_t hits, bytes;
+};
+
+/* One POST /go/batch: what it asked, and how far its answer has come. */
+struct batch {
+	int n, seen;                        /* actions asked; records accounted for */
+	unsigned char actions[PRELOAD_BATCH][STORE_HASH_LEN];
+	char body[PRELOAD_BATCH * (STORE_ID_LEN + 1)];
+	char head[GO_ENTRY_LEN];            /* the record's entry line, as it arrives */
+	size_t head_len;
+	bool in_body;                       /* the record's output is arriving */
+	struct go_entry entry;              /* the record's entry */
+	uint64_t left;                      /* its output bytes still to come */
+};
+
+/* ---- the table (the caller holds p->lock) ------------------------------ */
+
+static uint64_t
+item_key(const unsigned char action[STORE_HASH_LEN])
+{
+	uint64_t k;
+
+	memcpy(&k, action, sizeof k);
+	return k;
+}
+
+static struct item *
+item_find(struct preload *p, const unsigned char action[STORE_HASH_LEN])
+{
+	uint64_t k = item_key(action);
+	size_t i;
+
+	if (p->cap == 0)
+		return NULL;
+	for (i = k & (p->cap - 1); p->items[i].state != ITEM_FREE; i = (i + 1) & (p->cap - 1))
+		if (p->items[i].key == k)
+			return &p->items[i];
+	return NULL;
+}
+
+/* The slot of action, added (ASKED) if new; NULL when the table is full. */
+static struct item *
+item_add(struct preload *p, const unsigned char action[STORE_HASH_LEN])
+{
+	struct item *it = item_find(p, action), *old = p->items;
+	size_t i, oldcap = p->cap;
+
+	if (it != NULL)
+		return it;
+	if (p->count >= PRELOAD_MAX_ITEMS)
+		return NULL;
+	if ((p->count + 1) * 2 > p->cap) {
+		size_t cap = p->cap > 0 ? p->cap * 2 : 1024;
+		struct item *grown = calloc(cap, sizeof *grown);
+		if (grown == NULL)
+			return NULL;
+		p->items = grown;
+		p->cap = cap;
+		for (i = 0; i < oldcap; i++) {
+			size_t at = old[i].key & (cap - 1);
+			if (old[i].state == ITEM_FREE)
+				continue;
+			while (grown[at].state != ITEM_FREE)
+				at = (at + 1) & (cap - 1);
+			grown[at] = old[i];
+		}
+		free(old);
+	}
+	for (i = item_key(action) & (p->cap - 1); p->items[i].state != ITEM_FREE;
+	     i = (i + 1) & (p->cap - 1))
+		;
+	p->items[i] = (struct item){ item_key(action), 0, ITEM_ASKED };
+	p->count++;
+	return &p->items[i];
+}
+
+/* A brought action is asked for: count the hit once. */
+static void
+preload_used(struct preload *p, const unsigned char action[STORE_HASH_LEN])
+{
+	struct item *it;
+
+	pthread_mutex_lock(&p->lock);
+	it = item_find(p, action);
+	if (it != NULL && it->state == ITEM_BROUGHT) {
+		it->state = ITEM_USED;
+		p->hits++;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Set action's state; true when it was known. */
+static void
+preload_set(struct preload *p, const unsigned char action[STORE_HASH_LEN], enum item_state s,
+            uint64_t size)
+{
+	struct item *it;
+
+	pthread_mutex_lock(&p->lock);
+	it = item_find(p, action);
+	if (it != NULL) {
+		it->state = s;
+		if (s == ITEM_BROUGHT)
+			p->bytes += size;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- gets ---------------------------------------------------------------- */
+
+/*
+ * An action's fate is known: answer the gets waiting for it with e (NULL:
+ * it did not come), or put them back in the queue to ask for themselves
+ * (also those whose id only shares the table's prefix with it).
+ */
+static void
+preload_settle(struct remote *r, const unsigned char action[STORE_HASH_LEN],
+               const struct go_entry *e)
+{
+	struct preload *p = r->preload;
+	struct job **at = &p->waiting, *j;
+
+	while ((j = *at) != NULL) {
+		if (item_key(j->action) != item_key(action)) {
+			at = &j->next;
+			continue;
+		}
+		*at = j->next;
+		if (e != NULL && memcmp(j->action, action, STORE_HASH_LEN) == 0) {
+			j->entry = *e;
+			preload_used(p, action);
+			fetch_got(r, j, false);
+		} else {
+			j->next = r->gets.head;
+			r->gets.head = j;
+			if (r->gets.tail == NULL)
+				r->gets.tail = j;
+		}
+	}
+}
+
+bool
+preload_take_get(struct remote *r, struct job *j)
+{
+	struct preload *p = r->preload;
+	enum item_state s;
+	struct item *it;
+
+	if (p == NULL)
+		return false;
+	pthread_mutex_lock(&p->lock);
+	it = item_find(p, j->action);
+	s = it != NULL ? it->state : ITEM_FREE;
+	if (it == NULL && p->phase != PHASE_DONE)
+		item_add(p, j->action);  /* ASKED: the preload will leave it alone */
+	pthread_mutex_unlock(&p->lock);
+	if (s == ITEM_COMING) {
+		j->next = p->waiting;
+		p->waiting = j;
+		return true;
+	}
+	/* Brought, but its entry may still be in the recorder's queue: then ask. */
+	if ((s == ITEM_BROUGHT || s == ITEM_USED) &&
+	    local_get(r->store, j->action, &j->entry) == LOCAL_OK) {
+		preload_used(p, j->action);
+		fetch_got(r, j, false);
+		return true;
+	}
+	return false;
+}
+
+void
+remote_note_local_hit(struct remote *r, const unsigned char action[STORE_HASH_LEN])
+{
+	if (r != NULL && r->preload != NULL)
+		preload_used(r->preload, action);
+}
+
+/* ---- the list ---------------------------------------------------------- */
+
+/* Keep what GET /ac/<list key> returns in the list's file, hashing it. */
+static size_t
+preload_write_list(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct job *j = arg;
+	struct preload *p = j->remote->preload;
+	size_t n = size * nmemb;
+
+	if (fwrite(data, 1, n, p->list) != n)
+		return 0;
+	EVP_DigestUpdate(p->list_ctx, data, n);
+	return n;
+}
+
+/* Ask for the list. */
+static void
+preload_fetch_list(struct remote *r)
+{
+	struct preload *p = r->preload;
+	struct job *j = calloc(1, sizeof *j);
+	CURL *e;
+
+	p->phase = PHASE_DONE;
+	p->list = tmpfile();
+	p->list_ctx = EVP_MD_CTX_new();
+	if (j == NULL || p->list == NULL || p->list_ctx == NULL ||
+	    !EVP_DigestInit_ex(p->list_ctx, EVP_sha256(), NULL)) {
+		free(j);
+		return;
+	}
+	j->kind = JOB_PRELOAD;
+	j->step = STEP_GET_LIST;
+	j->remote = r;
+	j->fd = -1;
+	e = remote_prepare(r, j, "ac", p->key);
+	if (e != NULL) {
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, PRELOAD_LOW_SPEED);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, PRELOAD_LOW_SPEED_S);
+		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PRELOAD_LIST_MAX);
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, preload_write_list);
+		curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+	}
+	p->phase = PHASE_LISTING;
+	if (e == NULL || !remote_launch(r, j))
+		remote_free_job(r, j);
+}
+
+/* The list is in: check its header and start reading it. */
+static void
+preload_got_list(struct preload *p)
+{
+	char head[USEDLIST_HEADER_LEN];
+
+	p->phase = PHASE_DONE;
+	if (!EVP_DigestFinal_ex(p->list_ctx, p->list_hash, NULL))
+		return;
+	p->have_list = true;
+	rewind(p->list);
+	if (fread(head, 1, sizeof head, p->list) == sizeof head &&
+	    memcmp(head, USEDLIST_HEADER, sizeof head) == 0)
+		p->phase = PHASE_BATCHES;
+}
+
+/* True when the local store has action's entry and an output of its size. */
+static bool
+preload_have(struct store *s, const struct go_entry *e)
+{
+	char a[STORE_ID_LEN + 1], o[STORE_ID_LEN + 1];
+	uint64_t size = 0;
+
+	store_hex(e->action, a);
+	store_hex(e->output, o);
+	return store_stat(s, STORE_AC, a, NULL) == STORE_OK &&
+	       store_stat(s, STORE_CAS, o, &size) == STORE_OK && size == (uint64_t)e->size;
+}
+
+/* The next batch from the list (its actions marked COMING), or NULL at its end. */
+static struct batch *
+preload_next_batch(struct remote *r)
+{
+	struct preload *p = r->preload;
+	struct batch *b = calloc(1, sizeof *b);
+	char line[GO_ENTRY_LEN], hex[STORE_ID_LEN + 1];
+	uint64_t bytes = 0;
+	struct go_entry e;
+	struct item *it;
+
+	if (b == NULL) {
+		p->list_end = true;
+		return NULL;
+	}
+	while (b->n < PRELOAD_BATCH && bytes < PRELOAD_BATCH_BYTES) {
+		if (fread(line, 1, sizeof line, p->list) != sizeof line ||
+		    !go_entry_parse(line, sizeof line, &e)) {
+			p->list_end = true;
+			break;
+		}
+		if ((uint64_t)e.size > p->budget || preload_have(r->store, &e))
+			continue;
+		pthread_mutex_lock(&p->lock);
+		it = item_find(p, e.action);
+		if (it == NULL && (it = item_add(p, e.action)) != NULL) {
+			it->state = ITEM_COMING;
+			it->size = (uint64_t)e.size;
+		} else {
+			it = NULL;  /* asked already, listed twice, or no room */
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (it == NULL)
+			continue;
+		p->budget -= (uint64_t)e.size;
+		bytes += (uint64_t)e.size;
+		memcpy(b->actions[b->n], e.action, STORE_HASH_LEN);
+		store_hex(e.action, hex);
+		memcpy(b->body + b->n * (STORE_ID_LEN + 1), hex, STORE_ID_LEN);
+		b->body[b->n * (STORE_ID_LEN + 1) + STORE_ID_LEN] = '\n';
+		b->n++;
+	}
+	if (b->n == 0) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* ---- batches ------------------------------------------------------------ */
+
+/* A record's entry line is in: find its action in the batch, start its write. */
+static bool
+preload_record_begins(struct remote *r, struct job *j)
+{
+	struct batch *b = j->batch;
+	char o[STORE_ID_LEN + 1];
+	int k;
+
+	if (!go_entry_parse(b->head, GO_ENTRY_LEN, &b->entry))
+		return false;
+	for (k = b->seen; k < b->n; k++)
+		if (memcmp(b->actions[k], b->entry.action, STORE_HASH_LEN) == 0)
+			break;
+	if (k == b->n)
+		return false;  /* not asked, or out of order: the stream cannot be trusted */
+	/* Records skipped are actions the server does not have. */
+	for (; b->seen < k; b->seen++) {
+		preload_set(r->preload, b->actions[b->seen], ITEM_FAILED, 0);
+		preload_settle(r, b->actions[b->seen], NULL);
+	}
+	b->seen = k + 1;
+	store_hex(b->entry.output, o);
+	if (store_put_begin(r->store, STORE_CAS, o, (uint64_t)b->entry.size, &j->put) != STORE_OK)
+		j->put = NULL;  /* its bytes are read and dropped */
+	b->in_body = true;
+	b->left = (uint64_t)b->entry.size;
+	return true;
+}
+
+/* A record's output is all in: keep it if it is right, and settle its gets. */
+static void
+preload_record_ends(struct remote *r, struct job *j)
+{
+	struct batch *b = j->batch;
+	bool ok = j->put != NULL && store_put_commit(j->put, b->entry.size) == STORE_OK;
+
+	j->put = NULL;
+	b->in_body = false;
+	if (!ok) {
+		stats_add(&r->stats->remote_errors, 1);
+		preload_set(r->preload, b->entry.action, ITEM_FAILED, 0);
+		preload_settle(r, b->entry.action, NULL);
+		return;
+	}
+	if (r->recorder != NULL)
+		recorder_add(r->recorder, &b->entry);
+	else
+		local_record(r->store, &b->entry);
+	preload_set(r->preload, b->entry.action, ITEM_BROUGHT, (uint64_t)b->entry.size);
+	preload_settle(r, b->entry.action, &b->entry);
+}
+
+/* Take the stream of a POST /go/batch: entry lines, each followed by its output. */
+static size_t
+preload_write_batch(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct job *j = arg;
+	struct batch *b = j->batch;
+	size_t n = size * nmemb, off = 0, take;
+
+	while (off < n) {
+		if (!b->in_body) {
+			take = GO_ENTRY_LEN - b->head_len;
+			if (take > n - off)
+				take = n - off;
+			memcpy(b->head + b->head_len, data + off, take);
+			b->head_len += take;
+			off += take;
+			if (b->head_len < GO_ENTRY_LEN)
+				break;
+			b->head_len = 0;
+			if (!preload_record_begins(j->remote, j))
+				return 0;
+		} else {
+			take = b->left < n - off ? (size_t)b->left : n - off;
+			if (j->put != NULL && store_put_write(j->put, data + off, take) != STORE_OK) {
+				store_put_abort(j->put);
+				j->put = NULL;
+			}
+			b->left -= take;
+			off += take;
+		}
+		if (b->in_body && b->left == 0)
+			preload_record_ends(j->remote, j);
+	}
+	return n;
+}
+
+/* Send a batch. */
+static void
+preload_send(struct remote *r, struct batch *b)
+{
+	struct job *j = calloc(1, sizeof *j);
+	CURL *e;
+	int k;
+
+	if (j == NULL) {
+		for (k = 0; k < b->n; k++)
+			preload_set(r->preload, b->actions[k], ITEM_FAILED, 0);
+		free(b);
+		return;
+	}
+	j->kind = JOB_PRELOAD;
+	j->step = STEP_GET_BATCH;
+	j->remote = r;
+	j->fd = -1;
+	j->batch = b;
+	e = remote_prepare(r, j, "go/batch", NULL);
+	if (e != NULL) {
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->upload_headers);  /* no Expect */
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, b->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(b->n * (STORE_ID_LEN + 1)));
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, PRELOAD_LOW_SPEED);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, PRELOAD_LOW_SPEED_S);
+		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, fetch_header);
+		curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, preload_write_batch);
+		curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+	}
+	if (e == NULL || !remote_launch(r, j))
+		remote_free_job(r, j);
+}
+
+void
+preload_job_ended(struct remote *r, struct job *j)
+{
+	struct preload *p = r->preload;
+	struct batch *b = j->batch;
+
+	if (j->step == STEP_GET_LIST) {
+		if (p->phase == PHASE_LISTING)
+			p->phase = PHASE_DONE;
+		return;
+	}
+	if (b == NULL)
+		return;
+	if (b->in_body) {
+		preload_set(p, b->entry.action, ITEM_FAILED, 0);
+		preload_settle(r, b->entry.action, NULL);
+	}
+	for (; b->seen < b->n; b->seen++) {
+		preload_set(p, b->actions[b->seen], ITEM_FAILED, 0);
+		preload_settle(r, b->actions[b->seen], NULL);
+	}
+	free(b);
+	j->batch = NULL;
+}
+
+bool
+preload_step_done(struct remote *r, struct job *j, CURLcode result, long code)
+{
+	struct preload *p = r->preload;
+
+	if (j->step == STEP_GET_LIST) {
+		if (result == CURLE_OK && code == 200)
+			preload_got_list(p);
+		else if (code != 404)
+			return false;
+		remote_free_job(r, j);  /* 404: nobody has built this scope yet */
+		return true;
+	}
+	if (result == CURLE_OK && code == 200) {
+		remote_free_job(r, j);
+		return true;
+	}
+	if (code / 100 == 4 && !j->go_answer) {
+		/* A server without /go: no batches; gets will find out for themselves. */
+		p->phase = PHASE_DONE;
+		remote_free_job(r, j);
+		return true;
+	}
+	return false;
+}
+
+/* ---- driving it --------------------------------------------------------- */
+
+void
+preload_pump(struct remote *r)
+{
+	struct preload *p = r->preload;
+	struct batch *b;
+
+	if (p == NULL || p->phase == PHASE_DONE || p->phase == PHASE_LISTING)
+		return;
+	if (atomic_load(&r->off) || r->no_go) {
+		p->phase = PHASE_DONE;
+		return;
+	}
+	if (p->phase == PHASE_START) {
+		preload_fetch_list(r);
+		return;
+	}
+	while (r->running_preloads < PRELOAD_JOBS && !p->list_end &&
+	       (b = preload_next_batch(r)) != NULL)
+		preload_send(r, b);
+	if (p->list_end && r->running_preloads == 0)
+		p->phase = PHASE_DONE;
+}
+
+void
+preload_cancel(struct remote *r)
+{
+	int i;
+
+	if (r->preload == NULL)
+		return;
+	r->preload->phase = PHASE_DONE;
+	/* Freeing swaps the last active job into i: walking down sees each once. */
+	for (i = r->nactive - 1; i >= 0; i--)
+		if (i < r->nactive && r->active[i]->kind == JOB_PRELOAD)
+			remote_free_job(r, r->active[i]);
+}
+
+/* ---- setting up and ending --------------------------------------------- */
+
+struct preload *
+preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t max_bytes)
+{
+	struct preload *p = calloc(1, sizeof *p);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p->key, key, STORE_HASH_LEN);
+	p->budget = max_bytes;
+	p->phase = PHASE_START;
+	pthread_mutex_init(&p->lock, NULL);
+	return p;
+}
+
+const unsigned char *
+preload_key(const struct preload *p)
+{
+	return p->key;
+}
+
+bool
+preload_list_unchanged(const struct preload *p, const unsigned char hash[STORE_HASH_LEN])
+{
+	return p != NULL && p->have_list && memcmp(p->list_hash, hash, STORE_HASH_LEN) == 0;
+}
+
+void
+preload_free(struct preload *p, struct stats *st)
+{
+	uint64_t unused = 0;
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->cap; i++)
+		if (p->items[i].state == ITEM_BROUGHT)
+			unused += p->items[i].size;
+	stats_add(&st->preload_hits, p->hits);
+	stats_add(&st->preload_bytes, p->bytes);
+	stats_add(&st->preload_unused, unused);
+	if (p->list != NULL)
+		fclose(p->list);
+	EVP_MD_CTX_free(p->list_ctx);
+	pthread_mutex_destroy(&p->lock);
+	free(p->items);
+	free(p);
+}
