@@ -7,6 +7,7 @@ cachegate_SOURCES = \
 	gateway/request.h \
 	gateway/server.c gateway/server.h \
 	gateway/route.c gateway/route.h \
+	gateway/framing.c gateway/framing.h \
 	gateway/respond.c gateway/respond.h \
 	gateway/http_objects.c gateway/http_objects.h \
 	gateway/http_go.c gateway/http_go.h \

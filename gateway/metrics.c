@@ -9,7 +9,7 @@
 
 /* Statuses the server answers with; anything else counts as "other". */
 static const unsigned known_status[] = {
-	200, 201, 204, 400, 401, 403, 404, 405, 413, 500, 503, 507,
+	200, 201, 204, 400, 401, 403, 404, 405, 408, 411, 413, 500, 501, 503, 507,
 };
 #define STATUS_COUNT (sizeof(known_status) / sizeof(known_status[0]) + 1)
 

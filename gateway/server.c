@@ -15,6 +15,7 @@
 
 #include "common/cause.h"
 #include "gateway/accesslog.h"
+#include "gateway/framing.h"
 #include "gateway/http_go.h"
 #include "gateway/http_objects.h"
 #include "gateway/linger.h"
@@ -147,6 +148,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct request *r = *con_cls;
 	enum MHD_Result ret;
+	const char *why;
+	unsigned refuse;
 
 	(void)version;
 	if (r == NULL) {
@@ -154,6 +157,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (r == NULL)
 			return MHD_NO;
 		*con_cls = r;
+		/* Answered before any body byte is read, so the connection closes after it. */
+		refuse = framing_check(c, r->method, &why);
+		if (refuse != 0) {
+			ret = respond_text(c, r, refuse, why);
+			watchdog_answered_early(r->watch);
+			return ret;
+		}
 		if (r->method != METHOD_PUT)
 			return MHD_YES;
 		ret = dispatch(c, r, url);
