@@ -23,8 +23,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
 #define PRELOAD_BATCH 64                  /* actions one POST /go/batch asks for */
 #define PRELOAD_BATCH_BYTES (16u << 20)   /* output bytes one batch asks for, about */
 #define PRELOAD_LIST_MAX (USEDLIST_HEADER_LEN + (uint64_t)USEDLIST_MAX_ENTRIES * GO_ENTRY_LEN)
@@ -61,9 +59,8 @@ struct preload {
 	enum preload_phase phase;
 	FILE *list;                         /* the fetched list, read in order */
 	bool list_end;                      /* everything in it has been looked at */
-	EVP_MD_CTX *list_ctx;               /* hashes the list as it arrives */
-	unsigned char list_hash[STORE_HASH_LEN];
-	bool have_list;                     /* list_hash is the fetched list's */
+	struct usedlist_digest list_digest; /* of the fetched list's entries */
+	bool have_list;                     /* list_digest is the fetched list's */
 	struct job *waiting;                /* gets waiting for a COMING action, by next */
 
 	pthread_mutex_t lock;               /* guards the rest: the main thread counts hits */
@@ -249,7 +246,7 @@ remote_note_local_hit(struct remote *r, const unsigned char action[STORE_HASH_LE
 
 /* ---- the list ---------------------------------------------------------- */
 
-/* Keep what GET /ac/<list key> returns in the list's file, hashing it. */
+/* Keep what GET /ac/<list key> returns in the list's file. */
 static size_t
 preload_write_list(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -257,10 +254,7 @@ preload_write_list(char *data, size_t size, size_t nmemb, void *arg)
 	struct preload *p = j->remote->preload;
 	size_t n = size * nmemb;
 
-	if (fwrite(data, 1, n, p->list) != n)
-		return 0;
-	EVP_DigestUpdate(p->list_ctx, data, n);
-	return n;
+	return fwrite(data, 1, n, p->list) == n ? n : 0;
 }
 
 /* Ask for the list. */
@@ -273,9 +267,7 @@ preload_fetch_list(struct remote *r)
 
 	p->phase = PHASE_DONE;
 	p->list = tmpfile();
-	p->list_ctx = EVP_MD_CTX_new();
-	if (j == NULL || p->list == NULL || p->list_ctx == NULL ||
-	    !EVP_DigestInit_ex(p->list_ctx, EVP_sha256(), NULL)) {
+	if (j == NULL || p->list == NULL) {
 		free(j);
 		return;
 	}
@@ -296,19 +288,21 @@ preload_fetch_list(struct remote *r)
 		remote_free_job(r, j);
 }
 
-/* The list is in: check its header and start reading it. */
+/* The list is in: check its header, take its digest, and start reading it. */
 static void
 preload_got_list(struct preload *p)
 {
-	char head[USEDLIST_HEADER_LEN];
+	char head[USEDLIST_HEADER_LEN], line[GO_ENTRY_LEN];
 
 	p->phase = PHASE_DONE;
-	if (!EVP_DigestFinal_ex(p->list_ctx, p->list_hash, NULL))
-		return;
-	p->have_list = true;
 	rewind(p->list);
-	if (fread(head, 1, sizeof head, p->list) == sizeof head &&
-	    memcmp(head, USEDLIST_HEADER, sizeof head) == 0)
+	if (fread(head, 1, sizeof head, p->list) != sizeof head ||
+	    memcmp(head, USEDLIST_HEADER, sizeof head) != 0)
+		return;
+	while (fread(line, 1, sizeof line, p->list) == sizeof line)
+		usedlist_digest_add(&p->list_digest, line);
+	p->have_list = true;
+	if (fseek(p->list, (long)sizeof head, SEEK_SET) == 0)
 		p->phase = PHASE_BATCHES;
 }
 
@@ -612,9 +606,9 @@ preload_key(const struct preload *p)
 }
 
 bool
-preload_list_unchanged(const struct preload *p, const unsigned char hash[STORE_HASH_LEN])
+preload_list_unchanged(const struct preload *p, const struct usedlist_digest *d)
 {
-	return p != NULL && p->have_list && memcmp(p->list_hash, hash, STORE_HASH_LEN) == 0;
+	return p != NULL && p->have_list && memcmp(&p->list_digest, d, sizeof *d) == 0;
 }
 
 void
@@ -633,7 +627,6 @@ preload_free(struct preload *p, struct stats *st)
 	stats_add(&st->preload_unused, unused);
 	if (p->list != NULL)
 		fclose(p->list);
-	EVP_MD_CTX_free(p->list_ctx);
 	pthread_mutex_destroy(&p->lock);
 	free(p->items);
 	free(p);

@@ -62,6 +62,7 @@ struct job {
 	bool put_failed;                   /* the local write could not start */
 	int fd;                            /* STEP_PUT_CAS/LIST: the file sent, or -1 */
 	struct batch *batch;               /* STEP_GET_BATCH: what it asks, how far it got */
+	struct usedlist_digest digest;     /* STEP_PUT_LIST: the list's digest */
 	CURL *easy;
 	struct remote *remote;             /* for callbacks */
 };
@@ -199,7 +200,7 @@ void preload_job_ended(struct remote *r, struct job *j);
 /* The /ac id of the scope's list. */
 const unsigned char *preload_key(const struct preload *p);
 
-/* True when hash is that of the list fetched at start (no need to send it again). */
-bool preload_list_unchanged(const struct preload *p, const unsigned char hash[STORE_HASH_LEN]);
+/* True when d is the digest of the list fetched at start (no need to send it again). */
+bool preload_list_unchanged(const struct preload *p, const struct usedlist_digest *d);
 
 #endif

@@ -73,12 +73,12 @@ void
 remote_upload_list(struct remote *r, struct usedlist *u)
 {
 	enum remote_result why;
+	struct usedlist_digest digest;
 	struct job *j;
-	unsigned char hash[STORE_HASH_LEN];
 	uint64_t size;
 	int fd;
 
-	if (r == NULL || r->preload == NULL || u == NULL || !usedlist_finish(u, &fd, &size, hash))
+	if (r == NULL || r->preload == NULL || u == NULL || !usedlist_finish(u, &fd, &size, &digest))
 		return;
 	j = upload_job(r, &why);
 	if (j == NULL) {
@@ -88,8 +88,7 @@ remote_upload_list(struct remote *r, struct usedlist *u)
 	j->step = STEP_PUT_LIST;
 	j->fd = fd;
 	j->entry.size = (int64_t)size;
-	/* The list's hash stands in the output's place, to compare with the list fetched. */
-	memcpy(j->entry.output, hash, STORE_HASH_LEN);
+	j->digest = digest;
 	remote_submit(r, j);
 }
 
@@ -204,8 +203,8 @@ void
 upload_start(struct remote *r, struct job *j)
 {
 	if (j->step == STEP_PUT_LIST) {
-		/* The same list as the last build's: nothing to say. */
-		if (preload_list_unchanged(r->preload, j->entry.output))
+		/* The same entries as the last build's list: nothing to say. */
+		if (preload_list_unchanged(r->preload, &j->digest))
 			remote_finish_job(r, j, false);
 		else if (!upload_launch(r, j))
 			remote_finish_job(r, j, false);

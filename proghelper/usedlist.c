@@ -1,6 +1,6 @@
 /*
- * usedlist.c: append entry lines to an unlinked temp file, hashing them
- * on the way.
+ * usedlist.c: append entry lines to an unlinked temp file, adding them to
+ * the list's digest on the way.
  */
 #include "proghelper/usedlist.h"
 
@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -15,7 +16,7 @@
 struct usedlist {
 	pthread_mutex_t lock;  /* guards everything below */
 	FILE *file;            /* NULL once a write failed */
-	EVP_MD_CTX *hash;
+	struct usedlist_digest digest;
 	uint64_t entries;
 	bool finished;         /* usedlist_finish ran: nothing more is added */
 };
@@ -29,13 +30,11 @@ usedlist_open(void)
 		return NULL;
 	pthread_mutex_init(&u->lock, NULL);
 	u->file = tmpfile();
-	u->hash = EVP_MD_CTX_new();
-	if (u->file == NULL || u->hash == NULL || !EVP_DigestInit_ex(u->hash, EVP_sha256(), NULL) ||
+	if (u->file == NULL ||
 	    fwrite(USEDLIST_HEADER, 1, USEDLIST_HEADER_LEN, u->file) != USEDLIST_HEADER_LEN) {
 		usedlist_free(u);
 		return NULL;
 	}
-	EVP_DigestUpdate(u->hash, USEDLIST_HEADER, USEDLIST_HEADER_LEN);
 	return u;
 }
 
@@ -50,7 +49,7 @@ usedlist_add(struct usedlist *u, const struct go_entry *e)
 	pthread_mutex_lock(&u->lock);
 	if (u->file != NULL && !u->finished && u->entries < USEDLIST_MAX_ENTRIES) {
 		if (fwrite(line, 1, GO_ENTRY_LEN, u->file) == GO_ENTRY_LEN) {
-			EVP_DigestUpdate(u->hash, line, GO_ENTRY_LEN);
+			usedlist_digest_add(&u->digest, line);
 			u->entries++;
 		} else {
 			fclose(u->file);
@@ -60,15 +59,33 @@ usedlist_add(struct usedlist *u, const struct go_entry *e)
 	pthread_mutex_unlock(&u->lock);
 }
 
+void
+usedlist_digest_add(struct usedlist_digest *d, const char line[GO_ENTRY_LEN])
+{
+	unsigned char h[STORE_HASH_LEN];
+	uint64_t v;
+
+	/*
+	 * A sum of the lines' hashes, lane by lane: the order does not count.
+	 * Neither does the time at the end of a line: an output put again is
+	 * the same entry for the next build.
+	 */
+	EVP_Digest(line, GO_ENTRY_LEN - 22, h, NULL, EVP_sha256(), NULL);
+	for (int i = 0; i < 4; i++) {
+		memcpy(&v, h + 8 * i, sizeof v);
+		d->lane[i] += v;
+	}
+}
+
 bool
-usedlist_finish(struct usedlist *u, int *fd, uint64_t *size, unsigned char hash[STORE_HASH_LEN])
+usedlist_finish(struct usedlist *u, int *fd, uint64_t *size, struct usedlist_digest *d)
 {
 	bool ok;
 
 	pthread_mutex_lock(&u->lock);
 	u->finished = true;
-	ok = u->file != NULL && u->entries > 0 && fflush(u->file) == 0 &&
-	     EVP_DigestFinal_ex(u->hash, hash, NULL);
+	*d = u->digest;
+	ok = u->file != NULL && u->entries > 0 && fflush(u->file) == 0;
 	if (ok) {
 		*size = USEDLIST_HEADER_LEN + u->entries * GO_ENTRY_LEN;
 		*fd = fcntl(fileno(u->file), F_DUPFD_CLOEXEC, 0);
@@ -87,7 +104,6 @@ usedlist_free(struct usedlist *u)
 		return;
 	if (u->file != NULL)
 		fclose(u->file);
-	EVP_MD_CTX_free(u->hash);
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 }

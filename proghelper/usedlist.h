@@ -21,6 +21,18 @@
 
 struct usedlist;
 
+/*
+ * A digest of a list's entries that ignores their order and their times:
+ * builds that use the same entries in another order (the go command works
+ * in parallel), or put the same outputs again, leave the list as it is.
+ */
+struct usedlist_digest {
+	uint64_t lane[4];
+};
+
+/* Add one entry line to d. */
+void usedlist_digest_add(struct usedlist_digest *d, const char line[GO_ENTRY_LEN]);
+
 /* A new empty list in a temp file, or NULL. */
 struct usedlist *usedlist_open(void);
 
@@ -29,11 +41,10 @@ void usedlist_add(struct usedlist *u, const struct go_entry *e);
 
 /*
  * Finish the list: a new descriptor reading it from the start (the caller
- * closes it), its length and its SHA-256. False when it cannot be read
- * back or holds no entry.
+ * closes it), its length and its digest. False when it cannot be read back
+ * or holds no entry.
  */
-bool usedlist_finish(struct usedlist *u, int *fd, uint64_t *size,
-                     unsigned char hash[STORE_HASH_LEN]);
+bool usedlist_finish(struct usedlist *u, int *fd, uint64_t *size, struct usedlist_digest *d);
 
 /* Free u and its temp file. NULL is allowed. */
 void usedlist_free(struct usedlist *u);

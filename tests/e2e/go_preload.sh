@@ -26,10 +26,15 @@ build() {
 requests() {
 	grep -c "$1" "$work/gateway/log" || true
 }
+# PUTs to /ac of anything but one entry line (175 bytes): lists.
+list_uploads() {
+	grep ' PUT /ac/' "$work/gateway/log" | grep -vc ' in=175 ' || true
+}
 
 build machine-a
 check "machine A compiles" [ "$(compiles "$work/machine-a.log")" -gt 0 ]
 check "machine A found no list to preload" [ "$(prog_stat "$work/machine-a.log" "preload hits")" -eq 0 ]
+check "machine A left its list" [ "$(list_uploads)" -eq 1 ]
 
 gets_before=$(requests ' GET /go/[0-9a-f]')
 build machine-b
@@ -45,6 +50,12 @@ check "machine B's program is machine A's" cmp -s "$work/machine-a.tool" "$work/
 entries=$(find "$work/machine-b/store/ac" -type f | wc -l)
 check "machine B's store holds every entry when go returns ($entries of $gets)" \
 	[ "$entries" -ge "$gets" ]
+
+# The same build again, warm: the same entries, so the list is left as it is.
+lists=$(list_uploads)
+build machine-b
+check "a warm rebuild leaves the list as it is" [ "$(list_uploads)" -eq "$lists" ]
+check "... and compiles nothing" [ "$(compiles "$work/machine-b.log")" -eq 0 ]
 
 build budget --preload-max 64K
 bytes=$(prog_stat "$work/budget.log" "preload bytes")
