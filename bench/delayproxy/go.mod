@@ -1,0 +1,3 @@
+module cachegate.example/delayproxy
+
+go 1.24
