@@ -8,7 +8,8 @@
  * or the byte budget is spent. Each record of an answer streams into a
  * store write that checks its size and SHA-256, as any fetched output, and
  * its entry is then recorded. A get for an action on its way waits for it;
- * one the preload brought is a local hit. The list is only advice: a
+ * one the preload brought is a local hit. Gets that come while the list is
+ * on its way wait for it and its first batches, which likely hold them. The list is only advice: a
  * missing, stale or wrong one, a server without /go, or a failed request
  * only ends the preload or leaves some gets to ask for themselves.
  *
@@ -62,6 +63,7 @@ struct preload {
 	struct usedlist_digest list_digest; /* of the fetched list's entries */
 	bool have_list;                     /* list_digest is the fetched list's */
 	struct job *waiting;                /* gets waiting for a COMING action, by next */
+	struct job_list parked;             /* gets that came before the list, in order */
 
 	pthread_mutex_t lock;               /* guards the rest: the main thread counts hits */
 	struct item *items;                 /* open addressing, cap a power of two */
@@ -142,6 +144,19 @@ item_add(struct preload *p, const unsigned char action[STORE_HASH_LEN])
 	return &p->items[i];
 }
 
+/* Put the gets of l back at the head of the queue, in their order; empties l. */
+static void
+preload_requeue(struct remote *r, struct job_list *l)
+{
+	if (l->head == NULL)
+		return;
+	l->tail->next = r->gets.head;
+	if (r->gets.head == NULL)
+		r->gets.tail = l->tail;
+	r->gets.head = l->head;
+	l->head = l->tail = NULL;
+}
+
 /* A brought action is asked for: count the hit once. */
 static void
 preload_used(struct preload *p, const unsigned char action[STORE_HASH_LEN])
@@ -199,12 +214,19 @@ preload_settle(struct remote *r, const unsigned char action[STORE_HASH_LEN],
 			preload_used(p, action);
 			fetch_got(r, j, false);
 		} else {
-			j->next = r->gets.head;
-			r->gets.head = j;
-			if (r->gets.tail == NULL)
-				r->gets.tail = j;
+			struct job_list one = { j, j };
+			preload_requeue(r, &one);
 		}
 	}
+}
+
+/* The list's first batches are out (or there is none): parked gets go on. */
+static void
+preload_unpark(struct remote *r)
+{
+	struct preload *p = r->preload;
+
+	preload_requeue(r, &p->parked);
 }
 
 bool
@@ -216,6 +238,15 @@ preload_take_get(struct remote *r, struct job *j)
 
 	if (p == NULL)
 		return false;
+	if (p->phase == PHASE_START || p->phase == PHASE_LISTING) {
+		j->next = NULL;
+		if (p->parked.tail != NULL)
+			p->parked.tail->next = j;
+		else
+			p->parked.head = j;
+		p->parked.tail = j;
+		return true;
+	}
 	pthread_mutex_lock(&p->lock);
 	it = item_find(p, j->action);
 	s = it != NULL ? it->state : ITEM_FREE;
@@ -552,21 +583,23 @@ preload_pump(struct remote *r)
 	struct preload *p = r->preload;
 	struct batch *b;
 
-	if (p == NULL || p->phase == PHASE_DONE || p->phase == PHASE_LISTING)
+	if (p == NULL || p->phase == PHASE_LISTING)
 		return;
-	if (atomic_load(&r->off) || r->no_go) {
+	if (atomic_load(&r->off) || r->no_go)
 		p->phase = PHASE_DONE;
-		return;
-	}
 	if (p->phase == PHASE_START) {
 		preload_fetch_list(r);
-		return;
+		if (p->phase == PHASE_LISTING)
+			return;
 	}
-	while (r->running_preloads < PRELOAD_JOBS && !p->list_end &&
-	       (b = preload_next_batch(r)) != NULL)
-		preload_send(r, b);
-	if (p->list_end && r->running_preloads == 0)
-		p->phase = PHASE_DONE;
+	if (p->phase == PHASE_BATCHES) {
+		while (r->running_preloads < PRELOAD_JOBS && !p->list_end &&
+		       (b = preload_next_batch(r)) != NULL)
+			preload_send(r, b);
+		if (p->list_end && r->running_preloads == 0)
+			p->phase = PHASE_DONE;
+	}
+	preload_unpark(r);
 }
 
 void
@@ -577,6 +610,7 @@ preload_cancel(struct remote *r)
 	if (r->preload == NULL)
 		return;
 	r->preload->phase = PHASE_DONE;
+	preload_unpark(r);
 	/* Freeing swaps the last active job into i: walking down sees each once. */
 	for (i = r->nactive - 1; i >= 0; i--)
 		if (i < r->nactive && r->active[i]->kind == JOB_PRELOAD)
