@@ -265,12 +265,16 @@ done
 # Emptied directories are moved aside, not deleted: removing thousands of
 # files right before a run makes ext4 (no journal) slow at creating new ones
 # for the next seconds, which a fresh machine does not suffer either.
+# Every prepare step ends with sync: a run that writes a store (168 MB for
+# std) would otherwise leave its dirty pages to be written back during the
+# next runs, and after a few GB the kernel throttles every writer, so the
+# later rounds of the setups that write would pay for the earlier ones.
 mkdir -p "$work/trash" "$work/empty"
 aside() {
 	for d in "$@"; do
 		printf 'mv %s %s/trash/$(date +%%s%%N) 2>/dev/null; ' "$d" "$work"
 	done
-	printf 'true'
+	printf 'sync'
 }
 # Each run's prepare step notes the request lines both servers have logged so
 # far (mark.sh 'PROJECT: NAME'), and so does the end of each hyperfine call:
