@@ -288,6 +288,25 @@ preload_write_list(char *data, size_t size, size_t nmemb, void *arg)
 	return fwrite(data, 1, n, p->list) == n ? n : 0;
 }
 
+/* Set up j as a preload job for step, a request to <kind>[/<hash>]; its handle, or NULL. */
+static CURL *
+preload_prepare(struct remote *r, struct job *j, enum job_step step, const char *kind,
+                const unsigned char *hash)
+{
+	CURL *e;
+
+	j->kind = JOB_PRELOAD;
+	j->step = step;
+	j->remote = r;
+	j->fd = -1;
+	e = remote_prepare(r, j, kind, hash);
+	if (e != NULL) {
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, PRELOAD_LOW_SPEED);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, PRELOAD_LOW_SPEED_S);
+	}
+	return e;
+}
+
 /* Ask for the list. */
 static void
 preload_fetch_list(struct remote *r)
@@ -302,14 +321,8 @@ preload_fetch_list(struct remote *r)
 		free(j);
 		return;
 	}
-	j->kind = JOB_PRELOAD;
-	j->step = STEP_GET_LIST;
-	j->remote = r;
-	j->fd = -1;
-	e = remote_prepare(r, j, "ac", p->key);
+	e = preload_prepare(r, j, STEP_GET_LIST, "ac", p->key);
 	if (e != NULL) {
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, PRELOAD_LOW_SPEED);
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, PRELOAD_LOW_SPEED_S);
 		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PRELOAD_LIST_MAX);
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, preload_write_list);
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
@@ -503,18 +516,12 @@ preload_send(struct remote *r, struct batch *b)
 		free(b);
 		return;
 	}
-	j->kind = JOB_PRELOAD;
-	j->step = STEP_GET_BATCH;
-	j->remote = r;
-	j->fd = -1;
 	j->batch = b;
-	e = remote_prepare(r, j, "go/batch", NULL);
+	e = preload_prepare(r, j, STEP_GET_BATCH, "go/batch", NULL);
 	if (e != NULL) {
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->upload_headers);  /* no Expect */
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, b->body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(b->n * (STORE_ID_LEN + 1)));
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, PRELOAD_LOW_SPEED);
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, PRELOAD_LOW_SPEED_S);
 		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, fetch_header);
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, preload_write_batch);
