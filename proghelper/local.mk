@@ -10,7 +10,8 @@ libcgprog_a_SOURCES = \
 	proghelper/local.h proghelper/local.c \
 	proghelper/diskpath.h proghelper/diskpath.c \
 	proghelper/remote.h proghelper/remote.c proghelper/remote_job.h \
-	proghelper/fetch.c proghelper/upload.c proghelper/preload.c \
+	proghelper/fetch.c proghelper/upload.c \
+	proghelper/preload.h proghelper/preload.c proghelper/preload_items.c \
 	proghelper/scope.h proghelper/scope.c \
 	proghelper/usedlist.h proghelper/usedlist.c \
 	proghelper/recorder.h proghelper/recorder.c \

@@ -1,0 +1,78 @@
+/*
+ * preload.h: what the two halves of the preload share. preload.c fetches the
+ * list and streams batches of it; preload_items.c keeps what the preload
+ * knows of each action and the gets that wait for one.
+ */
+#ifndef CACHEGATE_PROG_PRELOAD_H
+#define CACHEGATE_PROG_PRELOAD_H
+
+#include "proghelper/remote_job.h"
+
+#include <stdio.h>
+
+/* Actions the table keeps at most: a whole list, and as many asked besides. */
+#define PRELOAD_MAX_ITEMS (2 * USEDLIST_MAX_ENTRIES)
+
+/* Where an action stands, as far as the preload knows. */
+enum item_state {
+	ITEM_FREE = 0,  /* an empty slot of the table */
+	ITEM_ASKED,     /* the go command asked first: the preload leaves it alone */
+	ITEM_COMING,    /* in a batch in flight */
+	ITEM_BROUGHT,   /* stored by the preload, not asked for yet */
+	ITEM_USED,      /* brought, then asked for */
+	ITEM_FAILED,    /* its batch did not bring it */
+};
+
+/* One slot of the table. */
+struct item {
+	uint64_t key;    /* the first 8 bytes of the action id */
+	uint64_t size;   /* of its output, once COMING */
+	enum item_state state;
+};
+
+/* How far the preload has come. */
+enum preload_phase {
+	PHASE_START,     /* the list is still to be asked for */
+	PHASE_LISTING,   /* the list is on its way */
+	PHASE_BATCHES,   /* batches go out as the list is read */
+	PHASE_DONE,
+};
+
+struct preload {
+	unsigned char key[STORE_HASH_LEN];  /* the list's /ac id */
+	uint64_t budget;                    /* output bytes the preload may still ask for */
+	enum preload_phase phase;
+	FILE *list;                         /* the fetched list, read in order */
+	bool list_end;                      /* everything in it has been looked at */
+	struct usedlist_digest list_digest; /* of the fetched list's entries */
+	bool have_list;                     /* list_digest is the fetched list's */
+	struct job *waiting;                /* gets waiting for a COMING action, by next */
+	struct job_list parked;             /* gets that came before the list, in order */
+
+	pthread_mutex_t lock;               /* guards the rest: the main thread counts hits */
+	struct item *items;                 /* open addressing, cap a power of two */
+	size_t cap, count;
+	uint64_t hits, bytes;
+};
+
+/* The slot of action, or NULL; the caller holds p->lock. */
+struct item *item_find(struct preload *p, const unsigned char action[STORE_HASH_LEN]);
+
+/* The slot of action, added (ASKED) if new; NULL when the table is full. Holding p->lock. */
+struct item *item_add(struct preload *p, const unsigned char action[STORE_HASH_LEN]);
+
+/* Set a known action's state; BROUGHT adds size to the bytes brought. */
+void preload_set(struct preload *p, const unsigned char action[STORE_HASH_LEN],
+                 enum item_state s, uint64_t size);
+
+/*
+ * An action's fate is known: answer the gets waiting for it with e (NULL:
+ * it did not come), or put them back in the queue to ask for themselves.
+ */
+void preload_settle(struct remote *r, const unsigned char action[STORE_HASH_LEN],
+                    const struct go_entry *e);
+
+/* The list's first batches are out (or there is none): parked gets go on. */
+void preload_unpark(struct remote *r);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * preload_items.c: what the preload knows of each action the run has seen
+ * (a table of 24 bytes per action: a 64-bit prefix of its id, its size, its
+ * state), and the gets that wait: for the list (parked), or for an action
+ * on its way (waiting), until it comes or does not.
+ */
+#include "proghelper/preload.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the table (the caller holds p->lock) ------------------------------ */
+
+static uint64_t
+item_key(const unsigned char action[STORE_HASH_LEN])
+{
+	uint64_t k;
+
+	memcpy(&k, action, sizeof k);
+	return k;
+}
+
+struct item *
+item_find(struct preload *p, const unsigned char action[STORE_HASH_LEN])
+{
+	uint64_t k = item_key(action);
+	size_t i;
+
+	if (p->cap == 0)
+		return NULL;
+	for (i = k & (p->cap - 1); p->items[i].state != ITEM_FREE; i = (i + 1) & (p->cap - 1))
+		if (p->items[i].key == k)
+			return &p->items[i];
+	return NULL;
+}
+
+/* The slot of action, added (ASKED) if new; NULL when the table is full. */
+struct item *
+item_add(struct preload *p, const unsigned char action[STORE_HASH_LEN])
+{
+	struct item *it = item_find(p, action), *old = p->items;
+	size_t i, oldcap = p->cap;
+
+	if (it != NULL)
+		return it;
+	if (p->count >= PRELOAD_MAX_ITEMS)
+		return NULL;
+	if ((p->count + 1) * 2 > p->cap) {
+		size_t cap = p->cap > 0 ? p->cap * 2 : 1024;
+		struct item *grown = calloc(cap, sizeof *grown);
+		if (grown == NULL)
+			return NULL;
+		p->items = grown;
+		p->cap = cap;
+		for (i = 0; i < oldcap; i++) {
+			size_t at = old[i].key & (cap - 1);
+			if (old[i].state == ITEM_FREE)
+				continue;
+			while (grown[at].state != ITEM_FREE)
+				at = (at + 1) & (cap - 1);
+			grown[at] = old[i];
+		}
+		free(old);
+	}
+	for (i = item_key(action) & (p->cap - 1); p->items[i].state != ITEM_FREE;
+	     i = (i + 1) & (p->cap - 1))
+		;
+	p->items[i] = (struct item){ item_key(action), 0, ITEM_ASKED };
+	p->count++;
+	return &p->items[i];
+}
+
+/* Put the gets of l back at the head of the queue, in their order; empties l. */
+static void
+preload_requeue(struct remote *r, struct job_list *l)
+{
+	if (l->head == NULL)
+		return;
+	l->tail->next = r->gets.head;
+	if (r->gets.head == NULL)
+		r->gets.tail = l->tail;
+	r->gets.head = l->head;
+	l->head = l->tail = NULL;
+}
+
+/* A brought action is asked for: count the hit once. */
+static void
+preload_used(struct preload *p, const unsigned char action[STORE_HASH_LEN])
+{
+	struct item *it;
+
+	pthread_mutex_lock(&p->lock);
+	it = item_find(p, action);
+	if (it != NULL && it->state == ITEM_BROUGHT) {
+		it->state = ITEM_USED;
+		p->hits++;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Set action's state; true when it was known. */
+void
+preload_set(struct preload *p, const unsigned char action[STORE_HASH_LEN], enum item_state s,
+            uint64_t size)
+{
+	struct item *it;
+
+	pthread_mutex_lock(&p->lock);
+	it = item_find(p, action);
+	if (it != NULL) {
+		it->state = s;
+		if (s == ITEM_BROUGHT)
+			p->bytes += size;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- gets ---------------------------------------------------------------- */
+
+/*
+ * An action's fate is known: answer the gets waiting for it with e (NULL:
+ * it did not come), or put them back in the queue to ask for themselves
+ * (also those whose id only shares the table's prefix with it).
+ */
+void
+preload_settle(struct remote *r, const unsigned char action[STORE_HASH_LEN],
+               const struct go_entry *e)
+{
+	struct preload *p = r->preload;
+	struct job **at = &p->waiting, *j;
+
+	while ((j = *at) != NULL) {
+		if (item_key(j->action) != item_key(action)) {
+			at = &j->next;
+			continue;
+		}
+		*at = j->next;
+		if (e != NULL && memcmp(j->action, action, STORE_HASH_LEN) == 0) {
+			j->entry = *e;
+			preload_used(p, action);
+			fetch_got(r, j, false);
+		} else {
+			struct job_list one = { j, j };
+			preload_requeue(r, &one);
+		}
+	}
+}
+
+/* The list's first batches are out (or there is none): parked gets go on. */
+void
+preload_unpark(struct remote *r)
+{
+	struct preload *p = r->preload;
+
+	preload_requeue(r, &p->parked);
+}
+
+bool
+preload_take_get(struct remote *r, struct job *j)
+{
+	struct preload *p = r->preload;
+	enum item_state s;
+	struct item *it;
+
+	if (p == NULL)
+		return false;
+	if (p->phase == PHASE_START || p->phase == PHASE_LISTING) {
+		j->next = NULL;
+		if (p->parked.tail != NULL)
+			p->parked.tail->next = j;
+		else
+			p->parked.head = j;
+		p->parked.tail = j;
+		return true;
+	}
+	pthread_mutex_lock(&p->lock);
+	it = item_find(p, j->action);
+	s = it != NULL ? it->state : ITEM_FREE;
+	if (it == NULL && p->phase != PHASE_DONE)
+		item_add(p, j->action);  /* ASKED: the preload will leave it alone */
+	pthread_mutex_unlock(&p->lock);
+	if (s == ITEM_COMING) {
+		j->next = p->waiting;
+		p->waiting = j;
+		return true;
+	}
+	/* Brought, but its entry may still be in the recorder's queue: then ask. */
+	if ((s == ITEM_BROUGHT || s == ITEM_USED) &&
+	    local_get(r->store, j->action, &j->entry) == LOCAL_OK) {
+		preload_used(p, j->action);
+		fetch_got(r, j, false);
+		return true;
+	}
+	return false;
+}
+
+void
+remote_note_local_hit(struct remote *r, const unsigned char action[STORE_HASH_LEN])
+{
+	if (r != NULL && r->preload != NULL)
+		preload_used(r->preload, action);
+}
