@@ -256,6 +256,13 @@ fetch_got_entry(struct remote *r, struct job *j)
 	fetch_begin_put(r, j);
 }
 
+bool
+fetch_no_go(long code, const struct job *j)
+{
+	/* Only "no such path" answers: a proxy's 408, 413 or 429 says nothing of /go. */
+	return !j->go_answer && (code == 400 || code == 404 || code == 405 || code == 501);
+}
+
 void
 fetch_start(struct remote *r, struct job *j)
 {
@@ -276,7 +283,7 @@ fetch_step_done(struct remote *r, struct job *j, CURLcode result, long code)
 			fetch_got_output(r, j);
 			return true;
 		}
-		if (code / 100 == 4 && !j->go_answer) {
+		if (fetch_no_go(code, j)) {
 			/* A server that does not know /go: ask it /ac and /cas from now on. */
 			r->no_go = true;
 			store_put_abort(j->put);

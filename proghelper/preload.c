@@ -27,6 +27,7 @@
 #define PRELOAD_BATCH 64                  /* actions one POST /go/batch asks for */
 #define PRELOAD_BATCH_BYTES (16u << 20)   /* output bytes one batch asks for, about */
 #define PRELOAD_LIST_MAX (USEDLIST_HEADER_LEN + (uint64_t)USEDLIST_MAX_ENTRIES * GO_ENTRY_LEN)
+#define PRELOAD_LIST_MS 5000L             /* the list, or the gets parked for it, wait no longer */
 #define PRELOAD_LOW_SPEED 1024L           /* bytes/s below which a transfer ... */
 #define PRELOAD_LOW_SPEED_S 10L           /* ... for this long is given up */
 
@@ -34,6 +35,7 @@
 struct batch {
 	int n, seen;                        /* actions asked; records accounted for */
 	unsigned char actions[PRELOAD_BATCH][STORE_HASH_LEN];
+	uint64_t sizes[PRELOAD_BATCH];      /* their sizes in the list, charged to the budget */
 	char body[PRELOAD_BATCH * (STORE_ID_LEN + 1)];
 	char head[GO_ENTRY_LEN];            /* the record's entry line, as it arrives */
 	size_t head_len;
@@ -90,6 +92,7 @@ preload_fetch_list(struct remote *r)
 	}
 	e = preload_prepare(r, j, STEP_GET_LIST, "ac", p->key);
 	if (e != NULL) {
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, PRELOAD_LIST_MS);
 		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PRELOAD_LIST_MAX);
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, preload_write_list);
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
@@ -167,6 +170,7 @@ preload_next_batch(struct remote *r)
 		p->budget -= (uint64_t)e.size;
 		bytes += (uint64_t)e.size;
 		memcpy(b->actions[b->n], e.action, STORE_HASH_LEN);
+		b->sizes[b->n] = (uint64_t)e.size;
 		store_hex(e.action, hex);
 		memcpy(b->body + b->n * (STORE_ID_LEN + 1), hex, STORE_ID_LEN);
 		b->body[b->n * (STORE_ID_LEN + 1) + STORE_ID_LEN] = '\n';
@@ -202,6 +206,13 @@ preload_record_begins(struct remote *r, struct job *j)
 		preload_settle(r, b->actions[b->seen], NULL);
 	}
 	b->seen = k + 1;
+	/* The server's entry may name a larger output than the list: the budget still holds. */
+	if ((uint64_t)b->entry.size > b->sizes[k]) {
+		uint64_t more = (uint64_t)b->entry.size - b->sizes[k];
+		if (more > r->preload->budget)
+			return false;
+		r->preload->budget -= more;
+	}
 	store_hex(b->entry.output, o);
 	if (store_put_begin(r->store, STORE_CAS, o, (uint64_t)b->entry.size, &j->put) != STORE_OK)
 		j->put = NULL;  /* its bytes are read and dropped */
@@ -340,7 +351,7 @@ preload_step_done(struct remote *r, struct job *j, CURLcode result, long code)
 		remote_free_job(r, j);
 		return true;
 	}
-	if (code / 100 == 4 && !j->go_answer) {
+	if (fetch_no_go(code, j)) {
 		/* A server without /go: no batches; gets will find out for themselves. */
 		p->phase = PHASE_DONE;
 		remote_free_job(r, j);
@@ -357,10 +368,14 @@ preload_pump(struct remote *r)
 	struct preload *p = r->preload;
 	struct batch *b;
 
-	if (p == NULL || p->phase == PHASE_LISTING)
+	if (p == NULL)
 		return;
-	if (atomic_load(&r->off) || r->no_go)
-		p->phase = PHASE_DONE;
+	if (p->phase != PHASE_DONE && (atomic_load(&r->off) || r->no_go)) {
+		preload_cancel(r);  /* which also lets the parked gets go on */
+		return;
+	}
+	if (p->phase == PHASE_LISTING)
+		return;
 	if (p->phase == PHASE_START) {
 		preload_fetch_list(r);
 		if (p->phase == PHASE_LISTING)

@@ -154,6 +154,9 @@ bool fetch_step_done(struct remote *r, struct job *j, CURLcode result, long code
  */
 size_t fetch_header(char *data, size_t size, size_t nmemb, void *arg);
 
+/* True when an answer with code to a /go request says the server has no /go paths. */
+bool fetch_no_go(long code, const struct job *j);
+
 /* Answer a get job: a hit names the output's local file. */
 void fetch_answer(struct remote *r, struct job *j, bool hit);
 

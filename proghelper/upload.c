@@ -4,7 +4,9 @@
  * server has them), PUT /cas/<output> from the local file, then PUT
  * /ac/<action> with the entry line, so a server never holds an entry
  * whose output it lacks. At close, this build's list (usedlist.h) goes to
- * /ac/<list key> the same way, after the entries it names.
+ * /ac/<list key>, queued after the entries it names (it may still arrive
+ * before some of them, or without them when close times out: the next
+ * build then just asks for those itself).
  */
 #include "proghelper/remote_job.h"
 
