@@ -27,6 +27,7 @@
 #include "proghelper/remote.h"
 #include "proghelper/reply.h"
 #include "proghelper/stats.h"
+#include "proghelper/usedlist.h"
 #include "tests/tmpdir.h"
 
 static char *dir;             /* everything of one test */
@@ -381,6 +382,143 @@ Test(prog_remote, a_server_without_go_paths_is_read_through_ac_and_cas)
 	cr_assert_eq(atomic_load(&counters.remote_errors), 0);
 	MHD_stop_daemon(d);
 	store_close(plain_store);
+	store_close(b);
+}
+
+/*
+ * A server for the preload: GET /ac/<any> is the list, POST /go/batch the
+ * stream in preload_stream, handed out 7 bytes at a time so that records
+ * and entry lines arrive split; GET /go/<id> is a miss from a /go server.
+ */
+static char preload_list[4096], preload_stream[4096];
+static size_t preload_list_len, preload_stream_len;
+
+static ssize_t
+preload_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	size_t n = preload_stream_len - (size_t)pos;
+
+	(void)cls;
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	n = n < 7 ? n : 7;
+	n = n < max ? n : max;
+	memcpy(buf, preload_stream + pos, n);
+	return (ssize_t)n;
+}
+
+static enum MHD_Result
+preload_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
+               const char *version, const char *data, size_t *data_size, void **state)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	unsigned status = 200;
+
+	(void)cls, (void)version, (void)data;
+	if (*state == NULL) {
+		*state = c;  /* answer once the body, if any, is in */
+		return MHD_YES;
+	}
+	if (*data_size > 0) {
+		*data_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(method, "POST") == 0 && strcmp(path, "/go/batch") == 0) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, preload_stream_read,
+		                                         NULL, NULL);
+	} else if (strcmp(method, "GET") == 0 && strncmp(path, "/ac/", 4) == 0) {
+		resp = MHD_create_response_from_buffer(preload_list_len, preload_list,
+		                                       MHD_RESPMEM_PERSISTENT);
+	} else {
+		resp = MHD_create_response_from_buffer(10, "not found", MHD_RESPMEM_PERSISTENT);
+		status = 404;
+	}
+	MHD_add_response_header(resp, "Cachegate-Go", "1");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Append an entry line for action seed with output body (n bytes) to buf at *len. */
+static void
+preload_record(char *buf, size_t *len, unsigned char seed, const char *body, size_t n,
+               bool with_body, struct go_entry *e)
+{
+	memset(e->action, seed, STORE_HASH_LEN);
+	EVP_Digest(body, n, e->output, NULL, EVP_sha256(), NULL);
+	e->size = (int64_t)n;
+	e->time_ns = 1700000000000000000LL + seed;
+	go_entry_format(e, buf + *len);
+	*len += GO_ENTRY_LEN;
+	if (with_body) {
+		memcpy(buf + *len, body, n);
+		*len += n;
+	}
+}
+
+Test(prog_remote, the_preload_keeps_what_is_right_in_its_stream_and_nothing_else)
+{
+	static const char *const bodies[] = { "first output", "second", "third output", "" };
+	unsigned char key[STORE_HASH_LEN];
+	struct go_entry e[4], dummy;
+	struct remote_options o = { .preload_key = key, .preload_max = 1 << 20 };
+	const union MHD_DaemonInfo *info;
+	char o3[STORE_ID_LEN + 1], *cause = NULL;
+	struct MHD_Daemon *d;
+	struct remote *r;
+	struct store *b;
+	json_t *j;
+
+	/* The list names four actions; the stream skips the second (the server lacks it), */
+	/* brings the third with bytes that are not its output, and the first and fourth right. */
+	memcpy(preload_list, USEDLIST_HEADER, USEDLIST_HEADER_LEN);
+	preload_list_len = USEDLIST_HEADER_LEN;
+	preload_stream_len = 0;
+	for (int i = 0; i < 4; i++) {
+		size_t n = strlen(bodies[i]);
+		preload_record(preload_list, &preload_list_len, (unsigned char)(0x60 + i), bodies[i], n,
+		               false, &e[i]);
+		if (i == 1)
+			continue;
+		preload_record(preload_stream, &preload_stream_len, (unsigned char)(0x60 + i),
+		               bodies[i], n, true, &dummy);
+		if (i == 2)
+			preload_stream[preload_stream_len - 1] ^= 1;  /* one flipped bit */
+	}
+	memset(key, 0x5c, sizeof key);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, preload_answer, NULL,
+	                     MHD_OPTION_SOCK_ADDR, &(struct sockaddr_in){
+	                             .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)},
+	                     MHD_OPTION_END);
+	cr_assert_not_null(d);
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", info->port);
+	o.url = url;
+
+	b = store_named("b");
+	r = remote_start(&o, b, writer, &counters, &cause);
+	cr_assert_not_null(r, "%s", cause);
+	/* Let the preload finish: the fourth (empty) output is the stream's last record. */
+	store_hex(e[2].output, o3);
+	for (int i = 0; i < 500 && local_get(b, e[3].action, &dummy) != LOCAL_OK; i++)
+		usleep(10000);
+	for (int i = 0; i < 4; i++) {
+		j = ask(r, i + 1, e[i].action);
+		if (i == 0 || i == 3) {
+			cr_assert(json_is_string(json_object_get(j, "DiskPath")), "action %d: no hit", i);
+			cr_assert_eq(json_integer_value(json_object_get(j, "Size")), e[i].size);
+		} else {
+			cr_assert(json_is_true(json_object_get(j, "Miss")), "action %d: not a miss", i);
+		}
+		json_decref(j);
+	}
+	remote_stop(r, 10000);
+	cr_assert_eq(atomic_load(&counters.preload_hits), 2);
+	cr_assert_eq(atomic_load(&counters.preload_bytes), strlen(bodies[0]) + strlen(bodies[3]));
+	cr_assert_eq(store_stat(b, STORE_CAS, o3, NULL), STORE_NOT_FOUND,
+	             "the damaged output was kept");
+	MHD_stop_daemon(d);
 	store_close(b);
 }
 
