@@ -14,6 +14,8 @@
 
 /* How often the store is counted again when nothing wakes the thread. */
 #define EVICT_RESCAN_SECONDS 300
+/* How often temp files are swept (a killed writer's leftovers) and counted in between. */
+#define EVICT_SWEEP_SECONDS 2
 
 struct evict {
 	struct store *store;
@@ -21,7 +23,8 @@ struct evict {
 	uint64_t max_size;
 	uint64_t low_water;   /* trims go down to this, so they do not run on every put */
 
-	atomic_uint_fast64_t bytes, ac_objects, cas_objects;
+	atomic_uint_fast64_t bytes, ac_objects, cas_objects;  /* objects in ac/ and cas/ */
+	atomic_uint_fast64_t temp_bytes;  /* in tmp/: writes in progress; counts toward the cap */
 	atomic_bool full;
 
 	pthread_mutex_t lock;  /* guards wake and stop */
@@ -34,6 +37,7 @@ struct evict {
 static void set_usage(struct evict *e, const struct store_usage *u)
 {
 	atomic_store(&e->bytes, u->bytes);
+	atomic_store(&e->temp_bytes, u->temp_bytes);
 	atomic_store(&e->ac_objects, u->ac_objects);
 	atomic_store(&e->cas_objects, u->cas_objects);
 }
@@ -51,10 +55,11 @@ static void evict_pass(struct evict *e)
 
 	memset(&o, 0, sizeof(o));
 	o.now = time(NULL);
-	if (e->max_size > 0 && atomic_load(&e->bytes) > e->max_size)
+	if (e->max_size > 0 && atomic_load(&e->bytes) + atomic_load(&e->temp_bytes) > e->max_size)
 		o.max_bytes = e->low_water;
 	r = store_trim(e->store, &o, &tr);
-	if (r == STORE_OK && o.max_bytes == 0 && e->max_size > 0 && tr.after.bytes > e->max_size) {
+	if (r == STORE_OK && o.max_bytes == 0 && e->max_size > 0 &&
+	    tr.after.bytes + tr.after.temp_bytes > e->max_size) {
 		/* The running count had drifted under the cap: trim after all. */
 		o.max_bytes = e->low_water;
 		r = store_trim(e->store, &o, &tr);
@@ -68,24 +73,53 @@ static void evict_pass(struct evict *e)
 	}
 	set_usage(e, &tr.after);
 	metrics_count_evicted(e->metrics, tr.removed_objects, tr.removed_bytes);
-	atomic_store(&e->full, e->max_size > 0 && tr.after.bytes > e->max_size);
+	atomic_store(&e->full, e->max_size > 0 && tr.after.bytes + tr.after.temp_bytes > e->max_size);
 }
 
-/* The thread: a pass at start, then on every wake-up or rescan period. */
+/*
+ * Between passes: remove the temp files no live writer holds and count the
+ * rest; a pass follows when they push the store over its cap.
+ */
+static void evict_sweep(struct evict *e)
+{
+	uint64_t temp = store_sweep_temp(e->store, time(NULL));
+
+	atomic_store(&e->temp_bytes, temp);
+	if (e->max_size > 0 && atomic_load(&e->bytes) + temp > e->max_size)
+		evict_pass(e);
+}
+
+/* Now on the monotonic clock, in seconds. */
+static time_t now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The thread: a pass at start, then on every wake-up or rescan period; sweeps in between. */
 static void *evict_main(void *arg)
 {
 	struct evict *e = arg;
+	time_t next_pass = 0;
 
 	pthread_mutex_lock(&e->lock);
 	while (!e->stop) {
 		struct timespec until;
+		bool pass = e->wake || now_seconds() >= next_pass;
 
 		e->wake = false;
 		pthread_mutex_unlock(&e->lock);
-		evict_pass(e);
+		if (pass) {
+			evict_pass(e);
+			next_pass = now_seconds() + EVICT_RESCAN_SECONDS;
+		} else {
+			evict_sweep(e);
+		}
 		pthread_mutex_lock(&e->lock);
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += EVICT_RESCAN_SECONDS;
+		until.tv_sec += EVICT_SWEEP_SECONDS;
 		while (!e->wake && !e->stop)
 			if (pthread_cond_timedwait(&e->cond, &e->lock, &until) == ETIMEDOUT)
 				break;
@@ -110,6 +144,7 @@ struct evict *evict_start(struct store *s, struct metrics *m, uint64_t max_size,
 	e->max_size = max_size;
 	e->low_water = max_size - max_size / 10;
 	atomic_init(&e->bytes, 0);
+	atomic_init(&e->temp_bytes, 0);
 	atomic_init(&e->ac_objects, 0);
 	atomic_init(&e->cas_objects, 0);
 	atomic_init(&e->full, false);
@@ -157,6 +192,7 @@ void evict_note_put(struct evict *e, enum store_kind k, uint64_t size, int64_t o
 		/* A shrinking replacement: the next count corrects any drift. */
 		total = atomic_load(&e->bytes);
 	}
+	total += atomic_load(&e->temp_bytes);
 	if (e->max_size == 0 || total <= e->max_size)
 		return;
 	pthread_mutex_lock(&e->lock);
@@ -172,7 +208,8 @@ bool evict_store_full(const struct evict *e)
 
 void evict_usage(const struct evict *e, struct store_usage *u)
 {
-	u->bytes = atomic_load(&e->bytes);
+	u->bytes = atomic_load(&e->bytes) + atomic_load(&e->temp_bytes);
+	u->temp_bytes = atomic_load(&e->temp_bytes);
 	u->ac_objects = atomic_load(&e->ac_objects);
 	u->cas_objects = atomic_load(&e->cas_objects);
 	u->objects = u->ac_objects + u->cas_objects;

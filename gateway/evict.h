@@ -16,7 +16,8 @@ struct evict;
 /*
  * Start the thread: it scans the store once, then trims least recently
  * used objects to a low-water mark whenever the total passes max_size
- * (0: never trims, only keeps the usage current). On failure returns NULL
+ * (0: never trims, only keeps the usage current). Every few seconds it
+ * also removes temp files no live writer holds and counts the others. On failure returns NULL
  * and sets *cause to a sentence the caller frees.
  */
 struct evict *evict_start(struct store *s, struct metrics *m, uint64_t max_size, char **cause);
@@ -34,7 +35,10 @@ void evict_note_put(struct evict *e, enum store_kind k, uint64_t size, int64_t o
 /* True when the last trim could not bring the store under its cap. */
 bool evict_store_full(const struct evict *e);
 
-/* The usage as last counted plus what was put since. */
+/*
+ * The usage as last counted plus what was put since; bytes include the
+ * temp files of writes in progress (temp_bytes), as the cap does.
+ */
 void evict_usage(const struct evict *e, struct store_usage *u);
 
 /* The cap given at start (0: none). */

@@ -12,14 +12,14 @@ struct store {
 	struct store_options opts;
 };
 
-/* Temp files untouched for this long are fair game for removal, if unlocked. */
-#define STORE_TEMP_GRACE_SECONDS 60
+/*
+ * Temp files untouched for this long are fair game for removal, if unlocked:
+ * a live writer holds its lock from a moment after it creates the file.
+ */
+#define STORE_TEMP_GRACE_SECONDS 5
 
 /* Map the current errno to a result. */
 enum store_result store_errno_result(void);
-
-/* Remove temp files in <dir>/tmp that no live writer holds. */
-void store_sweep_temp(struct store *s, time_t now);
 
 /* Set an object's mtime to now if it is older than STORE_REFRESH_SECONDS. */
 void store_refresh(int fd, time_t mtime);

@@ -168,16 +168,17 @@ enum store_result store_object_path(const struct store *s, enum store_kind k,
 	return STORE_OK;
 }
 
-void store_sweep_temp(struct store *s, time_t now)
+uint64_t store_sweep_temp(struct store *s, time_t now)
 {
 	char path[PATH_MAX];
+	uint64_t left = 0;
 	DIR *d;
 	struct dirent *e;
 
 	snprintf(path, sizeof path, "%s/tmp", s->dir);
 	d = opendir(path);
 	if (d == NULL)
-		return;
+		return 0;
 	while ((e = readdir(d)) != NULL) {
 		struct stat st;
 		int fd;
@@ -189,11 +190,18 @@ void store_sweep_temp(struct store *s, time_t now)
 			continue;
 		/* A live writer holds an exclusive lock; a recent file may be one
 		 * whose writer has not taken its lock yet. */
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		    now - st.st_mtime >= STORE_TEMP_GRACE_SECONDS &&
-		    flock(fd, LOCK_EX | LOCK_NB) == 0)
-			unlinkat(dirfd(d), e->d_name, 0);
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			continue;
+		}
+		if (now - st.st_mtime >= STORE_TEMP_GRACE_SECONDS &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0 && unlinkat(dirfd(d), e->d_name, 0) == 0) {
+			close(fd);
+			continue;
+		}
+		left += (uint64_t)st.st_size;
 		close(fd);
 	}
 	closedir(d);
+	return left;
 }

@@ -197,6 +197,7 @@ struct store_trim_options {
 struct store_usage {
 	uint64_t objects;      /* objects in ac/ and cas/ */
 	uint64_t bytes;        /* their total length */
+	uint64_t temp_bytes;   /* in tmp/: writes in progress (store_trim fills it) */
 	uint64_t ac_objects;
 	uint64_t cas_objects;
 };
@@ -209,13 +210,20 @@ struct store_trim_result {
 };
 
 /*
- * Remove unused objects by age, then by total size, least recently used
- * first, and temp files no live writer holds. Safe while other processes
+ * Remove unused objects by age, then by total size (temp files of live
+ * writers count toward it), least recently used first, and temp files no
+ * live writer holds. Safe while other processes
  * read and write: a file removed under a reader stays readable through the
  * reader's open descriptor. result may be NULL.
  */
 enum store_result store_trim(struct store *s, const struct store_trim_options *o,
                              struct store_trim_result *result);
+
+/*
+ * Remove the temp files no live writer holds (a killed writer's leftovers,
+ * once a few seconds old) and return the bytes of those that remain.
+ */
+uint64_t store_sweep_temp(struct store *s, time_t now);
 
 /* Count the objects and bytes in the store by scanning it. */
 enum store_result store_usage(struct store *s, struct store_usage *u);

@@ -206,8 +206,10 @@ static void trim_to_size(struct store *s, struct trim_pass *t)
 	const struct store_trim_options *o = t->opts;
 	struct store_usage *after = &t->result->after;
 
+	if (t->kept.len == 0)
+		return;  /* only temp files: nothing to remove */
 	qsort(t->kept.items, t->kept.len, sizeof *t->kept.items, by_mtime);
-	for (size_t i = 0; i < t->kept.len && after->bytes > o->max_bytes; i++) {
+	for (size_t i = 0; i < t->kept.len && after->bytes + after->temp_bytes > o->max_bytes; i++) {
 		struct scanned *it = &t->kept.items[i];
 		char id[STORE_ID_LEN + 1];
 		char shard[PATH_MAX];
@@ -237,9 +239,10 @@ enum store_result store_trim(struct store *s, const struct store_trim_options *o
 	enum store_result r;
 
 	memset(t.result, 0, sizeof *t.result);
-	store_sweep_temp(s, o->now);
+	t.result->before.temp_bytes = t.result->after.temp_bytes = store_sweep_temp(s, o->now);
 	r = scan(s, trim_visit, &t);
-	if (r == STORE_OK && o->max_bytes > 0 && t.result->after.bytes > o->max_bytes)
+	if (r == STORE_OK && o->max_bytes > 0 &&
+	    t.result->after.bytes + t.result->after.temp_bytes > o->max_bytes)
 		trim_to_size(s, &t);
 	free(t.kept.items);
 	return r;

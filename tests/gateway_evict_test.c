@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,5 +150,57 @@ Test(gateway_evict, many_puts_stay_under_the_cap)
 	cr_assert_null(strstr(r.body, "\ncachegate_evictions_total 0\n"), "no eviction counted");
 	cr_assert_not_null(strstr(r.body, "\ncachegate_evictions_total "));
 	gw_reply_free(&r);
+	cr_assert_eq(gw_stop(&g), 0);
+}
+
+/* Write a temp file of n bytes into the store's tmp/, last written age seconds ago. */
+static void leftover(const char *name, size_t n, time_t age, char *path, size_t cap)
+{
+	static char zeros[64 * 1024];
+	struct timespec times[2];
+	int fd;
+
+	snprintf(path, cap, "%s/tmp/%s", g.store, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	cr_assert_geq(fd, 0, "cannot create %s", path);
+	for (size_t done = 0; done < n; done += sizeof(zeros))
+		cr_assert_eq(write(fd, zeros, n - done < sizeof(zeros) ? n - done : sizeof(zeros)),
+		             (ssize_t)(n - done < sizeof(zeros) ? n - done : sizeof(zeros)));
+	close(fd);
+	times[0].tv_sec = times[1].tv_sec = time(NULL) - age;
+	times[0].tv_nsec = times[1].tv_nsec = 0;
+	cr_assert_eq(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+Test(gateway_evict, a_killed_writers_temp_files_count_until_swept_while_running)
+{
+	static const char *const flags[] = {"--max-size", "100K", NULL};
+	char dead[1024], fresh[1024], live[1024];
+	int held, i;
+
+	gw_start(&g, flags, NULL);
+	cr_assert_eq(status_bytes(), 0);
+	/* A killed writer's file (old, unlocked), one just begun, and a live one (locked). */
+	leftover("cas-dead-000001", 300 * 1024, 3600, dead, sizeof(dead));
+	leftover("cas-fresh-000002", 100 * 1024, 0, fresh, sizeof(fresh));
+	leftover("cas-live-000003", 50 * 1024, 3600, live, sizeof(live));
+	held = open(live, O_RDONLY);
+	cr_assert_geq(held, 0);
+	cr_assert_eq(flock(held, LOCK_EX), 0);
+	/* Swept within seconds while the server runs, not at its next start. */
+	for (i = 0; i < 100 && access(dead, F_OK) == 0; i++)
+		usleep(100 * 1000);
+	cr_assert_neq(access(dead, F_OK), 0, "the dead writer's file is still there");
+	/* What remains counts toward the store's size. */
+	cr_assert_geq(status_bytes(), 50 * 1024);
+	/* The fresh one goes once it is a few seconds old; the live one stays. */
+	for (i = 0; i < 150 && access(fresh, F_OK) == 0; i++)
+		usleep(100 * 1000);
+	cr_assert_neq(access(fresh, F_OK), 0, "the unlocked file was kept");
+	cr_assert_eq(access(live, F_OK), 0, "a live writer's file was removed");
+	for (i = 0; i < 50 && status_bytes() != 50 * 1024; i++)
+		usleep(100 * 1000);
+	cr_assert_eq(status_bytes(), 50 * 1024);
+	close(held);
 	cr_assert_eq(gw_stop(&g), 0);
 }
