@@ -240,6 +240,22 @@ log_count(const char *needle)
 	return n;
 }
 
+/* Start a server in this process on a free loopback port, answering with handler; sets url. */
+static struct MHD_Daemon *
+fake_server_start(MHD_AccessHandlerCallback handler)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	const union MHD_DaemonInfo *info;
+	struct MHD_Daemon *d;
+
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handler, NULL,
+	                     MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+	cr_assert_not_null(d);
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", info->port);
+	return d;
+}
+
 /*
  * A plain /ac + /cas server, as an older cachegate or any Bazel HTTP cache
  * is: GET of the objects in plain_store, 404 for anything else, no /go.
@@ -346,7 +362,6 @@ Test(prog_remote, a_server_without_go_paths_is_read_through_ac_and_cas)
 	struct store *b;
 	struct remote *r;
 	struct go_entry e[3];
-	const union MHD_DaemonInfo *info;
 	json_t *j;
 
 	plain_store = store_named("plain");
@@ -354,13 +369,7 @@ Test(prog_remote, a_server_without_go_paths_is_read_through_ac_and_cas)
 	local_put(plain_store, "", 0, 2, &e[1]);
 	local_put(plain_store, "third output", 12, 3, &e[2]);
 	atomic_store(&plain_requests, 0);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, plain_answer, NULL,
-	                     MHD_OPTION_SOCK_ADDR, &(struct sockaddr_in){
-	                             .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)},
-	                     MHD_OPTION_END);
-	cr_assert_not_null(d);
-	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	snprintf(url, sizeof url, "http://127.0.0.1:%u", info->port);
+	d = fake_server_start(plain_answer);
 
 	b = store_named("b");
 	r = client(b, NULL, false);
@@ -463,7 +472,6 @@ Test(prog_remote, the_preload_keeps_what_is_right_in_its_stream_and_nothing_else
 	unsigned char key[STORE_HASH_LEN];
 	struct go_entry e[4], dummy;
 	struct remote_options o = { .preload_key = key, .preload_max = 1 << 20 };
-	const union MHD_DaemonInfo *info;
 	char o3[STORE_ID_LEN + 1], *cause = NULL;
 	struct MHD_Daemon *d;
 	struct remote *r;
@@ -487,13 +495,7 @@ Test(prog_remote, the_preload_keeps_what_is_right_in_its_stream_and_nothing_else
 			preload_stream[preload_stream_len - 1] ^= 1;  /* one flipped bit */
 	}
 	memset(key, 0x5c, sizeof key);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, preload_answer, NULL,
-	                     MHD_OPTION_SOCK_ADDR, &(struct sockaddr_in){
-	                             .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)},
-	                     MHD_OPTION_END);
-	cr_assert_not_null(d);
-	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	snprintf(url, sizeof url, "http://127.0.0.1:%u", info->port);
+	d = fake_server_start(preload_answer);
 	o.url = url;
 
 	b = store_named("b");
