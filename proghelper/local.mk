@@ -9,7 +9,7 @@ libcgprog_a_SOURCES = \
 	proghelper/reply.h proghelper/reply.c \
 	proghelper/local.h proghelper/local.c \
 	proghelper/diskpath.h proghelper/diskpath.c \
-	proghelper/remote.h proghelper/remote.c proghelper/remote_job.h \
+	proghelper/remote.h proghelper/remote.c proghelper/remote_job.h proghelper/outcome.c \
 	proghelper/fetch.c proghelper/upload.c \
 	proghelper/preload.h proghelper/preload.c proghelper/preload_items.c \
 	proghelper/scope.h proghelper/scope.c \

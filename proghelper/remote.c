@@ -2,9 +2,8 @@
  * remote.c: the helper's network thread. It drives one libcurl multi handle
  * for every job (fetch.c: gets; upload.c: uploads; preload.c: fetching
  * ahead), starts waiting jobs
- * within the concurrency limits, judges failures (three in a row, or a
- * refused token, and the remote is left alone for the run), and at close
- * drains the queue until its deadline.
+ * within the concurrency limits, hands each finished transfer to
+ * outcome.c, and at close drains the queue until its deadline.
  */
 #include "proghelper/remote_job.h"
 
@@ -15,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REMOTE_MAX_FAILURES 3      /* consecutive failures before the remote is skipped */
 #define REMOTE_CONNECT_MS 1000L
 
 int64_t
@@ -156,127 +154,6 @@ bool
 remote_launch(struct remote *r, struct job *j)
 {
 	return curl_multi_add_handle(r->multi, j->easy) == CURLM_OK;
-}
-
-/* ---- the failure policy ------------------------------------------------ */
-
-/* Stop using the remote, saying why once. */
-static void
-remote_turn_off(struct remote *r, const char *why)
-{
-	if (!atomic_exchange(&r->off, true))
-		fprintf(stderr, "cachegate-prog: %s; continuing without the remote for this run\n", why);
-}
-
-/* Count one failure of the remote itself; enough in a row turn it off. */
-static void
-remote_failed(struct remote *r, const char *what)
-{
-	char why[512];
-
-	stats_add(&r->stats->remote_errors, 1);
-	if (++r->failures >= REMOTE_MAX_FAILURES && !atomic_load(&r->off)) {
-		snprintf(why, sizeof why, "the remote %s failed %d times in a row (last: %s)",
-		         r->url, r->failures, what);
-		remote_turn_off(r, why);
-	}
-}
-
-/*
- * The server rejected our credentials with code. A refused upload only ends
- * uploads (reads may be open to all, or to a read token); a refused read,
- * or a token rejected outright, ends all use of the remote.
- */
-static void
-remote_denied(struct remote *r, long code, bool write)
-{
-	char why[512];
-
-	stats_add(&r->stats->remote_errors, 1);
-	if (write && (code == 403 || !r->have_token)) {
-		if (atomic_exchange(&r->writes_off, true))
-			return;
-		if (r->have_token)
-			fprintf(stderr, "cachegate-prog: the remote %s refused an upload with %s "
-			        "(HTTP 403: a read-only token); continuing without uploads\n",
-			        r->url, r->token_source);
-		else
-			fprintf(stderr, "cachegate-prog: the remote %s wants a token for uploads "
-			        "(HTTP %ld): set --token-file or CACHEGATE_TOKEN; continuing "
-			        "without uploads\n", r->url, code);
-		return;
-	}
-	if (!r->have_token && atomic_load(&r->writes_off) && !r->read_only) {
-		/* The missing token was already named; stop reading too, quietly. */
-		atomic_store(&r->off, true);
-		return;
-	}
-	if (r->have_token)
-		snprintf(why, sizeof why, "the remote %s rejected %s (HTTP %ld)", r->url,
-		         r->token_source, code);
-	else
-		snprintf(why, sizeof why, "the remote %s wants a token (HTTP %ld): "
-		         "set --token-file or CACHEGATE_TOKEN", r->url, code);
-	remote_turn_off(r, why);
-}
-
-/* One transfer of job j ended with result and HTTP code. */
-static void
-remote_done(struct remote *r, struct job *j, CURLcode result, long code)
-{
-	bool write = j->step == STEP_PUT_CAS || j->step == STEP_PUT_AC || j->step == STEP_PUT_LIST;
-	bool handled;
-	char what[256];
-	curl_off_t n = 0;
-
-	if (write) {
-		if (curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &n) == CURLE_OK && n > 0)
-			stats_add(&r->stats->bytes_up, (uint64_t)n);
-	} else if (j->step != STEP_HEAD_CAS) {
-		if (curl_easy_getinfo(j->easy, CURLINFO_SIZE_DOWNLOAD_T, &n) == CURLE_OK && n > 0)
-			stats_add(&r->stats->bytes_down, (uint64_t)n);
-	}
-	if (code == 401 || code == 403) {
-		remote_denied(r, code, write);
-		remote_finish_job(r, j, false);
-		return;
-	}
-	if (result == CURLE_OK || code == 404)
-		r->failures = 0;
-	switch (j->kind) {
-	case JOB_UPLOAD:
-		handled = upload_step_done(r, j, result, code);
-		break;
-	case JOB_PRELOAD:
-		handled = preload_step_done(r, j, result, code);
-		break;
-	default:
-		handled = fetch_step_done(r, j, result, code);
-		break;
-	}
-	if (handled)
-		return;
-	if (code == 404) {
-		/* Not there (or evicted between the entry and the output): a plain miss. */
-		remote_finish_job(r, j, false);
-		return;
-	}
-	if (code >= 500 || (result != CURLE_OK && result != CURLE_HTTP_RETURNED_ERROR &&
-	                    result != CURLE_WRITE_ERROR && result != CURLE_READ_ERROR &&
-	                    result != CURLE_ABORTED_BY_CALLBACK &&
-	                    result != CURLE_FILESIZE_EXCEEDED)) {
-		if (code >= 500)
-			snprintf(what, sizeof what, "HTTP %ld", code);
-		else
-			snprintf(what, sizeof what, "%s", curl_easy_strerror(result));
-		remote_failed(r, what);
-	} else {
-		/* Refused data (400, 413, 507...) or a local write error: this job only. */
-		stats_add(&r->stats->remote_errors, 1);
-	}
-	if (j->kind == JOB_UPLOAD)
-		stats_add(&r->stats->uploads_dropped, 1);
-	remote_finish_job(r, j, false);
 }
 
 /* ---- the network thread ------------------------------------------------ */

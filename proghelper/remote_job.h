@@ -1,8 +1,8 @@
 /*
  * remote_job.h: what the parts of the remote client share (remote.h is the
- * public side). remote.c runs the network thread and its job queue and
- * keeps the failure policy; fetch.c does gets, upload.c uploads, preload.c
- * fetches ahead. Everything here is used by the network thread only,
+ * public side). remote.c runs the network thread and its job queue;
+ * outcome.c judges finished transfers; fetch.c does gets, upload.c
+ * uploads, preload.c fetches ahead. Everything here is used by the network thread only,
  * unless a field says otherwise.
  */
 #ifndef CACHEGATE_PROG_REMOTE_JOB_H
@@ -135,6 +135,11 @@ void remote_free_job(struct remote *r, struct job *j);
 
 /* End a job: a get is answered (hit or miss), an upload just ends. */
 void remote_finish_job(struct remote *r, struct job *j, bool hit);
+
+/* ---- outcome.c --------------------------------------------------------- */
+
+/* One transfer of job j ended with result and HTTP code: take its next step or end it. */
+void remote_done(struct remote *r, struct job *j, CURLcode result, long code);
 
 /* ---- fetch.c ----------------------------------------------------------- */
 
