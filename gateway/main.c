@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 	if ((gw.metrics = metrics_new()) == NULL)
 		goto out;
 	if ((gw.evict = evict_start(gw.store, gw.metrics, opt.max_size, &cause)) == NULL ||
-	    (gw.watchdog = watchdog_start(opt.request_timeout, &cause)) == NULL ||
+	    (gw.watchdog = watchdog_start(opt.request_timeout, opt.header_timeout, &cause)) == NULL ||
 	    (gw.linger = linger_start(&cause)) == NULL ||
 	    (server = server_start(&gw, &cause)) == NULL)
 		goto out;

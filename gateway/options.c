@@ -42,6 +42,9 @@ static const char usage_text[] =
 "  --max-connections N      concurrent connections; beyond them requests get\n"
 "                           503 (default 1000)\n"
 "  --idle-timeout SECS      close a connection silent this long (default 60)\n"
+"  --header-timeout SECS    close a connection whose next request head has not\n"
+"                           arrived whole this long, however it trickles\n"
+"                           (default 30)\n"
 "  --request-timeout SECS   abort a request that takes longer (default 3600)\n"
 "  --shutdown-timeout SECS  on SIGTERM or SIGINT, wait this long for requests\n"
 "                           in flight (default 10)\n"
@@ -55,7 +58,7 @@ static const char usage_text[] =
 enum {
 	OPT_LISTEN = 256, OPT_PORT_FILE, OPT_DIR, OPT_MAX_SIZE, OPT_MAX_OBJECT_SIZE,
 	OPT_AUTH_FILE, OPT_ANONYMOUS_READ, OPT_TLS_CERT, OPT_TLS_KEY, OPT_THREADS,
-	OPT_MAX_CONNECTIONS, OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT,
+	OPT_MAX_CONNECTIONS, OPT_IDLE_TIMEOUT, OPT_HEADER_TIMEOUT, OPT_REQUEST_TIMEOUT,
 	OPT_SHUTDOWN_TIMEOUT, OPT_FSYNC, OPT_LOG, OPT_HELP, OPT_VERSION,
 };
 
@@ -72,6 +75,7 @@ static const struct option long_options[] = {
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
 	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+	{"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
 	{"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
 	{"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
 	{"fsync", no_argument, NULL, OPT_FSYNC},
@@ -175,6 +179,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 	o->threads = cpus > 0 ? (unsigned)cpus : 1;
 	o->listen_port = DEFAULT_PORT;
 	o->idle_timeout = 60;
+	o->header_timeout = 30;
 	o->request_timeout = 3600;
 	o->shutdown_timeout = 10;
 	o->max_connections = 1000;
@@ -231,6 +236,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 			o->max_connections = (unsigned)n;
 			break;
 		case OPT_IDLE_TIMEOUT:
+		case OPT_HEADER_TIMEOUT:
 		case OPT_REQUEST_TIMEOUT:
 		case OPT_SHUTDOWN_TIMEOUT:
 			if (!parse_unsigned(optarg, 1, 86400 * 7, &n))
@@ -238,6 +244,8 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 				            long_options[opt - OPT_LISTEN].name, optarg);
 			if (opt == OPT_IDLE_TIMEOUT)
 				o->idle_timeout = (unsigned)n;
+			else if (opt == OPT_HEADER_TIMEOUT)
+				o->header_timeout = (unsigned)n;
 			else if (opt == OPT_REQUEST_TIMEOUT)
 				o->request_timeout = (unsigned)n;
 			else

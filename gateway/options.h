@@ -22,6 +22,7 @@ struct options {
 	bool log;                   /* one access-log line per request on stderr */
 	bool fsync;                 /* fsync objects before publishing them */
 	unsigned idle_timeout;      /* seconds a connection may stay silent */
+	unsigned header_timeout;    /* seconds the next request's head may take to arrive */
 	unsigned request_timeout;   /* seconds one request may take in total */
 	unsigned shutdown_timeout;  /* seconds to let requests finish on SIGTERM */
 	unsigned max_connections;   /* concurrent connections accepted */

@@ -49,6 +49,7 @@ static struct request *request_new(struct gateway *gw, struct MHD_Connection *c,
 	r->gw = gw;
 	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	r->watch = info != NULL ? info->socket_context : NULL;
+	watchdog_request_started(gw->watchdog, r->watch);
 	r->method = route_method(method);
 	r->route = ROUTE_UNKNOWN;
 	r->content_length = -1;

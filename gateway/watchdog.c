@@ -21,13 +21,15 @@ struct conn_watch {
 	int fd;
 	atomic_int_fast64_t deadline_ms;  /* CLOCK_MONOTONIC milliseconds */
 	atomic_bool receiving;             /* a request body is still expected */
+	atomic_bool in_request;            /* a request's head is in: deadline_ms is its total */
 	atomic_bool linger;                /* answered before its body was read */
 	bool cut;                          /* shut down already (under the lock) */
 	struct conn_watch *prev, *next;
 };
 
 struct watchdog {
-	int64_t timeout_ms;
+	int64_t timeout_ms;     /* a request, from its head in to its end */
+	int64_t header_ms;      /* a request's head, from the connection's start or the last request */
 	pthread_mutex_t lock;  /* guards the list, cut and stop */
 	pthread_cond_t cond;
 	struct conn_watch *head;
@@ -83,7 +85,8 @@ static void cut_connections(struct watchdog *w)
 			continue;
 		cw->cut = true;
 		shutdown(cw->fd, SHUT_RDWR);
-		if (overdue)
+		/* A head that never came whole is a slow client or an idle one: no news. */
+		if (overdue && atomic_load(&cw->in_request))
 			fprintf(stderr, "cachegate: a request ran past --request-timeout; "
 			        "connection closed\n");
 	}
@@ -109,7 +112,7 @@ static void *watchdog_main(void *arg)
 	return NULL;
 }
 
-struct watchdog *watchdog_start(unsigned request_timeout, char **cause)
+struct watchdog *watchdog_start(unsigned request_timeout, unsigned header_timeout, char **cause)
 {
 	struct watchdog *w = calloc(1, sizeof(*w));
 	pthread_condattr_t ca;
@@ -121,6 +124,7 @@ struct watchdog *watchdog_start(unsigned request_timeout, char **cause)
 		return NULL;
 	}
 	w->timeout_ms = (int64_t)request_timeout * 1000;
+	w->header_ms = (int64_t)header_timeout * 1000;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -159,8 +163,9 @@ struct conn_watch *watchdog_open(struct watchdog *w, int fd)
 	if (cw == NULL)
 		return NULL;
 	cw->fd = fd;
-	atomic_init(&cw->deadline_ms, now_ms() + w->timeout_ms);
+	atomic_init(&cw->deadline_ms, now_ms() + w->header_ms);
 	atomic_init(&cw->receiving, false);
+	atomic_init(&cw->in_request, false);
 	atomic_init(&cw->linger, false);
 	pthread_mutex_lock(&w->lock);
 	cw->next = w->head;
@@ -171,12 +176,21 @@ struct conn_watch *watchdog_open(struct watchdog *w, int fd)
 	return cw;
 }
 
+void watchdog_request_started(struct watchdog *w, struct conn_watch *cw)
+{
+	if (cw == NULL)
+		return;
+	atomic_store(&cw->deadline_ms, now_ms() + w->timeout_ms);
+	atomic_store(&cw->in_request, true);
+}
+
 void watchdog_request_done(struct watchdog *w, struct conn_watch *cw)
 {
 	if (cw == NULL)
 		return;
 	atomic_store(&cw->receiving, false);
-	atomic_store(&cw->deadline_ms, now_ms() + w->timeout_ms);
+	atomic_store(&cw->in_request, false);
+	atomic_store(&cw->deadline_ms, now_ms() + w->header_ms);
 }
 
 void watchdog_receiving(struct conn_watch *cw, bool receiving)

@@ -11,6 +11,7 @@ GATEWAY_TESTS = \
 	tests/gateway_refusal_test \
 	tests/gateway_go_test \
 	tests/gateway_framing_test \
+	tests/gateway_slow_test \
 	tests/gateway_evict_test \
 	tests/gateway_big_test \
 	tests/gateway_cli_test
