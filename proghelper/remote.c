@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #define REMOTE_CONNECT_MS 1000L
+#define REMOTE_MAX_IDLE_S 20L      /* a connection idle longer is not reused */
 
 int64_t
 remote_now_us(void)
@@ -146,6 +147,8 @@ remote_prepare(struct remote *r, struct job *j, const char *kind,
 	curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, REMOTE_CONNECT_MS);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	/* Never reuse a connection the gateway may be closing (its --header-timeout is 30 s). */
+	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, REMOTE_MAX_IDLE_S);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
 	return e;
 }
