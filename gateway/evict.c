@@ -42,6 +42,12 @@ static void set_usage(struct evict *e, const struct store_usage *u)
 	atomic_store(&e->cas_objects, u->cas_objects);
 }
 
+/* True when a cap is set and objects plus temp files pass it. */
+static bool over_cap(const struct evict *e, uint64_t objects, uint64_t temp)
+{
+	return e->max_size > 0 && objects + temp > e->max_size;
+}
+
 /*
  * Count the store, or trim it when it is over the cap. Either way the scan
  * also removes temp files no live writer holds (a crashed run's leftovers
@@ -55,11 +61,10 @@ static void evict_pass(struct evict *e)
 
 	memset(&o, 0, sizeof(o));
 	o.now = time(NULL);
-	if (e->max_size > 0 && atomic_load(&e->bytes) + atomic_load(&e->temp_bytes) > e->max_size)
+	if (over_cap(e, atomic_load(&e->bytes), atomic_load(&e->temp_bytes)))
 		o.max_bytes = e->low_water;
 	r = store_trim(e->store, &o, &tr);
-	if (r == STORE_OK && o.max_bytes == 0 && e->max_size > 0 &&
-	    tr.after.bytes + tr.after.temp_bytes > e->max_size) {
+	if (r == STORE_OK && o.max_bytes == 0 && over_cap(e, tr.after.bytes, tr.after.temp_bytes)) {
 		/* The running count had drifted under the cap: trim after all. */
 		o.max_bytes = e->low_water;
 		r = store_trim(e->store, &o, &tr);
@@ -73,7 +78,7 @@ static void evict_pass(struct evict *e)
 	}
 	set_usage(e, &tr.after);
 	metrics_count_evicted(e->metrics, tr.removed_objects, tr.removed_bytes);
-	atomic_store(&e->full, e->max_size > 0 && tr.after.bytes + tr.after.temp_bytes > e->max_size);
+	atomic_store(&e->full, over_cap(e, tr.after.bytes, tr.after.temp_bytes));
 }
 
 /*
@@ -85,7 +90,7 @@ static void evict_sweep(struct evict *e)
 	uint64_t temp = store_sweep_temp(e->store, time(NULL));
 
 	atomic_store(&e->temp_bytes, temp);
-	if (e->max_size > 0 && atomic_load(&e->bytes) + temp > e->max_size)
+	if (over_cap(e, atomic_load(&e->bytes), temp))
 		evict_pass(e);
 }
 

@@ -13,6 +13,9 @@
 
 #include <openssl/evp.h>
 
+/* The end of an entry line that holds its time: " <unixnano, %20d>\n". */
+#define USEDLIST_TIME_FIELD (1 + 20 + 1)
+
 struct usedlist {
 	pthread_mutex_t lock;  /* guards everything below */
 	FILE *file;            /* NULL once a write failed */
@@ -70,7 +73,7 @@ usedlist_digest_add(struct usedlist_digest *d, const char line[GO_ENTRY_LEN])
 	 * Neither does the time at the end of a line: an output put again is
 	 * the same entry for the next build.
 	 */
-	EVP_Digest(line, GO_ENTRY_LEN - 22, h, NULL, EVP_sha256(), NULL);
+	EVP_Digest(line, GO_ENTRY_LEN - USEDLIST_TIME_FIELD, h, NULL, EVP_sha256(), NULL);
 	for (int i = 0; i < 4; i++) {
 		memcpy(&v, h + 8 * i, sizeof v);
 		d->lane[i] += v;
