@@ -1,9 +1,9 @@
 /*
  * remote.c: the helper's network thread. It drives one libcurl multi handle
  * for every job (fetch.c: gets; upload.c: uploads; preload.c: fetching
- * ahead), starts waiting jobs
- * within the concurrency limits, hands each finished transfer to
- * outcome.c, and at close drains the queue until its deadline.
+ * ahead), starts waiting jobs within the concurrency limits, hands each
+ * finished transfer to outcome.c, and at close drains the queue until its
+ * deadline.
  */
 #include "proghelper/remote_job.h"
 
