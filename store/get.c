@@ -20,10 +20,9 @@ static bool refresh_due(time_t mtime)
 	return time(NULL) - mtime >= STORE_REFRESH_SECONDS;
 }
 
-void store_refresh(int fd, time_t mtime)
+bool store_refresh(int fd, time_t mtime)
 {
-	if (refresh_due(mtime))
-		(void)futimens(fd, NULL);
+	return refresh_due(mtime) && futimens(fd, NULL) == 0;
 }
 
 /* True when an object of this size cannot be what its path claims. */
@@ -60,8 +59,10 @@ enum store_result store_get(struct store *s, enum store_kind k, const char *id,
 		unlink(path);
 		return STORE_NOT_FOUND;
 	}
-	store_refresh(fd, st.st_mtime);
+	if (store_refresh(fd, st.st_mtime))
+		(void)fstat(fd, &st);
 	out->fd = fd;
+	out->st = st;
 	out->size = (uint64_t)st.st_size;
 	out->mtime = st.st_mtime;
 	return STORE_OK;

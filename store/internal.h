@@ -6,6 +6,8 @@
 
 #include "store/store.h"
 
+#include <sys/stat.h>
+
 struct store {
 	char *dir;                   /* absolute, no trailing slash */
 	size_t dir_len;
@@ -18,10 +20,21 @@ struct store {
  */
 #define STORE_TEMP_GRACE_SECONDS 5
 
+/* Called for every object a scan finds; returns false to stop with STORE_IO_ERROR. */
+typedef bool (*store_scan_visit)(void *ctx, enum store_kind k, const char *id,
+                                 int dir_fd, const struct stat *st);
+
+/* Visit every well-named regular file in <dir>/<kind>/<xx>/ (scan.c). */
+enum store_result store_scan_kind(struct store *s, enum store_kind k, store_scan_visit visit,
+                                  void *ctx);
+
+/* store_scan_kind for action entries, then for CAS objects. */
+enum store_result store_scan(struct store *s, store_scan_visit visit, void *ctx);
+
 /* Map the current errno to a result. */
 enum store_result store_errno_result(void);
 
-/* Set an object's mtime to now if it is older than STORE_REFRESH_SECONDS. */
-void store_refresh(int fd, time_t mtime);
+/* Set an object's mtime to now if it is older than STORE_REFRESH_SECONDS; true if it did. */
+bool store_refresh(int fd, time_t mtime);
 
 #endif

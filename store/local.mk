@@ -10,6 +10,8 @@ libcgstore_a_SOURCES = \
 	store/open.c \
 	store/put.c \
 	store/get.c \
+	store/scan.c \
+	store/verify.c \
 	store/trim.c
 # Programs that link libcgstore.a also need $(STORE_LIBS).
 STORE_LIBS = libcgstore.a $(CRYPTO_LIBS)

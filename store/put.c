@@ -29,6 +29,7 @@ struct store_put {
 	EVP_MD_CTX *digest;      /* CAS only */
 	uint64_t size;
 	uint64_t limit;          /* 0: none */
+	enum store_result error; /* the first failed write's result */
 	char temp_path[PATH_MAX];
 };
 
@@ -102,20 +103,28 @@ enum store_result store_put_begin(struct store *s, enum store_kind k, const char
 	return STORE_OK;
 }
 
+/* Remember r as the put's error if it is the first; returns r. */
+static enum store_result put_failed(struct store_put *p, enum store_result r)
+{
+	if (p->error == STORE_OK)
+		p->error = r;
+	return r;
+}
+
 enum store_result store_put_write(struct store_put *p, const void *buf, size_t n)
 {
 	const char *at = buf;
 
 	if (p->limit > 0 && (n > p->limit || p->size > p->limit - n))
-		return STORE_TOO_LARGE;
+		return put_failed(p, STORE_TOO_LARGE);
 	if (p->digest != NULL && EVP_DigestUpdate(p->digest, buf, n) != 1)
-		return STORE_IO_ERROR;
+		return put_failed(p, STORE_IO_ERROR);
 	while (n > 0) {
 		ssize_t w = write(p->fd, at, n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			return store_errno_result();
+			return put_failed(p, store_errno_result());
 		}
 		at += w;
 		n -= (size_t)w;
@@ -127,6 +136,11 @@ enum store_result store_put_write(struct store_put *p, const void *buf, size_t n
 uint64_t store_put_size(const struct store_put *p)
 {
 	return p->size;
+}
+
+enum store_result store_put_error(const struct store_put *p)
+{
+	return p->error;
 }
 
 /* Release everything p holds; the temp file is removed if still there. */
@@ -159,7 +173,10 @@ static enum store_result check_digest(struct store_put *p)
 	return CRYPTO_memcmp(hash, want, STORE_HASH_LEN) == 0 ? STORE_OK : STORE_HASH_MISMATCH;
 }
 
-/* A CAS object already in place with the right size is kept as it is. */
+/*
+ * A CAS object already in place is kept as it is when it has the right size
+ * and still hashes to its id; a damaged one is replaced.
+ */
 static bool keep_existing(struct store_put *p, const char *final_path)
 {
 	struct stat st;
@@ -170,7 +187,8 @@ static bool keep_existing(struct store_put *p, const char *final_path)
 	fd = open(final_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != p->size) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != p->size ||
+	    store_verify_fd(fd, p->id, p->size) != STORE_OK) {
 		close(fd);
 		return false;
 	}

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define STORE_ID_LEN 64     /* hex characters in an id */
@@ -123,11 +124,14 @@ enum store_result store_put_write(struct store_put *p, const void *buf, size_t n
 /* Bytes written so far. */
 uint64_t store_put_size(const struct store_put *p);
 
+/* The result of the first store_put_write that failed, or STORE_OK. */
+enum store_result store_put_error(const struct store_put *p);
+
 /*
  * Finish the write: check the length against expected_size (when >= 0) and,
  * for CAS, the SHA-256 against the id; then move the file into place. A CAS
- * object already present with the same size is kept as it is (a file once
- * handed out is never rewritten); an AC entry is replaced atomically.
+ * object already present and intact is kept as it is (a file once handed out
+ * is never rewritten); a damaged one, or an AC entry, is replaced atomically.
  * Always frees p and removes the temp file, whatever the outcome; nothing is
  * visible unless STORE_OK is returned.
  */
@@ -149,6 +153,7 @@ struct store_object {
 	int fd;           /* open read-only, positioned at 0 */
 	uint64_t size;    /* its length in bytes */
 	time_t mtime;     /* last recorded use */
+	struct stat st;   /* the open file as fstat saw it, after any refresh */
 };
 
 /*
@@ -184,6 +189,61 @@ enum store_result store_read_small(struct store *s, enum store_kind k, const cha
 
 /* Remove an object (a bad entry found by a caller). Absent is STORE_OK. */
 enum store_result store_remove(struct store *s, enum store_kind k, const char *id);
+
+/* ---- integrity ------------------------------------------------------- */
+
+/* A streaming check that some bytes hash to a CAS id. */
+struct store_check;
+
+/* Start checking bytes against CAS id. NULL on a bad id or no memory. */
+struct store_check *store_check_new(const char *id);
+
+/* Feed the next n bytes to the check. */
+void store_check_update(struct store_check *c, const void *buf, size_t n);
+
+/* True when the bytes fed so far hash to the id. Ends the check: call once. */
+bool store_check_intact(struct store_check *c);
+
+/* Free a check. NULL is allowed. */
+void store_check_free(struct store_check *c);
+
+/*
+ * Hash the object open at fd, size bytes long, against CAS id. STORE_OK
+ * when intact, STORE_HASH_MISMATCH when its bytes are not the id's (a file
+ * shorter than size too), STORE_IO_ERROR when it cannot be read.
+ */
+enum store_result store_verify_fd(int fd, const char *id, uint64_t size);
+
+/*
+ * Remove an object found bad, unless its path names another file than the
+ * one seen (st_dev and st_ino of seen) by now: a fresh write replaced it.
+ */
+enum store_result store_remove_if_same(struct store *s, enum store_kind k, const char *id,
+                                       const struct stat *seen);
+
+struct store_verify_options {
+	uint64_t rate;  /* bytes read per second at most; 0: no limit */
+	/* Told of each damaged object, after its removal. May be NULL. */
+	void (*damaged)(void *ctx, const char *id, const struct stat *st);
+	/* Told of each intact object, with what fstat said as it was read. May be NULL. */
+	void (*intact)(void *ctx, const char *id, const struct stat *st);
+	/* Asked between reads: true ends the pass early. May be NULL. */
+	bool (*stop)(void *ctx);
+	void *ctx;
+};
+
+struct store_verify_result {
+	uint64_t objects;  /* CAS objects hashed */
+	uint64_t bytes;    /* their bytes */
+	uint64_t damaged;  /* of them, found not to hash to their ids and removed */
+};
+
+/*
+ * Hash every CAS object against its id, removing the damaged ones. Action
+ * entries are opaque and not checked. o and result may be NULL.
+ */
+enum store_result store_verify(struct store *s, const struct store_verify_options *o,
+                               struct store_verify_result *result);
 
 /* ---- trimming --------------------------------------------------------- */
 

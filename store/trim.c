@@ -27,65 +27,6 @@ struct scan_list {
 	size_t len, cap;
 };
 
-/* Called for every object a scan finds; returns false to stop with STORE_IO_ERROR. */
-typedef bool (*scan_visit)(void *ctx, enum store_kind k, const char *id,
-                           int dir_fd, const struct stat *st);
-
-/* Visit every well-named regular file in <dir>/<kind>/<xx>/ for both kinds. */
-static enum store_result scan(struct store *s, scan_visit visit, void *ctx)
-{
-	static const enum store_kind kinds[] = { STORE_AC, STORE_CAS };
-
-	for (size_t i = 0; i < 2; i++) {
-		char path[PATH_MAX];
-		DIR *top;
-		struct dirent *shard;
-
-		snprintf(path, sizeof path, "%s/%s", s->dir, store_kind_name(kinds[i]));
-		top = opendir(path);
-		if (top == NULL) {
-			if (errno == ENOENT)
-				continue;
-			return STORE_IO_ERROR;
-		}
-		while ((shard = readdir(top)) != NULL) {
-			int shard_fd;
-			DIR *d;
-			struct dirent *e;
-
-			if (strlen(shard->d_name) != 2 || shard->d_name[0] == '.')
-				continue;
-			shard_fd = openat(dirfd(top), shard->d_name,
-			                  O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-			if (shard_fd < 0)
-				continue;
-			d = fdopendir(shard_fd);
-			if (d == NULL) {
-				close(shard_fd);
-				continue;
-			}
-			while ((e = readdir(d)) != NULL) {
-				struct stat st;
-
-				if (!store_id_valid(e->d_name, strlen(e->d_name)) ||
-				    strncmp(e->d_name, shard->d_name, 2) != 0)
-					continue;
-				if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-				    !S_ISREG(st.st_mode))
-					continue;
-				if (!visit(ctx, kinds[i], e->d_name, dirfd(d), &st)) {
-					closedir(d);
-					closedir(top);
-					return STORE_IO_ERROR;
-				}
-			}
-			closedir(d);
-		}
-		closedir(top);
-	}
-	return STORE_OK;
-}
-
 /* Add one object to a usage count. */
 static void usage_add(struct store_usage *u, enum store_kind k, uint64_t size)
 {
@@ -121,7 +62,7 @@ static bool count_visit(void *ctx, enum store_kind k, const char *id, int dir_fd
 enum store_result store_usage(struct store *s, struct store_usage *u)
 {
 	memset(u, 0, sizeof *u);
-	return scan(s, count_visit, u);
+	return store_scan(s, count_visit, u);
 }
 
 /* State of one trim pass. */
@@ -240,7 +181,7 @@ enum store_result store_trim(struct store *s, const struct store_trim_options *o
 
 	memset(t.result, 0, sizeof *t.result);
 	t.result->before.temp_bytes = t.result->after.temp_bytes = store_sweep_temp(s, o->now);
-	r = scan(s, trim_visit, &t);
+	r = store_scan(s, trim_visit, &t);
 	if (r == STORE_OK && o->max_bytes > 0 &&
 	    t.result->after.bytes + t.result->after.temp_bytes > o->max_bytes)
 		trim_to_size(s, &t);

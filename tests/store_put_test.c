@@ -202,6 +202,78 @@ Test(store_put, wrong_size_on_disk_is_a_miss_and_removed)
 	             "the bad entry was removed");
 }
 
+Test(store_put, a_damaged_cas_object_of_the_same_size_is_replaced_by_a_put)
+{
+	char id[STORE_ID_LEN + 1], *got;
+	size_t len;
+
+	fixture_sha256("right bytes", 11, id);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, id, "right bytes", 11), STORE_OK);
+	corrupt(STORE_CAS, id, "wrong bytes", 11);
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, id, "right bytes", 11), STORE_OK);
+	got = read_object(STORE_CAS, id, &len);
+	cr_assert(len == 11 && memcmp(got, "right bytes", 11) == 0, "still damaged: %.*s",
+	          (int)len, got);
+	free(got);
+	cr_assert_eq(fixture_temp_count(), 0);
+}
+
+/* store_verify callback: count a damaged object in the size_t at ctx. */
+static void count_damaged(void *ctx, const char *id, const struct stat *st)
+{
+	(void)id;
+	(void)st;
+	(*(size_t *)ctx)++;
+}
+
+Test(store_put, verify_removes_exactly_the_damaged_objects)
+{
+	static const char *const bodies[] = { "one", "two", "three", "four" };
+	char ids[4][STORE_ID_LEN + 1], entry[STORE_ID_LEN + 1];
+	struct store_verify_result res;
+	size_t told = 0;
+	struct store_verify_options o = { .damaged = count_damaged, .ctx = &told };
+
+	for (int i = 0; i < 4; i++) {
+		fixture_sha256(bodies[i], strlen(bodies[i]), ids[i]);
+		cr_assert_eq(store_put_bytes(fixture_store, STORE_CAS, ids[i], bodies[i],
+		                             strlen(bodies[i])), STORE_OK);
+	}
+	/* An action entry is opaque: whatever it holds is not damage. */
+	memcpy(entry, other_id, sizeof(entry));
+	cr_assert_eq(store_put_bytes(fixture_store, STORE_AC, entry, "anything", 8), STORE_OK);
+	corrupt(STORE_CAS, ids[1], "tw0", 3);
+	corrupt(STORE_CAS, ids[3], "four!", 5);
+	cr_assert_eq(store_verify(fixture_store, &o, &res), STORE_OK);
+	cr_assert_eq(res.objects, 4);
+	cr_assert_eq(res.bytes, 3 + 3 + 5 + 5);
+	cr_assert_eq(res.damaged, 2);
+	cr_assert_eq(told, 2);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(store_stat(fixture_store, STORE_CAS, ids[i], NULL),
+		             i % 2 == 1 ? STORE_NOT_FOUND : STORE_OK, "object %d", i);
+	cr_assert_eq(store_stat(fixture_store, STORE_AC, entry, NULL), STORE_OK);
+}
+
+Test(store_put, a_check_passes_only_the_bytes_of_its_id)
+{
+	char id[STORE_ID_LEN + 1];
+	struct store_check *c;
+
+	fixture_sha256("abcdef", 6, id);
+	c = store_check_new(id);
+	store_check_update(c, "abc", 3);
+	store_check_update(c, "def", 3);
+	cr_assert(store_check_intact(c));
+	cr_assert_not(store_check_intact(c), "a finished check never passes again");
+	store_check_free(c);
+	c = store_check_new(id);
+	store_check_update(c, "abcdeF", 6);
+	cr_assert_not(store_check_intact(c));
+	store_check_free(c);
+	cr_assert_null(store_check_new("not an id"));
+}
+
 Test(store_put, truncated_cas_object_is_a_miss)
 {
 	char id[STORE_ID_LEN + 1];
