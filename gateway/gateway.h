@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 struct watchdog;
+struct integrity;
 struct linger_pool;
 
 struct gateway {
@@ -23,6 +24,7 @@ struct gateway {
 	struct auth *auth;
 	struct metrics *metrics;
 	struct evict *evict;
+	struct integrity *integrity; /* which CAS files hash right; damaged ones */
 	struct watchdog *watchdog;
 	struct linger_pool *linger; /* closes connections answered early */
 	time_t started;             /* wall clock at start, for /status */

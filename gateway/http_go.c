@@ -2,6 +2,8 @@
  * http_go.c: an action with its output in one answer, or many in one
  * stream (http_go.h). An /ac body that does not begin with a Go entry line
  * for its own action (a Bazel or ccache entry, say) is simply a miss here.
+ * In a stream, an output not known to be intact is hashed on its way and
+ * the stream is cut before its last bytes if it is damaged.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -13,6 +15,7 @@
 #include "common/goentry.h"
 #include "gateway/gateway.h"
 #include "gateway/http_go.h"
+#include "gateway/integrity.h"
 #include "gateway/respond.h"
 
 #define ID_LINE (STORE_ID_LEN + 1)  /* an id and its newline in a batch body */
@@ -27,19 +30,22 @@ struct go_batch {
 	size_t head_sent;            /* bytes of head sent; GO_ENTRY_LEN once all are */
 	int fd;                      /* the current hit's output, or -1 */
 	uint64_t left;               /* bytes of it still to send */
+	struct stat st;              /* the output's file */
+	char output[STORE_ID_LEN + 1];
+	struct store_check *check;   /* hashes the output on its way, unless known good */
 	char body[GO_BATCH_MAX * ID_LINE];
 };
 
 /*
- * Look action up: its entry line (into line, NUL-terminated without the
- * newline) and its output, opened into *obj. False on any miss.
+ * Look action up: its entry line (into line), its output's id (into output)
+ * and the output, opened into *obj. False on any miss.
  */
 static bool go_lookup(struct store *s, const char *action, char line[GO_ENTRY_LEN],
-                      struct store_object *obj)
+                      char output[STORE_ID_LEN + 1], struct store_object *obj)
 {
 	struct store_object ac;
 	struct go_entry e;
-	char output[STORE_ID_LEN + 1], want[STORE_HASH_LEN];
+	char want[STORE_HASH_LEN];
 	ssize_t n;
 
 	if (store_get(s, STORE_AC, action, -1, &ac) != STORE_OK)
@@ -59,15 +65,15 @@ static bool go_lookup(struct store *s, const char *action, char line[GO_ENTRY_LE
 enum MHD_Result go_serve(struct MHD_Connection *c, struct request *r)
 {
 	struct store_object obj;
-	char line[GO_ENTRY_LEN];
+	char line[GO_ENTRY_LEN], output[STORE_ID_LEN + 1];
 
-	if (!go_lookup(r->gw->store, r->id, line, &obj)) {
+	if (!go_lookup(r->gw->store, r->id, line, output, &obj)) {
 		metrics_count_lookup(r->gw->metrics, STORE_AC, false);
 		return respond_text(c, r, MHD_HTTP_NOT_FOUND, "not found");
 	}
 	metrics_count_lookup(r->gw->metrics, STORE_AC, true);
 	line[GO_ENTRY_LEN - 1] = '\0';  /* the header value: the line without its newline */
-	return respond_object(c, r, &obj, line);
+	return respond_object(c, r, &obj, output, line);
 }
 
 enum MHD_Result go_batch_collect(struct request *r, const char *data, size_t n)
@@ -110,16 +116,41 @@ static bool go_batch_advance(struct go_batch *b)
 	while (b->next * ID_LINE < b->len) {
 		memcpy(action, b->body + b->next++ * ID_LINE, STORE_ID_LEN);
 		action[STORE_ID_LEN] = '\0';
-		if (go_lookup(b->gw->store, action, b->head, &obj)) {
+		if (go_lookup(b->gw->store, action, b->head, b->output, &obj)) {
 			metrics_count_lookup(b->gw->metrics, STORE_AC, true);
 			b->head_sent = 0;
 			b->fd = obj.fd;
 			b->left = obj.size;
+			b->st = obj.st;
+			if (!integrity_known_good(b->gw->integrity, b->output, &obj.st))
+				b->check = store_check_new(b->output);
 			return true;
 		}
 		metrics_count_lookup(b->gw->metrics, STORE_AC, false);
 	}
 	return false;
+}
+
+/*
+ * The current output is read whole: close it, and false when its hash shows
+ * it damaged (then its last bytes must not leave).
+ */
+static bool go_batch_output_done(struct go_batch *b)
+{
+	bool intact;
+
+	close(b->fd);
+	b->fd = -1;
+	if (b->check == NULL)
+		return true;
+	intact = store_check_intact(b->check);
+	store_check_free(b->check);
+	b->check = NULL;
+	if (intact)
+		integrity_mark_good(b->gw->integrity, b->output, &b->st);
+	else
+		integrity_damaged(b->gw->integrity, b->output, &b->st, DAMAGE_READ);
+	return intact;
 }
 
 /* libmicrohttpd asks for the next bytes of the stream. */
@@ -152,13 +183,13 @@ static ssize_t go_batch_read(void *cls, uint64_t pos, char *buf, size_t max)
 					break;
 				return MHD_CONTENT_READER_END_WITH_ERROR;
 			}
+			if (b->check != NULL)
+				store_check_update(b->check, buf + out, (size_t)n);
 			b->left -= (uint64_t)n;
 			out += (size_t)n;
 		}
-		if (b->left == 0) {
-			close(b->fd);
-			b->fd = -1;
-		}
+		if (b->left == 0 && !go_batch_output_done(b))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	if (out == 0)
 		return MHD_CONTENT_READER_END_OF_STREAM;
@@ -173,6 +204,7 @@ static void go_batch_free(void *cls)
 
 	if (b->fd >= 0)
 		close(b->fd);
+	store_check_free(b->check);
 	free(b);
 }
 

@@ -11,6 +11,7 @@
 
 #include "gateway/gateway.h"
 #include "gateway/http_objects.h"
+#include "gateway/integrity.h"
 #include "gateway/respond.h"
 #include "gateway/watchdog.h"
 
@@ -80,7 +81,7 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct request *r)
 	if (res != STORE_OK)
 		return respond_store_error(c, r, res);
 	metrics_count_lookup(gw->metrics, route_kind(r), true);
-	return respond_object(c, r, &obj, NULL);
+	return respond_object(c, r, &obj, r->route == ROUTE_CAS ? r->id : NULL, NULL);
 }
 
 /* Parse the Content-Length header into r->content_length (-1 when absent). */
@@ -121,17 +122,30 @@ static enum MHD_Result refuse(struct MHD_Connection *c, struct request *r, unsig
 }
 
 /*
- * True when CAS object id is present with the given length (any when < 0).
- * Opening it counts as a use, so a re-uploaded object is recent for eviction.
+ * True when CAS object id is present, with the given length (any when < 0),
+ * and hashes to its id; a damaged one is removed, so that the upload
+ * replaces it. Opening it counts as a use, so a re-uploaded object is
+ * recent for eviction.
  */
-static bool cas_present(struct store *s, const char *id, int64_t length)
+static bool cas_present(struct gateway *gw, const char *id, int64_t length)
 {
 	struct store_object obj;
+	enum store_result res = STORE_OK;
 
-	if (store_get(s, STORE_CAS, id, -1, &obj) != STORE_OK)
+	if (store_get(gw->store, STORE_CAS, id, -1, &obj) != STORE_OK)
 		return false;
+	if (length >= 0 && obj.size != (uint64_t)length) {
+		close(obj.fd);
+		return false;
+	}
+	if (!integrity_known_good(gw->integrity, id, &obj.st))
+		res = store_verify_fd(obj.fd, id, obj.size);
 	close(obj.fd);
-	return length < 0 || obj.size == (uint64_t)length;
+	if (res == STORE_OK)
+		integrity_mark_good(gw->integrity, id, &obj.st);
+	else if (res == STORE_HASH_MISMATCH)
+		integrity_damaged(gw->integrity, id, &obj.st, DAMAGE_PUT);
+	return res == STORE_OK;
 }
 
 /* PUT, first call: every check that needs no body, then open the temp file. */
@@ -157,7 +171,7 @@ static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 	if (cap > 0 && evict_store_full(gw->evict))
 		return refuse(c, r, MHD_HTTP_INSUFFICIENT_STORAGE, REJECT_STORE_FULL,
 		              "the store is full and cannot be trimmed enough");
-	if (r->route == ROUTE_CAS && cas_present(gw->store, r->id, r->content_length)) {
+	if (r->route == ROUTE_CAS && cas_present(gw, r->id, r->content_length)) {
 		/*
 		 * A client waiting for 100 Continue is answered at once. One that
 		 * sends its body regardless must have it read (and dropped): closing

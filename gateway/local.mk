@@ -9,6 +9,9 @@ cachegate_SOURCES = \
 	gateway/route.c gateway/route.h \
 	gateway/framing.c gateway/framing.h \
 	gateway/respond.c gateway/respond.h \
+	gateway/respond_object.c \
+	gateway/integrity.c gateway/integrity.h \
+	gateway/scrub.c gateway/scrub.h \
 	gateway/http_objects.c gateway/http_objects.h \
 	gateway/http_go.c gateway/http_go.h \
 	gateway/status.c gateway/status.h \

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "gateway/gateway.h"
+#include "gateway/integrity.h"
 #include "gateway/linger.h"
+#include "gateway/scrub.h"
 #include "gateway/server.h"
 #include "gateway/watchdog.h"
 
@@ -60,11 +62,40 @@ static void report(char *cause)
 	free(cause);
 }
 
+/* store_verify callback: name a damaged object on stdout. */
+static void print_damaged(void *ctx, const char *id, const struct stat *st)
+{
+	(void)ctx;
+	printf("damaged: cas/%.2s/%s (%lld bytes), removed\n", id, id, (long long)st->st_size);
+}
+
+/*
+ * --verify: hash every CAS object once, as fast as the disk goes, removing
+ * damaged ones. Returns the exit status: 0 all intact, 1 some damaged, 2 error.
+ */
+static int verify_store(struct store *s)
+{
+	struct store_verify_options o = { .damaged = print_damaged };
+	struct store_verify_result res;
+	enum store_result r = store_verify(s, &o, &res);
+
+	if (r != STORE_OK) {
+		fprintf(stderr, "cachegate: --verify: cannot read %s: %s\n", store_dir(s),
+		        store_result_str(r));
+		return 2;
+	}
+	printf("verified %llu CAS objects (%llu bytes) in %s: %llu damaged\n",
+	       (unsigned long long)res.objects, (unsigned long long)res.bytes, store_dir(s),
+	       (unsigned long long)res.damaged);
+	return res.damaged > 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct store_options so = {0};
 	struct gateway gw = {0};
 	struct server *server = NULL;
+	struct scrub *scrub = NULL;
 	struct options opt;
 	char *cause = NULL;
 	sigset_t stop_signals;
@@ -100,7 +131,15 @@ int main(int argc, char **argv)
 		goto out;
 	if ((gw.metrics = metrics_new()) == NULL)
 		goto out;
+	if (opt.verify) {
+		status = verify_store(gw.store);
+		goto out;
+	}
+	if ((gw.integrity = integrity_new(gw.store, gw.metrics)) == NULL)
+		goto out;
 	if ((gw.evict = evict_start(gw.store, gw.metrics, opt.max_size, &cause)) == NULL ||
+	    (scrub = scrub_start(gw.store, gw.integrity, gw.metrics, opt.scrub_rate,
+	                         opt.scrub_interval, &cause)) == NULL ||
 	    (gw.watchdog = watchdog_start(opt.request_timeout, opt.header_timeout, &cause)) == NULL ||
 	    (gw.linger = linger_start(&cause)) == NULL ||
 	    (server = server_start(&gw, &cause)) == NULL)
@@ -124,18 +163,20 @@ int main(int argc, char **argv)
 	        sig == SIGINT ? "SIGINT" : "SIGTERM");
 	status = 0;
 out:
-	if (status != 0)
+	if (status != 0 && !opt.verify)
 		report(cause);
 	if (server != NULL)
 		server_stop(server, opt.shutdown_timeout);
 	linger_stop(gw.linger);
 	watchdog_stop(gw.watchdog);
+	scrub_stop(scrub);
 	evict_stop(gw.evict);
+	integrity_free(gw.integrity);
 	metrics_free(gw.metrics);
 	auth_free(gw.auth);
 	store_close(gw.store);
-	options_free(&opt);
-	if (status == 0)
+	if (status == 0 && !opt.verify)
 		fprintf(stderr, "cachegate: stopped\n");
+	options_free(&opt);
 	return status;
 }

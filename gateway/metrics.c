@@ -21,12 +21,16 @@ static const char *const reject_names[REJECT_COUNT] = {
 	"too_large", "hash_mismatch", "size_mismatch", "store_full", "truncated", "error",
 };
 
+static const char *const damage_names[DAMAGE_COUNT] = {"read", "put", "scrub"};
+
 struct metrics {
 	atomic_uint_fast64_t requests[METHOD_COUNT][ROUTE_COUNT][STATUS_COUNT];
 	atomic_uint_fast64_t hits[2], misses[2];  /* by enum store_kind */
 	atomic_uint_fast64_t bytes_in, bytes_out;
 	atomic_uint_fast64_t rejects[REJECT_COUNT];
 	atomic_uint_fast64_t evicted_objects, evicted_bytes;
+	atomic_uint_fast64_t damaged[DAMAGE_COUNT];
+	atomic_uint_fast64_t scrubbed_objects, scrubbed_bytes;
 };
 
 struct metrics *metrics_new(void)
@@ -49,6 +53,10 @@ struct metrics *metrics_new(void)
 	atomic_init(&m->bytes_out, 0);
 	atomic_init(&m->evicted_objects, 0);
 	atomic_init(&m->evicted_bytes, 0);
+	for (size_t i = 0; i < DAMAGE_COUNT; i++)
+		atomic_init(&m->damaged[i], 0);
+	atomic_init(&m->scrubbed_objects, 0);
+	atomic_init(&m->scrubbed_bytes, 0);
 	return m;
 }
 
@@ -97,6 +105,17 @@ void metrics_count_evicted(struct metrics *m, uint64_t objects, uint64_t bytes)
 {
 	atomic_fetch_add_explicit(&m->evicted_objects, objects, memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->evicted_bytes, bytes, memory_order_relaxed);
+}
+
+void metrics_count_damaged(struct metrics *m, enum metrics_damage found_by)
+{
+	atomic_fetch_add_explicit(&m->damaged[found_by], 1, memory_order_relaxed);
+}
+
+void metrics_count_scrubbed(struct metrics *m, uint64_t objects, uint64_t bytes)
+{
+	atomic_fetch_add_explicit(&m->scrubbed_objects, objects, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->scrubbed_bytes, bytes, memory_order_relaxed);
 }
 
 /* Read a counter. */
@@ -159,6 +178,16 @@ char *metrics_render(const struct metrics *m, const struct store_usage *u,
 	fprintf(f, "cachegate_evictions_total %llu\n", load(&m->evicted_objects));
 	family(f, "cachegate_evicted_bytes_total", "counter", "Bytes evicted.");
 	fprintf(f, "cachegate_evicted_bytes_total %llu\n", load(&m->evicted_bytes));
+	family(f, "cachegate_damaged_objects_total", "counter",
+	       "CAS objects found not to hash to their ids, by what found them; each was removed.");
+	for (size_t i = 0; i < DAMAGE_COUNT; i++)
+		fprintf(f, "cachegate_damaged_objects_total{found_by=\"%s\"} %llu\n",
+		        damage_names[i], load(&m->damaged[i]));
+	family(f, "cachegate_scrubbed_objects_total", "counter",
+	       "CAS objects the background scrub hashed.");
+	fprintf(f, "cachegate_scrubbed_objects_total %llu\n", load(&m->scrubbed_objects));
+	family(f, "cachegate_scrubbed_bytes_total", "counter", "Bytes the background scrub hashed.");
+	fprintf(f, "cachegate_scrubbed_bytes_total %llu\n", load(&m->scrubbed_bytes));
 	family(f, "cachegate_store_bytes", "gauge", "Bytes of objects in the store.");
 	fprintf(f, "cachegate_store_bytes %llu\n", (unsigned long long)u->bytes);
 	family(f, "cachegate_store_objects", "gauge", "Objects in the store, by kind.");

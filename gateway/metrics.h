@@ -22,6 +22,14 @@ enum metrics_reject {
 	REJECT_COUNT,
 };
 
+/* What found a damaged CAS object (one whose bytes no longer hash to its id). */
+enum metrics_damage {
+	DAMAGE_READ = 0,        /* a GET, before its last byte left */
+	DAMAGE_PUT,             /* a PUT of the same object */
+	DAMAGE_SCRUB,           /* the background scrub */
+	DAMAGE_COUNT,
+};
+
 struct metrics;
 
 /* A zeroed set of counters, or NULL when out of memory. */
@@ -40,6 +48,9 @@ void metrics_add_bytes_in(struct metrics *m, uint64_t n);
 void metrics_add_bytes_out(struct metrics *m, uint64_t n);
 void metrics_count_reject(struct metrics *m, enum metrics_reject why);
 void metrics_count_evicted(struct metrics *m, uint64_t objects, uint64_t bytes);
+void metrics_count_damaged(struct metrics *m, enum metrics_damage found_by);
+/* Count objects (and their bytes) the scrub hashed. */
+void metrics_count_scrubbed(struct metrics *m, uint64_t objects, uint64_t bytes);
 
 /*
  * Render every counter, plus the store usage u and limit, as Prometheus

@@ -19,6 +19,7 @@
 
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT 8080
+#define DEFAULT_SCRUB_RATE (16 * 1024 * 1024)
 
 static const char usage_text[] =
 "Usage: cachegate [OPTION]...\n"
@@ -49,6 +50,13 @@ static const char usage_text[] =
 "  --shutdown-timeout SECS  on SIGTERM or SIGINT, wait this long for requests\n"
 "                           in flight (default 10)\n"
 "  --fsync                  fsync each object before publishing it\n"
+"  --scrub-rate SIZE        re-hash the CAS objects in the background, reading at\n"
+"                           most SIZE bytes per second, and remove damaged ones\n"
+"                           (default 16M; 0 turns the scrub off)\n"
+"  --scrub-interval SECS    start a scrub pass this long after the last one\n"
+"                           started (default 86400)\n"
+"  --verify                 hash every CAS object in --dir, remove damaged ones,\n"
+"                           print what was found and exit (1 if any was damaged)\n"
 "  --log                    one access-log line per request on stderr\n"
 "  --help                   print this help and exit\n"
 "  --version                print the version and exit\n"
@@ -59,7 +67,8 @@ enum {
 	OPT_LISTEN = 256, OPT_PORT_FILE, OPT_DIR, OPT_MAX_SIZE, OPT_MAX_OBJECT_SIZE,
 	OPT_AUTH_FILE, OPT_ANONYMOUS_READ, OPT_TLS_CERT, OPT_TLS_KEY, OPT_THREADS,
 	OPT_MAX_CONNECTIONS, OPT_IDLE_TIMEOUT, OPT_HEADER_TIMEOUT, OPT_REQUEST_TIMEOUT,
-	OPT_SHUTDOWN_TIMEOUT, OPT_FSYNC, OPT_LOG, OPT_HELP, OPT_VERSION,
+	OPT_SHUTDOWN_TIMEOUT, OPT_FSYNC, OPT_LOG, OPT_SCRUB_RATE, OPT_SCRUB_INTERVAL, OPT_VERIFY,
+	OPT_HELP, OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -80,6 +89,9 @@ static const struct option long_options[] = {
 	{"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
 	{"fsync", no_argument, NULL, OPT_FSYNC},
 	{"log", no_argument, NULL, OPT_LOG},
+	{"scrub-rate", required_argument, NULL, OPT_SCRUB_RATE},
+	{"scrub-interval", required_argument, NULL, OPT_SCRUB_INTERVAL},
+	{"verify", no_argument, NULL, OPT_VERIFY},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -183,6 +195,8 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 	o->request_timeout = 3600;
 	o->shutdown_timeout = 10;
 	o->max_connections = 1000;
+	o->scrub_rate = DEFAULT_SCRUB_RATE;
+	o->scrub_interval = 86400;
 
 	opterr = 0;
 	optind = 1;
@@ -256,6 +270,20 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 			break;
 		case OPT_LOG:
 			o->log = true;
+			break;
+		case OPT_SCRUB_RATE:
+			if (!store_parse_size(optarg, &o->scrub_rate))
+				return fail(cause, "--scrub-rate wants bytes per second such as 16M (0: off), "
+				            "not '%s'", optarg);
+			break;
+		case OPT_SCRUB_INTERVAL:
+			if (!parse_unsigned(optarg, 1, 86400 * 365, &n))
+				return fail(cause, "--scrub-interval wants a number of seconds from 1 to "
+				            "31536000, not '%s'", optarg);
+			o->scrub_interval = (unsigned)n;
+			break;
+		case OPT_VERIFY:
+			o->verify = true;
 			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);

@@ -26,6 +26,9 @@ struct options {
 	unsigned request_timeout;   /* seconds one request may take in total */
 	unsigned shutdown_timeout;  /* seconds to let requests finish on SIGTERM */
 	unsigned max_connections;   /* concurrent connections accepted */
+	uint64_t scrub_rate;        /* bytes per second the scrub reads; 0: no scrub */
+	unsigned scrub_interval;    /* seconds from one scrub pass's start to the next */
+	bool verify;                /* check the store once and exit */
 };
 
 enum options_result {

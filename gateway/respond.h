@@ -18,6 +18,13 @@
 /* On a /go/<action> hit: the action's Go entry line, without its newline. */
 #define RESPOND_ENTRY_HEADER "Cachegate-Entry"
 
+/*
+ * Queue resp (NULL: fails) with status, then drop our reference to it;
+ * body is the length the access log and metrics record.
+ */
+enum MHD_Result respond_queue(struct MHD_Connection *c, struct request *r, unsigned status,
+                              struct MHD_Response *resp, uint64_t body);
+
 /* A one-line text body ("why\n"), text/plain. */
 enum MHD_Result respond_text(struct MHD_Connection *c, struct request *r, unsigned status,
                              const char *text);
@@ -31,12 +38,15 @@ enum MHD_Result respond_unauthorized(struct MHD_Connection *c, struct request *r
                                      const char *why);
 
 /*
- * 200 with an object's bytes: small ones read into the answer, others sent
- * with sendfile; takes obj->fd. entry, when not NULL, goes out as the
- * RESPOND_ENTRY_HEADER header.
+ * 200 with an object's bytes; takes obj->fd. For a CAS object (cas_id not
+ * NULL) no byte is acknowledged unless the whole object hashes to its id:
+ * a damaged one found before the answer is a 404, one found while it
+ * streams is cut short of its length. entry, when not NULL, goes out as
+ * the RESPOND_ENTRY_HEADER header. (respond_object.c)
  */
 enum MHD_Result respond_object(struct MHD_Connection *c, struct request *r,
-                               struct store_object *obj, const char *entry);
+                               struct store_object *obj, const char *cas_id,
+                               const char *entry);
 
 /*
  * 200 with a body of unknown length (chunked) produced by read(cls, ...);

@@ -12,13 +12,22 @@ GATEWAY_TESTS = \
 	tests/gateway_go_test \
 	tests/gateway_framing_test \
 	tests/gateway_slow_test \
+	tests/gateway_integrity_test \
 	tests/gateway_evict_test \
 	tests/gateway_big_test \
 	tests/gateway_cli_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 
-# End-to-end scripts with curl and ccache.
-GATEWAY_E2E = tests/e2e/curl.sh tests/e2e/ccache.sh
+# End-to-end scripts with curl and ccache, and faults: kill -9 under
+# writers, a full disk (needs root for its tmpfs, else skipped).
+GATEWAY_E2E = tests/e2e/curl.sh tests/e2e/ccache.sh tests/e2e/kill_storm.sh \
+	tests/e2e/disk_full.sh
 TESTS += $(GATEWAY_E2E)
 EXTRA_DIST += $(GATEWAY_E2E) tests/e2e/gateway_lib.sh
+
+# The long fault runs, not part of check: `make stress`.
+STRESS_KILLS = 100
+stress: all
+	$(AM_TESTS_ENVIRONMENT) KILLS=$(STRESS_KILLS) sh $(srcdir)/tests/e2e/kill_storm.sh
+.PHONY: stress

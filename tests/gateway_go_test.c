@@ -3,10 +3,12 @@
  * in one answer, many in one stream, and everything that is a miss there.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "tests/gateway_fixture.h"
 
@@ -196,5 +198,48 @@ Test(gateway_go, a_bad_batch_is_refused)
 	cr_assert_eq(gw_http(&g, "GET", "/go/batch", NULL, 0, NULL, NULL), 405);
 	cr_assert_eq(gw_http(&g, "POST", "/cas/batch", "x", 1, NULL, NULL), 405);
 	free(many);
+	cr_assert_eq(gw_stop(&g), 0);
+}
+
+/* Flip a byte in the middle of a's output file in the store. */
+static void damage_output(const struct action *a)
+{
+	char file[1024], c;
+	int fd;
+
+	snprintf(file, sizeof(file), "%s/cas/%.2s/%s", g.store, a->output, a->output);
+	fd = open(file, O_RDWR);
+	cr_assert_geq(fd, 0, "cannot open %s", file);
+	cr_assert_eq(pread(fd, &c, 1, (off_t)a->size / 2), 1);
+	c ^= 1;
+	cr_assert_eq(pwrite(fd, &c, 1, (off_t)a->size / 2), 1);
+	close(fd);
+}
+
+Test(gateway_go, a_damaged_output_is_never_answered_whole)
+{
+	struct action small, large, fine;
+	char path[128], body[3 * 65 + 1];
+	struct gw_reply r;
+
+	gw_start(&g, NULL, NULL);
+	make_action(&small, 1, 3000, true);
+	make_action(&large, 2, 300000, true);
+	make_action(&fine, 3, 100, true);
+	damage_output(&small);
+	damage_output(&large);
+	snprintf(path, sizeof(path), "/go/%s", small.id);
+	cr_assert_eq(gw_http(&g, "GET", path, NULL, 0, NULL, NULL), 404);
+	snprintf(body, sizeof(body), "%s\n%s\n", fine.id, large.id);
+	cr_assert_neq(gw_http(&g, "POST", "/go/batch", body, strlen(body), NULL, &r), 200,
+	              "a batch with a damaged output ended as if whole");
+	gw_reply_free(&r);
+	/* Both damaged outputs are gone: the same batch is now whole, without it. */
+	cr_assert_eq(gw_http(&g, "POST", "/go/batch", body, strlen(body), NULL, &r), 200);
+	cr_assert_eq(r.len, LINE_LEN + fine.size);
+	gw_reply_free(&r);
+	free(small.bytes);
+	free(large.bytes);
+	free(fine.bytes);
 	cr_assert_eq(gw_stop(&g), 0);
 }

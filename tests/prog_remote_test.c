@@ -609,6 +609,7 @@ Test(prog_remote, misses_and_bad_entries_are_misses)
 
 Test(prog_remote, an_output_with_the_wrong_bytes_is_refused)
 {
+	struct MHD_Daemon *d;
 	struct store *s;
 	struct remote *r;
 	struct go_entry e;
@@ -616,8 +617,6 @@ Test(prog_remote, an_output_with_the_wrong_bytes_is_refused)
 	FILE *f;
 	json_t *j;
 
-	gateway_start(NULL);
-	s = store_named("s");
 	memset(e.action, 0x12, 32);
 	EVP_Digest("right", 5, e.output, NULL, EVP_sha256(), NULL);
 	e.size = 5;
@@ -625,17 +624,23 @@ Test(prog_remote, an_output_with_the_wrong_bytes_is_refused)
 	go_entry_format(&e, line);
 	store_hex(e.output, hex);
 	store_hex(e.action, ahex);
-	snprintf(path, sizeof path, "/ac/%s", ahex);
-	cr_assert_eq(http_put(path, line, GO_ENTRY_LEN) / 100, 2);
-	/* The gateway checks what it is sent, so plant the bad copy in its store. */
-	snprintf(path, sizeof path, "%s/gw/cas/%.2s", dir, hex);
+	/*
+	 * cachegate itself never serves a damaged object, so the bad copy is
+	 * planted in a plain server's store, which serves whatever it holds.
+	 */
+	plain_store = store_named("plain");
+	cr_assert_eq(store_put_bytes(plain_store, STORE_AC, ahex, line, GO_ENTRY_LEN), STORE_OK);
+	store_object_path(plain_store, STORE_CAS, hex, path, sizeof path);
+	*strrchr(path, '/') = '\0';
 	mkdir(path, 0755);
-	snprintf(path, sizeof path, "%s/gw/cas/%.2s/%s", dir, hex, hex);
+	store_object_path(plain_store, STORE_CAS, hex, path, sizeof path);
 	f = fopen(path, "w");
 	cr_assert_not_null(f);
 	fputs("wrong", f);
 	fclose(f);
+	d = fake_server_start(plain_answer);
 
+	s = store_named("s");
 	r = client(s, NULL, false);
 	j = ask(r, 1, e.action);
 	cr_assert(json_is_true(json_object_get(j, "Miss")));
@@ -643,6 +648,8 @@ Test(prog_remote, an_output_with_the_wrong_bytes_is_refused)
 	remote_stop(r, 1000);
 	cr_assert_geq(atomic_load(&counters.remote_errors), 1);
 	cr_assert_eq(store_stat(s, STORE_CAS, hex, NULL), STORE_NOT_FOUND, "nothing bad is kept");
+	MHD_stop_daemon(d);
+	store_close(plain_store);
 	store_close(s);
 }
 
