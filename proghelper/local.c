@@ -128,3 +128,18 @@ local_trim(struct store *s, uint64_t max_bytes, time_t run_start, char **cause)
 	free(mark);
 	return r == STORE_OK;
 }
+
+char *local_write_error(const struct store *s, enum store_result r)
+{
+	char *why;
+	int n;
+
+	if (r == STORE_NO_SPACE)
+		n = asprintf(&why, "cannot write to the local store %s: its file system is full; "
+		             "free space there, lower --max-size (CACHEGATE_MAX_SIZE) or move the "
+		             "store with --dir (CACHEGATE_DIR)", store_dir(s));
+	else
+		n = asprintf(&why, "cannot write to the local store %s: %s", store_dir(s),
+		             store_result_str(r));
+	return n < 0 ? NULL : why;
+}

@@ -43,6 +43,13 @@ enum local_result local_get(struct store *s, const unsigned char action[STORE_HA
 enum local_result local_record(struct store *s, const struct go_entry *e);
 
 /*
+ * Why a write to the local store s failed with r, as one sentence that
+ * names the store and, for a full file system, says what to do. The
+ * caller frees it; NULL when out of memory.
+ */
+char *local_write_error(const struct store *s, enum store_result r);
+
+/*
  * Trim the store unless it was trimmed in the last day: remove objects
  * unused for five days, then least recently used ones while it is larger
  * than max_bytes (0: no limit), never anything used since run_start.

@@ -45,6 +45,7 @@ struct prog {
 	char *root;       /* DiskPaths start with this (diskpath.h) */
 	char *path;       /* scratch for DiskPaths, path_max bytes */
 	size_t path_max;
+	bool told_store_error;  /* a local write failure was printed on stderr */
 };
 
 /* Answer request id with an error sentence. */
@@ -57,6 +58,23 @@ prog_err(struct prog *p, int64_t id, const char *msg)
 	rep.id = id;
 	rep.err = msg != NULL ? msg : "out of memory";
 	reply_send(p->reply, &rep);
+}
+
+/*
+ * Answer request id with a local store write failure r. The go command may
+ * not show a put's error, so the first one is also printed on stderr.
+ */
+static void
+prog_store_err(struct prog *p, int64_t id, enum store_result r)
+{
+	char *why = local_write_error(p->store, r);
+
+	if (!p->told_store_error) {
+		fprintf(stderr, "cachegate-prog: %s\n", why != NULL ? why : "out of memory");
+		p->told_store_error = true;
+	}
+	prog_err(p, id, why);
+	free(why);
 }
 
 /* Answer a get: from the local store, else through the remote, else a miss. */
@@ -116,6 +134,12 @@ prog_put(struct prog *p, const struct protocol_request *req, char **cause)
 			*cause = why;
 			return false;
 		}
+		if (br == BODY_STORE_ERROR && put != NULL) {
+			prog_store_err(p, req->id, store_put_error(put));
+			store_put_abort(put);
+			free(why);
+			return true;
+		}
 		if (br != BODY_OK && put != NULL) {
 			store_put_abort(put);
 			prog_err(p, req->id, why);
@@ -125,20 +149,16 @@ prog_put(struct prog *p, const struct protocol_request *req, char **cause)
 		free(why);
 	}
 	if (put == NULL) {
-		if (asprintf(&why, "cannot write to the local store: %s", store_result_str(sr)) < 0)
-			why = NULL;
-		prog_err(p, req->id, why);
-		free(why);
+		prog_store_err(p, req->id, sr);
 		return true;
 	}
 	sr = store_put_commit(put, req->body_size);
+	if (sr == STORE_HASH_MISMATCH || sr == STORE_SIZE_MISMATCH) {
+		prog_err(p, req->id, "the body does not match its OutputID and BodySize");
+		return true;
+	}
 	if (sr != STORE_OK) {
-		if (sr == STORE_HASH_MISMATCH || sr == STORE_SIZE_MISMATCH)
-			why = strdup("the body does not match its OutputID and BodySize");
-		else if (asprintf(&why, "cannot write to the local store: %s", store_result_str(sr)) < 0)
-			why = NULL;
-		prog_err(p, req->id, why);
-		free(why);
+		prog_store_err(p, req->id, sr);
 		return true;
 	}
 	memcpy(e.action, req->action, STORE_HASH_LEN);

@@ -95,6 +95,7 @@ gateway_pid=
 status=0
 wait "$build_pid" || status=$?
 check "the build succeeds when the gateway dies mid-preload (exit $status)" [ "$status" -eq 0 ]
+[ "$status" -eq 0 ] || cat "$work/dying.log"
 check "... giving the same program" cmp -s "$work/machine-a.tool" "$work/bin/tool"
 check "... saying so in at most one line" [ "$(wc -l <"$work/dying.log")" -le 1 ]
 exit "$fail"
