@@ -17,6 +17,7 @@ PROG_E2E = \
 	tests/e2e/go_remote.sh \
 	tests/e2e/go_gateway_dies.sh \
 	tests/e2e/go_preload.sh \
-	tests/e2e/go_std.sh
+	tests/e2e/go_std.sh \
+	tests/e2e/go_tls.sh
 TESTS += $(PROG_E2E)
 EXTRA_DIST += $(PROG_E2E) tests/e2e/go_lib.sh
