@@ -16,10 +16,11 @@ cachegate_SOURCES = \
 	gateway/http_go.c gateway/http_go.h \
 	gateway/status.c gateway/status.h \
 	gateway/auth.c gateway/auth.h \
+	gateway/clientcert.c gateway/clientcert.h \
 	gateway/metrics.c gateway/metrics.h \
 	gateway/evict.c gateway/evict.h \
 	gateway/watchdog.c gateway/watchdog.h \
 	gateway/linger.c gateway/linger.h \
 	gateway/accesslog.c gateway/accesslog.h
-cachegate_LDADD = $(STORE_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+cachegate_LDADD = $(STORE_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
 EXTRA_DIST += bench/gateway.sh

@@ -39,6 +39,8 @@ static const char usage_text[] =
 "  --anonymous-read         with --auth-file: anyone may read, writes need a token\n"
 "  --tls-cert FILE          serve HTTPS with this PEM certificate\n"
 "  --tls-key FILE           and this PEM private key\n"
+"  --tls-client-ca FILE     with --tls-cert: require a client certificate\n"
+"                           signed by a CA in this PEM file (403 otherwise)\n"
 "  --threads N              worker threads (default: number of CPUs)\n"
 "  --max-connections N      concurrent connections; beyond them requests get\n"
 "                           503 (default 1000)\n"
@@ -65,7 +67,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_LISTEN = 256, OPT_PORT_FILE, OPT_DIR, OPT_MAX_SIZE, OPT_MAX_OBJECT_SIZE,
-	OPT_AUTH_FILE, OPT_ANONYMOUS_READ, OPT_TLS_CERT, OPT_TLS_KEY, OPT_THREADS,
+	OPT_AUTH_FILE, OPT_ANONYMOUS_READ, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CLIENT_CA, OPT_THREADS,
 	OPT_MAX_CONNECTIONS, OPT_IDLE_TIMEOUT, OPT_HEADER_TIMEOUT, OPT_REQUEST_TIMEOUT,
 	OPT_SHUTDOWN_TIMEOUT, OPT_FSYNC, OPT_LOG, OPT_SCRUB_RATE, OPT_SCRUB_INTERVAL, OPT_VERIFY,
 	OPT_HELP, OPT_VERSION,
@@ -81,6 +83,7 @@ static const struct option long_options[] = {
 	{"anonymous-read", no_argument, NULL, OPT_ANONYMOUS_READ},
 	{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
 	{"tls-key", required_argument, NULL, OPT_TLS_KEY},
+	{"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
 	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
@@ -238,6 +241,9 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 		case OPT_TLS_KEY:
 			ok = set_string(&o->tls_key, optarg);
 			break;
+		case OPT_TLS_CLIENT_CA:
+			ok = set_string(&o->tls_client_ca, optarg);
+			break;
 		case OPT_THREADS:
 			if (!parse_unsigned(optarg, 1, 1024, &n))
 				return fail(cause, "--threads wants a number from 1 to 1024, not '%s'", optarg);
@@ -305,6 +311,9 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 		return fail(cause, "unexpected argument '%s' (see cachegate --help)", argv[optind]);
 	if ((o->tls_cert == NULL) != (o->tls_key == NULL))
 		return fail(cause, "--tls-cert and --tls-key go together");
+	if (o->tls_client_ca != NULL && o->tls_cert == NULL)
+		return fail(cause, "--tls-client-ca needs --tls-cert and --tls-key: "
+		            "client certificates come with HTTPS");
 	if (o->anonymous_read && o->auth_file == NULL)
 		return fail(cause, "--anonymous-read only makes sense with --auth-file");
 	if (o->listen_host == NULL && !set_string(&o->listen_host, DEFAULT_HOST))
@@ -322,5 +331,6 @@ void options_free(struct options *o)
 	free(o->auth_file);
 	free(o->tls_cert);
 	free(o->tls_key);
+	free(o->tls_client_ca);
 	memset(o, 0, sizeof(*o));
 }

@@ -19,6 +19,7 @@ struct options {
 	bool anonymous_read;        /* reads need no token (with auth_file) */
 	char *tls_cert;             /* PEM files; both or neither */
 	char *tls_key;
+	char *tls_client_ca;        /* PEM CA file: client certificates required, or NULL */
 	bool log;                   /* one access-log line per request on stderr */
 	bool fsync;                 /* fsync objects before publishing them */
 	unsigned idle_timeout;      /* seconds a connection may stay silent */

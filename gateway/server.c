@@ -15,6 +15,7 @@
 
 #include "common/cause.h"
 #include "gateway/accesslog.h"
+#include "gateway/clientcert.h"
 #include "gateway/framing.h"
 #include "gateway/http_go.h"
 #include "gateway/http_objects.h"
@@ -28,13 +29,14 @@
 /* Connections beyond --max-connections still accepted, to be told 503. */
 #define CONNECTION_SLACK 64
 
-/* Largest PEM file read for --tls-cert or --tls-key. */
+/* Largest PEM file read for --tls-cert, --tls-key or --tls-client-ca. */
 #define TLS_FILE_MAX (1024 * 1024)
 
 struct server {
 	struct gateway *gw;
 	struct MHD_Daemon *daemon;
 	char *tls_cert, *tls_key;  /* PEM text; must outlive the daemon */
+	char *tls_client_ca;       /* PEM text or NULL; must outlive the daemon */
 };
 
 /* A new request record, or NULL when out of memory. */
@@ -150,6 +152,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct request *r = *con_cls;
 	enum MHD_Result ret;
 	const char *why;
+	char line[256];
 	unsigned refuse;
 
 	(void)version;
@@ -158,6 +161,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (r == NULL)
 			return MHD_NO;
 		*con_cls = r;
+		/* --tls-client-ca: no certificate, no answer but this one, whatever the path. */
+		if (r->gw->opt->tls_client_ca != NULL &&
+		    clientcert_check(c, line, sizeof(line)) != CLIENTCERT_OK) {
+			ret = respond_text(c, r, MHD_HTTP_FORBIDDEN, line);
+			watchdog_answered_early(r->watch);
+			return ret;
+		}
 		/* Answered before any body byte is read, so the connection closes after it. */
 		refuse = framing_check(c, r->method, &why);
 		if (refuse != 0) {
@@ -254,15 +264,15 @@ static size_t unescape_nothing(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
-/* Read a whole small text file into a fresh NUL-terminated buffer. */
-static char *read_text_file(const char *path, char **cause)
+/* Read the small text file of option (e.g. "--tls-cert") into a fresh NUL-terminated buffer. */
+static char *read_text_file(const char *option, const char *path, char **cause)
 {
 	FILE *f = fopen(path, "r");
 	char *buf;
 	size_t n;
 
 	if (f == NULL) {
-		cause_set(cause, "cannot read %s: %s", path, strerror(errno));
+		cause_set(cause, "cannot read %s %s: %s", option, path, strerror(errno));
 		return NULL;
 	}
 	buf = malloc(TLS_FILE_MAX + 1);
@@ -273,7 +283,7 @@ static char *read_text_file(const char *path, char **cause)
 	}
 	n = fread(buf, 1, TLS_FILE_MAX + 1, f);
 	if (ferror(f) || n > TLS_FILE_MAX || n == 0) {
-		cause_set(cause, "cannot read %s: %s", path,
+		cause_set(cause, "cannot read %s %s: %s", option, path,
 		          ferror(f) ? strerror(errno) : n == 0 ? "empty file" : "file too large");
 		fclose(f);
 		free(buf);
@@ -328,22 +338,31 @@ struct server *server_start(struct gateway *gw, char **cause)
 	s->gw = gw;
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* First, so that libmicrohttpd's messages about the options below go through it too. */
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)log_mhd, NULL};
 	if (o->tls_cert != NULL) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 			cause_set(cause, "--tls-cert: this libmicrohttpd was built without TLS support");
 			goto fail;
 		}
-		s->tls_cert = read_text_file(o->tls_cert, cause);
+		s->tls_cert = read_text_file("--tls-cert", o->tls_cert, cause);
 		if (s->tls_cert == NULL)
 			goto fail;
-		s->tls_key = read_text_file(o->tls_key, cause);
+		s->tls_key = read_text_file("--tls-key", o->tls_key, cause);
 		if (s->tls_key == NULL)
 			goto fail;
 		flags |= MHD_USE_TLS;
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
 	}
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)log_mhd, NULL};
+	if (o->tls_client_ca != NULL) {
+		s->tls_client_ca = read_text_file("--tls-client-ca", o->tls_client_ca, cause);
+		if (s->tls_client_ca == NULL ||
+		    !clientcert_ca_valid(s->tls_client_ca, o->tls_client_ca, cause))
+			goto fail;
+		/* Clients are asked for a certificate; on_request checks it. */
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, s->tls_client_ca};
+	}
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)o->threads, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
@@ -371,6 +390,7 @@ struct server *server_start(struct gateway *gw, char **cause)
 fail:
 	free(s->tls_cert);
 	free(s->tls_key);
+	free(s->tls_client_ca);
 	free(s);
 	return NULL;
 }
@@ -399,5 +419,6 @@ void server_stop(struct server *s, unsigned grace)
 		close(listener);
 	free(s->tls_cert);
 	free(s->tls_key);
+	free(s->tls_client_ca);
 	free(s);
 }

@@ -300,6 +300,9 @@ main(int argc, char **argv)
 			.token = p.cfg.token,
 			.token_source = p.cfg.token_source,
 			.read_only = p.cfg.read_only,
+			.cacert = p.cfg.cacert,
+			.cert = p.cfg.cert,
+			.key = p.cfg.key,
 			.diskpath_root = p.root,
 			.preload_max = p.cfg.preload_max,
 		};

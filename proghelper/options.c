@@ -31,6 +31,12 @@ const char options_usage[] =
 "                        (CACHEGATE_TOKEN_FILE; or the token itself in\n"
 "                        CACHEGATE_TOKEN)\n"
 "  --read-only           never write to the remote (CACHEGATE_READ_ONLY=1)\n"
+"  --cacert FILE         trust the https:// remote's certificate if a CA in\n"
+"                        this PEM file signed it (CACHEGATE_CACERT; default:\n"
+"                        the system's CAs)\n"
+"  --cert FILE           present this PEM client certificate (CACHEGATE_CERT)\n"
+"  --key FILE            with this PEM private key (CACHEGATE_KEY; default:\n"
+"                        the key in the --cert file)\n"
 "  --max-size SIZE       keep the local store under SIZE (e.g. 20G) when it is\n"
 "                        trimmed, at most once a day (CACHEGATE_MAX_SIZE)\n"
 "  --close-timeout SECS  how long the end of a build waits for uploads\n"
@@ -132,6 +138,44 @@ options_token_file(struct options *c, const char *path, const char *how, char **
 	return OPTIONS_OK;
 }
 
+/* Replace *slot with a copy of value. */
+static void
+options_set(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = value != NULL ? strdup(value) : NULL;
+}
+
+/*
+ * Keep *slot (a path from a flag or a variable, "" meaning none) only if it
+ * names a readable, non-empty file; else say which file and which option
+ * (how) named it.
+ */
+static enum options_result
+options_readable(char **slot, const char *what, const char *how, char **cause)
+{
+	FILE *f;
+	int ch, err;
+
+	if (*slot == NULL || (*slot)[0] == '\0') {
+		options_set(slot, NULL);
+		return OPTIONS_OK;
+	}
+	f = fopen(*slot, "r");
+	if (f == NULL)
+		return options_fail(cause, "cannot read %s %s (%s): %s", what, *slot, how,
+		                    strerror(errno));
+	ch = fgetc(f);
+	err = ferror(f) ? errno : 0;
+	fclose(f);
+	if (err != 0)
+		return options_fail(cause, "cannot read %s %s (%s): %s", what, *slot, how,
+		                    strerror(err));
+	if (ch == EOF)
+		return options_fail(cause, "%s %s (%s) is empty", what, *slot, how);
+	return OPTIONS_OK;
+}
+
 /* Choose the default store directory. */
 static enum options_result
 options_default_dir(struct options *c, char **cause)
@@ -151,20 +195,12 @@ options_default_dir(struct options *c, char **cause)
 	return OPTIONS_OK;
 }
 
-/* Replace *slot with a copy of value. */
-static void
-options_set(char **slot, const char *value)
-{
-	free(*slot);
-	*slot = value != NULL ? strdup(value) : NULL;
-}
-
 enum options_result
 options_parse(int argc, char **argv, struct options *c, char **cause)
 {
 	enum { OPT_REMOTE = 256, OPT_DIR, OPT_TOKEN_FILE, OPT_READ_ONLY, OPT_MAX_SIZE,
 	       OPT_CLOSE_TIMEOUT, OPT_SCOPE, OPT_PRELOAD_MAX, OPT_NO_PRELOAD, OPT_VERBOSE, OPT_HELP,
-	       OPT_VERSION };
+	       OPT_VERSION, OPT_CACERT, OPT_CERT, OPT_KEY };
 	static const struct option opts[] = {
 		{ "remote", required_argument, NULL, OPT_REMOTE },
 		{ "dir", required_argument, NULL, OPT_DIR },
@@ -178,6 +214,9 @@ options_parse(int argc, char **argv, struct options *c, char **cause)
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "cacert", required_argument, NULL, OPT_CACERT },
+		{ "cert", required_argument, NULL, OPT_CERT },
+		{ "key", required_argument, NULL, OPT_KEY },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *env, *max_size = getenv("CACHEGATE_MAX_SIZE");
@@ -185,6 +224,8 @@ options_parse(int argc, char **argv, struct options *c, char **cause)
 	const char *preload_max = getenv("CACHEGATE_PRELOAD_MAX");
 	char *token_file = NULL;
 	const char *token_how = "CACHEGATE_TOKEN_FILE";
+	const char *cacert_how = "CACHEGATE_CACERT", *cert_how = "CACHEGATE_CERT";
+	const char *key_how = "CACHEGATE_KEY";
 	enum options_result r = OPTIONS_OK;
 	int opt;
 
@@ -203,6 +244,9 @@ options_parse(int argc, char **argv, struct options *c, char **cause)
 	options_set(&c->remote, getenv("CACHEGATE_REMOTE"));
 	options_set(&c->dir, getenv("CACHEGATE_DIR"));
 	options_set(&token_file, getenv("CACHEGATE_TOKEN_FILE"));
+	options_set(&c->cacert, getenv("CACHEGATE_CACERT"));
+	options_set(&c->cert, getenv("CACHEGATE_CERT"));
+	options_set(&c->key, getenv("CACHEGATE_KEY"));
 
 	opterr = 0;
 	optind = 1;
@@ -220,6 +264,18 @@ options_parse(int argc, char **argv, struct options *c, char **cause)
 			break;
 		case OPT_READ_ONLY:
 			c->read_only = true;
+			break;
+		case OPT_CACERT:
+			options_set(&c->cacert, optarg);
+			cacert_how = "--cacert";
+			break;
+		case OPT_CERT:
+			options_set(&c->cert, optarg);
+			cert_how = "--cert";
+			break;
+		case OPT_KEY:
+			options_set(&c->key, optarg);
+			key_how = "--key";
 			break;
 		case OPT_MAX_SIZE:
 			max_size = optarg;
@@ -299,6 +355,15 @@ options_parse(int argc, char **argv, struct options *c, char **cause)
 		r = options_fail(cause, "%s contains a line break", c->token_source);
 		goto out;
 	}
+	if ((r = options_readable(&c->cacert, "the CA file", cacert_how, cause)) != OPTIONS_OK ||
+	    (r = options_readable(&c->cert, "the client certificate", cert_how, cause)) != OPTIONS_OK ||
+	    (r = options_readable(&c->key, "the client key", key_how, cause)) != OPTIONS_OK)
+		goto out;
+	if (c->key != NULL && c->cert == NULL) {
+		r = options_fail(cause, "%s needs a client certificate (--cert or CACHEGATE_CERT)",
+		                 key_how);
+		goto out;
+	}
 	if (c->dir == NULL || c->dir[0] == '\0')
 		r = options_default_dir(c, cause);
 out:
@@ -316,5 +381,8 @@ options_free(struct options *c)
 	free(c->token);
 	free(c->token_source);
 	free(c->scope);
+	free(c->cacert);
+	free(c->cert);
+	free(c->key);
 	memset(c, 0, sizeof *c);
 }

@@ -19,6 +19,9 @@ struct options {
 	char *scope;         /* the preload scope's name, or NULL for the default */
 	uint64_t preload_max;  /* bytes the preload may fetch */
 	bool verbose;        /* stats line at close */
+	char *cacert;        /* PEM CAs that sign the remote's certificate, or NULL: the system's */
+	char *cert;          /* PEM client certificate, or NULL */
+	char *key;           /* its PEM private key, or NULL: in the cert file */
 };
 
 /* The default of --preload-max. */

@@ -2,7 +2,9 @@
  * outcome.c: what a finished transfer means. Its bytes are counted, its
  * job is handed back to its own pipeline (fetch.c, upload.c, preload.c),
  * and what that does not take is judged here: a refused token ends uploads
- * or the whole remote, three failures of the remote itself in a row end
+ * or the whole remote, as does a TLS setup that cannot work (an untrusted
+ * server certificate, an unusable CA file or client certificate, a client
+ * certificate refused), three failures of the remote itself in a row end
  * it for the run (said once on stderr), a refused or bad answer ends only
  * its job.
  */
@@ -24,7 +26,7 @@ remote_turn_off(struct remote *r, const char *why)
 static void
 remote_failed(struct remote *r, const char *what)
 {
-	char why[512];
+	char why[1024];
 
 	stats_add(&r->stats->remote_errors, 1);
 	if (++r->failures >= REMOTE_MAX_FAILURES && !atomic_load(&r->off)) {
@@ -35,6 +37,43 @@ remote_failed(struct remote *r, const char *what)
 }
 
 /*
+ * A TLS failure that the next request would meet again (the server's
+ * certificate is not trusted, a CA file or client certificate curl cannot
+ * use) ends the remote at once; true when result is one.
+ */
+static bool
+remote_tls_setup_failed(struct remote *r, struct job *j, CURLcode result)
+{
+	char why[1024];
+	const char *detail = j->error[0] != '\0' ? j->error : curl_easy_strerror(result);
+
+	switch (result) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		if (r->cacert != NULL)
+			snprintf(why, sizeof why, "cannot trust the remote %s with the CAs of %s: %s",
+			         r->url, r->cacert, detail);
+		else
+			snprintf(why, sizeof why, "cannot trust the remote %s with the system's CAs "
+			         "(--cacert names a private CA): %s", r->url, detail);
+		break;
+	case CURLE_SSL_CACERT_BADFILE:
+		snprintf(why, sizeof why, "cannot use the CA file %s: %s",
+		         r->cacert != NULL ? r->cacert : "(the system's)", detail);
+		break;
+	case CURLE_SSL_CERTPROBLEM:
+		snprintf(why, sizeof why, "cannot use the client certificate %s%s%s: %s",
+		         r->cert != NULL ? r->cert : "", r->key != NULL ? " with the key " : "",
+		         r->key != NULL ? r->key : "", detail);
+		break;
+	default:
+		return false;
+	}
+	stats_add(&r->stats->remote_errors, 1);
+	remote_turn_off(r, why);
+	return true;
+}
+
+/*
  * The server rejected our credentials with code. A refused upload only ends
  * uploads (reads may be open to all, or to a read token); a refused read,
  * or a token rejected outright, ends all use of the remote.
@@ -42,9 +81,20 @@ remote_failed(struct remote *r, const char *what)
 static void
 remote_denied(struct remote *r, long code, bool write)
 {
-	char why[512];
+	char why[1024];
 
 	stats_add(&r->stats->remote_errors, 1);
+	if (code == 403 && !write) {
+		/* A token never costs a read a 403 (that is a 401): a client certificate does. */
+		if (r->cert != NULL)
+			snprintf(why, sizeof why, "the remote %s refused the client certificate %s "
+			         "(HTTP 403 on a read)", r->url, r->cert);
+		else
+			snprintf(why, sizeof why, "the remote %s refused a read (HTTP 403): it may "
+			         "require a client certificate (--cert, --key)", r->url);
+		remote_turn_off(r, why);
+		return;
+	}
 	if (write && (code == 403 || !r->have_token)) {
 		if (atomic_exchange(&r->writes_off, true))
 			return;
@@ -77,7 +127,7 @@ remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 {
 	bool write = j->step == STEP_PUT_CAS || j->step == STEP_PUT_AC || j->step == STEP_PUT_LIST;
 	bool handled;
-	char what[256];
+	char what[CURL_ERROR_SIZE + 64];
 	curl_off_t n = 0;
 
 	if (write) {
@@ -89,6 +139,12 @@ remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 	}
 	if (code == 401 || code == 403) {
 		remote_denied(r, code, write);
+		remote_finish_job(r, j, false);
+		return;
+	}
+	if (remote_tls_setup_failed(r, j, result)) {
+		if (j->kind == JOB_UPLOAD)
+			stats_add(&r->stats->uploads_dropped, 1);
 		remote_finish_job(r, j, false);
 		return;
 	}
@@ -119,7 +175,8 @@ remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 		if (code >= 500)
 			snprintf(what, sizeof what, "HTTP %ld", code);
 		else
-			snprintf(what, sizeof what, "%s", curl_easy_strerror(result));
+			snprintf(what, sizeof what, "%s",
+			         j->error[0] != '\0' ? j->error : curl_easy_strerror(result));
 		remote_failed(r, what);
 	} else {
 		/* Refused data (400, 413, 507...) or a local write error: this job only. */

@@ -88,6 +88,8 @@ remote_free_job(struct remote *r, struct job *j)
 			}
 		}
 		curl_multi_remove_handle(r->multi, j->easy);
+		/* The buffer goes with the job. */
+		curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, NULL);
 		if (r->nspare < REMOTE_MAX_HANDLES)
 			r->spare[r->nspare++] = j->easy;
 		else
@@ -150,6 +152,14 @@ remote_prepare(struct remote *r, struct job *j, const char *kind,
 	/* Never reuse a connection the gateway may be closing (its --header-timeout is 30 s). */
 	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, REMOTE_MAX_IDLE_S);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+	j->error[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->error);
+	if (r->cacert != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, r->cacert);
+	if (r->cert != NULL)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, r->cert);
+	if (r->key != NULL)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, r->key);
 	return e;
 }
 
@@ -305,6 +315,9 @@ remote_free(struct remote *r)
 	free(r->url);
 	free(r->diskpath_root);
 	free(r->token_source);
+	free(r->cacert);
+	free(r->cert);
+	free(r->key);
 	free(r);
 }
 
@@ -339,6 +352,9 @@ remote_start(const struct remote_options *o, struct store *s, struct reply *w, s
 	r->diskpath_root = strdup(o->diskpath_root != NULL ? o->diskpath_root : store_dir(s));
 	r->token_source = strdup(o->token_source != NULL ? o->token_source : "the token");
 	r->have_token = o->token != NULL;
+	r->cacert = o->cacert != NULL ? strdup(o->cacert) : NULL;
+	r->cert = o->cert != NULL ? strdup(o->cert) : NULL;
+	r->key = o->key != NULL ? strdup(o->key) : NULL;
 	r->read_only = o->read_only;
 	atomic_init(&r->off, false);
 	atomic_init(&r->quiet, false);
@@ -349,6 +365,8 @@ remote_start(const struct remote_options *o, struct store *s, struct reply *w, s
 	if (o->preload_key != NULL)
 		r->preload = preload_new(o->preload_key, o->preload_max);
 	ok = r->url != NULL && r->diskpath_root != NULL && r->token_source != NULL && r->multi != NULL;
+	ok = ok && (o->cacert == NULL || r->cacert != NULL) && (o->cert == NULL || r->cert != NULL) &&
+	     (o->key == NULL || r->key != NULL);
 	if (ok && o->token != NULL) {
 		ok = asprintf(&auth, "Authorization: Bearer %s", o->token) >= 0;
 		ok = ok && remote_header(&r->headers, auth) && remote_header(&r->upload_headers, auth);

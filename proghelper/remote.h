@@ -26,6 +26,9 @@ struct remote_options {
 	const char *token;         /* bearer token, or NULL */
 	const char *token_source;  /* "the token from ..." for messages */
 	bool read_only;            /* never upload */
+	const char *cacert;        /* PEM CAs to trust for https://, or NULL: the system's */
+	const char *cert;          /* PEM client certificate, or NULL */
+	const char *key;           /* its private key, or NULL: in the cert file */
 	struct recorder *recorder; /* records the entries of remote hits; NULL: at once */
 	const char *diskpath_root; /* DiskPaths start with this (diskpath.h); NULL: the store */
 	struct usedlist *used;     /* remote hits are added to it; NULL: none */

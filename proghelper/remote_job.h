@@ -64,6 +64,7 @@ struct job {
 	struct batch *batch;               /* STEP_GET_BATCH: what it asks, how far it got */
 	struct usedlist_digest digest;     /* STEP_PUT_LIST: the list's digest */
 	CURL *easy;
+	char error[CURL_ERROR_SIZE];       /* libcurl's own words on a failure, or "" */
 	struct remote *remote;             /* for callbacks */
 };
 
@@ -77,6 +78,7 @@ struct remote {
 	char *diskpath_root;                /* DiskPaths start with this */
 	char *token_source;
 	bool have_token;
+	char *cacert, *cert, *key;          /* TLS files, or NULL (remote_options) */
 	bool read_only;                     /* --read-only: writes_off from the start */
 	struct curl_slist *headers;         /* Authorization */
 	struct curl_slist *upload_headers;  /* Authorization, no Expect, octet-stream */

@@ -30,7 +30,8 @@ Test(gateway_cli, help_and_version)
 	cr_assert_eq(gw_run(help, NULL, out, sizeof(out)), 0);
 	cr_assert(strncmp(out, "Usage: cachegate", 16) == 0, "%s", out);
 	for (const char *flag = "--listen\0--port-file\0--dir\0--max-size\0--max-object-size\0"
-	                        "--auth-file\0--anonymous-read\0--tls-cert\0--tls-key\0--threads\0"
+	                        "--auth-file\0--anonymous-read\0--tls-cert\0--tls-key\0--tls-client-ca\0"
+	                        "--threads\0"
 	                        "--log\0--version\0";
 	     *flag != '\0'; flag += strlen(flag) + 1)
 		cr_assert_not_null(strstr(out, flag), "--help does not mention %s", flag);
@@ -49,6 +50,7 @@ Test(gateway_cli, bad_flags_say_why_in_one_line)
 		{"--max-object-size", "-1", NULL},
 		{"--threads", "0", NULL},
 		{"--tls-cert", "/x.pem", NULL},
+		{"--tls-client-ca", "/ca.pem", NULL},
 		{"--anonymous-read", NULL, NULL},
 		{"stray", NULL, NULL},
 	};
@@ -72,6 +74,29 @@ Test(gateway_cli, port_in_use_is_a_clear_error)
 	cr_assert_eq(gw_run(args, NULL, out, sizeof(out)), 1, "%s", out);
 	cr_assert_not_null(strstr(out, "cannot listen"), "%s", out);
 	cr_assert_eq(gw_stop(&g), 0);
+}
+
+Test(gateway_cli, unusable_client_ca_is_a_clear_error)
+{
+	char *cert = gw_write_file(&g, "cert.pem", "-----BEGIN CERTIFICATE-----\n");
+	char *junk = gw_write_file(&g, "junk.pem", "not a certificate\n");
+	char missing[700], out[4096];
+	const char *args[] = {"--listen", "127.0.0.1:0", "--dir", g.dir, "--tls-cert", cert,
+	                      "--tls-key", cert, "--tls-client-ca", junk, NULL};
+
+	cr_assert_eq(gw_run(args, NULL, out, sizeof(out)), 1, "%s", out);
+	cr_assert(strncmp(out, "cachegate: --tls-client-ca ", 27) == 0, "%s", out);
+	cr_assert_not_null(strstr(out, junk), "names the file: %s", out);
+	cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1, "not one line: %s", out);
+
+	snprintf(missing, sizeof(missing), "%s/missing.pem", g.dir);
+	args[9] = missing;
+	cr_assert_eq(gw_run(args, NULL, out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "--tls-client-ca"), "%s", out);
+	cr_assert_not_null(strstr(out, missing), "names the file: %s", out);
+	cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1, "not one line: %s", out);
+	free(cert);
+	free(junk);
 }
 
 Test(gateway_cli, port_file_holds_the_port_and_nothing_else)

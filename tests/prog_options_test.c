@@ -18,7 +18,7 @@ setup(void)
 	static const char *const vars[] = {
 		"CACHEGATE_REMOTE", "CACHEGATE_DIR", "CACHEGATE_TOKEN", "CACHEGATE_TOKEN_FILE",
 		"CACHEGATE_READ_ONLY", "CACHEGATE_MAX_SIZE", "CACHEGATE_CLOSE_TIMEOUT",
-		"CACHEGATE_STATS",
+		"CACHEGATE_STATS", "CACHEGATE_CACERT", "CACHEGATE_CERT", "CACHEGATE_KEY",
 	};
 
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
@@ -130,6 +130,105 @@ Test(prog_options, token_file)
 	fclose(f);
 	cr_assert_eq(parse(&o, &cause, args), OPTIONS_ERROR);
 	cr_assert(strstr(cause, "empty") != NULL, "%s", cause);
+	free(cause);
+	options_free(&o);
+}
+
+/* Write text to <dir>/name, whose path goes to path. */
+static void
+write_file(char *path, size_t n, const char *name, const char *text)
+{
+	FILE *f;
+
+	snprintf(path, n, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+Test(prog_options, tls_files_from_flags_and_environment)
+{
+	struct options o;
+	char *cause = NULL, ca[512], cert[512], key[512], other[512];
+	const char *none[] = { NULL };
+
+	write_file(ca, sizeof ca, "ca.pem", "-----BEGIN CERTIFICATE-----\n");
+	write_file(cert, sizeof cert, "client.pem", "-----BEGIN CERTIFICATE-----\n");
+	write_file(key, sizeof key, "client.key", "-----BEGIN PRIVATE KEY-----\n");
+	write_file(other, sizeof other, "other.pem", "-----BEGIN CERTIFICATE-----\n");
+
+	cr_assert_eq(parse(&o, &cause, none), OPTIONS_OK, "%s", cause);
+	cr_assert_null(o.cacert, "no --cacert: the system's CAs");
+	cr_assert_null(o.cert);
+	cr_assert_null(o.key);
+	options_free(&o);
+
+	setenv("CACHEGATE_CACERT", ca, 1);
+	setenv("CACHEGATE_CERT", cert, 1);
+	setenv("CACHEGATE_KEY", key, 1);
+	cr_assert_eq(parse(&o, &cause, none), OPTIONS_OK, "%s", cause);
+	cr_assert_str_eq(o.cacert, ca);
+	cr_assert_str_eq(o.cert, cert);
+	cr_assert_str_eq(o.key, key);
+	options_free(&o);
+
+	const char *flags[] = { "--cacert", other, "--cert", other, "--key", other, NULL };
+	cr_assert_eq(parse(&o, &cause, flags), OPTIONS_OK, "%s", cause);
+	cr_assert_str_eq(o.cacert, other, "the flag wins over CACHEGATE_CACERT");
+	cr_assert_str_eq(o.cert, other);
+	cr_assert_str_eq(o.key, other);
+	options_free(&o);
+
+	/* A certificate file may hold its key too; an empty variable means none. */
+	unsetenv("CACHEGATE_KEY");
+	setenv("CACHEGATE_CACERT", "", 1);
+	cr_assert_eq(parse(&o, &cause, none), OPTIONS_OK, "%s", cause);
+	cr_assert_null(o.cacert);
+	cr_assert_str_eq(o.cert, cert);
+	cr_assert_null(o.key);
+	options_free(&o);
+}
+
+Test(prog_options, unusable_tls_files_are_one_clear_error)
+{
+	struct options o;
+	char cert[512], empty[512];
+	const char *missing = "/nonexistent/ca.pem";
+
+	write_file(cert, sizeof cert, "client.pem", "-----BEGIN CERTIFICATE-----\n");
+	write_file(empty, sizeof empty, "empty.pem", "");
+	const char *cases[][5] = {
+		{ "--cacert", missing, NULL, NULL, "--cacert" },
+		{ "--cert", missing, NULL, NULL, "--cert" },
+		{ "--cert", cert, "--key", missing, "--key" },
+		{ "--cacert", empty, NULL, NULL, "empty" },
+		{ "--cacert", dir, NULL, NULL, "--cacert" },
+		{ "--key", cert, NULL, NULL, "--cert" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *cause = NULL;
+		const char *args[5] = { cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL };
+
+		cr_assert_eq(parse(&o, &cause, args), OPTIONS_ERROR, "case %zu", i);
+		cr_assert_not_null(cause);
+		cr_assert_null(strchr(cause, '\n'), "one line: %s", cause);
+		cr_assert_not_null(strstr(cause, cases[i][4]), "case %zu: %s", i, cause);
+		if (i < 5)
+			cr_assert_not_null(strstr(cause, cases[i][i == 2 ? 3 : 1]),
+			                   "names the file: %s", cause);
+		free(cause);
+		options_free(&o);
+	}
+
+	/* A variable's bad file is named with the variable. */
+	setenv("CACHEGATE_CERT", missing, 1);
+	char *cause = NULL;
+	const char *none[] = { NULL };
+	cr_assert_eq(parse(&o, &cause, none), OPTIONS_ERROR);
+	cr_assert_not_null(strstr(cause, "CACHEGATE_CERT"), "%s", cause);
+	cr_assert_not_null(strstr(cause, missing), "%s", cause);
 	free(cause);
 	options_free(&o);
 }

@@ -4,7 +4,7 @@
 # go_setup          find go >= 1.24 (else exit 77), make $work, set the trap
 # go_module DIR N   write a module of N packages with tests into DIR
 # gateway_start [FLAGS]  start cachegate on 127.0.0.1, port 0, with more FLAGS;
-#                   sets $remote, $gateway_pid
+#                   sets $remote (https:// with --tls-cert), $gateway_pid
 # go_env NAME ARGS  point GOCACHE and GOCACHEPROG at machine NAME's own dirs
 # check WHAT CMD... run CMD, report WHAT, fail the test if CMD fails
 # prog_stat FILE NAME    the number after NAME in the last stats line in FILE
@@ -62,6 +62,7 @@ go_setup() {
 	unset CACHEGATE_REMOTE CACHEGATE_DIR CACHEGATE_TOKEN CACHEGATE_TOKEN_FILE CACHEGATE_READ_ONLY
 	unset CACHEGATE_MAX_SIZE CACHEGATE_CLOSE_TIMEOUT CACHEGATE_STATS
 	unset CACHEGATE_SCOPE CACHEGATE_PRELOAD CACHEGATE_PRELOAD_MAX
+	unset CACHEGATE_CACERT CACHEGATE_CERT CACHEGATE_KEY
 	echo "using $("$GO" version) and $CACHEGATE_PROG_BIN"
 }
 
@@ -127,7 +128,9 @@ gateway_start() {
 		sleep 0.1
 	done
 	[ -s "$work/gateway/port" ] || { echo "FAIL: the gateway wrote no port file"; exit 1; }
-	remote="http://127.0.0.1:$(cat "$work/gateway/port")"
+	scheme=http
+	case " $* " in *" --tls-cert "*) scheme=https ;; esac
+	remote="$scheme://127.0.0.1:$(cat "$work/gateway/port")"
 	echo "gateway at $remote"
 }
 
