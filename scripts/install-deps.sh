@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian packages cachegate builds and tests with, if any is missing.
+# Install the Debian packages cachegate builds and tests with, if any is missing,
+# and Bazel for its end-to-end test (from npm, by install-bazel.sh).
 # Benchmarks need more (nginx wrk hyperfine jq); pass --bench to add them.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,6 +12,11 @@ missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+
+# Without Bazel only its end-to-end test is lost (it skips, saying why), so a
+# failed install is reported but stops nothing. npm comes with the machine.
+"$here/install-bazel.sh" || echo "install-deps.sh: Bazel is not installed; tests/e2e/bazel.sh will skip" >&2
+
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing: ${missing[*]}" >&2
 sudo=

@@ -1,6 +1,6 @@
 # Tests of the gateway: criterion suites against the real cachegate binary,
-# and end-to-end scripts with curl and ccache. All of them start $(CACHEGATE),
-# which `make check` builds first (all), on 127.0.0.1 port 0.
+# and end-to-end scripts with curl, ccache and Bazel. All of them start
+# $(CACHEGATE), which `make check` builds first (all), on 127.0.0.1 port 0.
 check_LIBRARIES += libgwtest.a
 libgwtest_a_SOURCES = tests/gateway_fixture.h tests/gateway_fixture.c
 
@@ -19,12 +19,13 @@ GATEWAY_TESTS = \
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 
-# End-to-end scripts with curl and ccache, and faults: kill -9 under
-# writers, a full disk (needs root for its tmpfs, else skipped).
-GATEWAY_E2E = tests/e2e/curl.sh tests/e2e/ccache.sh tests/e2e/kill_storm.sh \
-	tests/e2e/disk_full.sh
+# End-to-end scripts with curl, ccache and Bazel (scripts/install-bazel.sh
+# installs Bazel; without it bazel.sh skips, exit 77), and faults: kill -9
+# under writers, a full disk (needs root for its tmpfs, else skipped).
+GATEWAY_E2E = tests/e2e/curl.sh tests/e2e/ccache.sh tests/e2e/bazel.sh \
+	tests/e2e/kill_storm.sh tests/e2e/disk_full.sh
 TESTS += $(GATEWAY_E2E)
-EXTRA_DIST += $(GATEWAY_E2E) tests/e2e/gateway_lib.sh
+EXTRA_DIST += $(GATEWAY_E2E) tests/e2e/gateway_lib.sh scripts/install-bazel.sh
 
 # The long fault runs, not part of check: `make stress`.
 STRESS_KILLS = 100
