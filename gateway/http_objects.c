@@ -205,6 +205,7 @@ enum MHD_Result objects_upload(struct request *r, const char *data, size_t n)
 
 	r->body_in += n;
 	metrics_add_bytes_in(r->gw->metrics, n);
+	watchdog_body(r->watch, n);
 	if (r->put == NULL)
 		return MHD_YES;  /* the answer is decided: drain the rest */
 	res = store_put_write(r->put, data, n);

@@ -140,7 +140,8 @@ int main(int argc, char **argv)
 	if ((gw.evict = evict_start(gw.store, gw.metrics, opt.max_size, &cause)) == NULL ||
 	    (scrub = scrub_start(gw.store, gw.integrity, gw.metrics, opt.scrub_rate,
 	                         opt.scrub_interval, &cause)) == NULL ||
-	    (gw.watchdog = watchdog_start(opt.request_timeout, opt.header_timeout, &cause)) == NULL ||
+	    (gw.watchdog = watchdog_start(opt.request_timeout, opt.header_timeout,
+	                                   opt.min_body_rate, &cause)) == NULL ||
 	    (gw.linger = linger_start(&cause)) == NULL ||
 	    (server = server_start(&gw, &cause)) == NULL)
 		goto out;

@@ -44,11 +44,17 @@ static const char usage_text[] =
 "  --threads N              worker threads (default: number of CPUs)\n"
 "  --max-connections N      concurrent connections; beyond them requests get\n"
 "                           503 (default 1000)\n"
+"  --max-connections-per-ip N\n"
+"                           concurrent connections from one address; beyond\n"
+"                           them connections are closed at once (default three\n"
+"                           quarters of --max-connections; 0: no limit)\n"
 "  --idle-timeout SECS      close a connection silent this long (default 60)\n"
 "  --header-timeout SECS    close a connection whose next request head has not\n"
 "                           arrived whole this long, however it trickles\n"
 "                           (default 30)\n"
 "  --request-timeout SECS   abort a request that takes longer (default 3600)\n"
+"  --min-body-rate SIZE     close an upload whose body brings less than SIZE\n"
+"                           bytes per second over 10 s (default 1K; 0: no minimum)\n"
 "  --shutdown-timeout SECS  on SIGTERM or SIGINT, wait this long for requests\n"
 "                           in flight (default 10)\n"
 "  --fsync                  fsync each object before publishing it\n"
@@ -67,10 +73,11 @@ static const char usage_text[] =
 
 enum {
 	OPT_LISTEN = 256, OPT_PORT_FILE, OPT_DIR, OPT_MAX_SIZE, OPT_MAX_OBJECT_SIZE,
-	OPT_AUTH_FILE, OPT_ANONYMOUS_READ, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CLIENT_CA, OPT_THREADS,
-	OPT_MAX_CONNECTIONS, OPT_IDLE_TIMEOUT, OPT_HEADER_TIMEOUT, OPT_REQUEST_TIMEOUT,
-	OPT_SHUTDOWN_TIMEOUT, OPT_FSYNC, OPT_LOG, OPT_SCRUB_RATE, OPT_SCRUB_INTERVAL, OPT_VERIFY,
-	OPT_HELP, OPT_VERSION,
+	OPT_AUTH_FILE, OPT_ANONYMOUS_READ, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CLIENT_CA,
+	OPT_THREADS, OPT_MAX_CONNECTIONS, OPT_MAX_CONNECTIONS_PER_IP, OPT_IDLE_TIMEOUT,
+	OPT_HEADER_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_MIN_BODY_RATE, OPT_SHUTDOWN_TIMEOUT,
+	OPT_FSYNC, OPT_LOG, OPT_SCRUB_RATE, OPT_SCRUB_INTERVAL, OPT_VERIFY, OPT_HELP,
+	OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -86,9 +93,11 @@ static const struct option long_options[] = {
 	{"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+	{"max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNECTIONS_PER_IP},
 	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
 	{"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
 	{"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
+	{"min-body-rate", required_argument, NULL, OPT_MIN_BODY_RATE},
 	{"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
 	{"fsync", no_argument, NULL, OPT_FSYNC},
 	{"log", no_argument, NULL, OPT_LOG},
@@ -185,6 +194,7 @@ static bool set_string(char **slot, const char *value)
 enum options_result options_parse(struct options *o, int argc, char **argv, char **cause)
 {
 	unsigned long n;
+	bool per_ip_given = false;
 	long cpus;
 	int opt;
 
@@ -199,6 +209,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 	o->shutdown_timeout = 10;
 	o->max_connections = 1000;
 	o->scrub_rate = DEFAULT_SCRUB_RATE;
+	o->min_body_rate = 1024;
 	o->scrub_interval = 86400;
 
 	opterr = 0;
@@ -255,6 +266,13 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 				            optarg);
 			o->max_connections = (unsigned)n;
 			break;
+		case OPT_MAX_CONNECTIONS_PER_IP:
+			if (!parse_unsigned(optarg, 0, 1000000, &n))
+				return fail(cause, "--max-connections-per-ip wants a number from 0 to 1000000, "
+				            "not '%s'", optarg);
+			o->max_connections_per_ip = (unsigned)n;
+			per_ip_given = true;
+			break;
 		case OPT_IDLE_TIMEOUT:
 		case OPT_HEADER_TIMEOUT:
 		case OPT_REQUEST_TIMEOUT:
@@ -276,6 +294,11 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 			break;
 		case OPT_LOG:
 			o->log = true;
+			break;
+		case OPT_MIN_BODY_RATE:
+			if (!store_parse_size(optarg, &o->min_body_rate))
+				return fail(cause, "--min-body-rate wants bytes per second such as 1K (0: none), "
+				            "not '%s'", optarg);
 			break;
 		case OPT_SCRUB_RATE:
 			if (!store_parse_size(optarg, &o->scrub_rate))
@@ -316,6 +339,9 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 		            "client certificates come with HTTPS");
 	if (o->anonymous_read && o->auth_file == NULL)
 		return fail(cause, "--anonymous-read only makes sense with --auth-file");
+	/* One address (a NAT in front of a CI fleet, say) may hold most connections, never all. */
+	if (!per_ip_given)
+		o->max_connections_per_ip = o->max_connections - o->max_connections / 4;
 	if (o->listen_host == NULL && !set_string(&o->listen_host, DEFAULT_HOST))
 		return fail(cause, "out of memory");
 	if (o->dir == NULL && (o->dir = default_dir()) == NULL)

@@ -25,8 +25,10 @@ struct options {
 	unsigned idle_timeout;      /* seconds a connection may stay silent */
 	unsigned header_timeout;    /* seconds the next request's head may take to arrive */
 	unsigned request_timeout;   /* seconds one request may take in total */
+	uint64_t min_body_rate;     /* bytes per second a body must bring; 0: no minimum */
 	unsigned shutdown_timeout;  /* seconds to let requests finish on SIGTERM */
 	unsigned max_connections;   /* concurrent connections accepted */
+	unsigned max_connections_per_ip; /* from one address; 0: no limit */
 	uint64_t scrub_rate;        /* bytes per second the scrub reads; 0: no scrub */
 	unsigned scrub_interval;    /* seconds from one scrub pass's start to the next */
 	bool verify;                /* check the store once and exit */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +246,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 __attribute__((format(printf, 2, 0)))
 static void log_mhd(void *cls, const char *fmt, va_list ap)
 {
+	static atomic_llong limit_said;  /* when a connection refusal was last logged */
 	char msg[512];
 	size_t n;
 
@@ -253,6 +255,12 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n > 0 && msg[n - 1] == '\n')
 		msg[--n] = '\0';
+	/* A flood of refused connections is told once every ten seconds. */
+	if (strstr(msg, "connection limit") != NULL) {
+		long long now = (long long)time(NULL), last = atomic_load(&limit_said);
+		if (now - last < 10 || !atomic_compare_exchange_strong(&limit_said, &last, now))
+			return;
+	}
 	fprintf(stderr, "cachegate: libmicrohttpd: %s\n", msg);
 }
 
@@ -370,6 +378,8 @@ struct server *server_start(struct gateway *gw, char **cause)
 	/* Past --max-connections requests get a 503; past this, connections are refused. */
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
 	                                    (intptr_t)o->max_connections + CONNECTION_SLACK, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	                                    (intptr_t)o->max_connections_per_ip, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
 	                                    (intptr_t)on_completed, gw};

@@ -23,6 +23,9 @@ struct conn_watch {
 	atomic_bool receiving;             /* a request body is still expected */
 	atomic_bool in_request;            /* a request's head is in: deadline_ms is its total */
 	atomic_bool linger;                /* answered before its body was read */
+	atomic_uint_fast64_t body_bytes;   /* of the request being received */
+	int64_t window_end_ms;             /* 0: no body window open (watchdog thread only) */
+	uint64_t window_bytes;             /* body_bytes when the window opened */
 	bool cut;                          /* shut down already (under the lock) */
 	struct conn_watch *prev, *next;
 };
@@ -30,6 +33,7 @@ struct conn_watch {
 struct watchdog {
 	int64_t timeout_ms;     /* a request, from its head in to its end */
 	int64_t header_ms;      /* a request's head, from the connection's start or the last request */
+	uint64_t min_window_bytes; /* a body brings at least this much per window; 0: no minimum */
 	pthread_mutex_t lock;  /* guards the list, cut and stop */
 	pthread_cond_t cond;
 	struct conn_watch *head;
@@ -66,8 +70,34 @@ static bool hung_up_mid_body(struct conn_watch *cw)
 }
 
 /*
- * Shut down the sockets of overdue connections, and of uploads whose
- * client is gone. libmicrohttpd then sees the socket fail, ends the
+ * True when cw's body has brought less than the minimum in its last whole
+ * window (the first window is the grace period). Opens and moves windows.
+ */
+static bool body_too_slow(const struct watchdog *w, struct conn_watch *cw, int64_t now)
+{
+	uint64_t got = atomic_load(&cw->body_bytes);
+	bool slow;
+
+	if (w->min_window_bytes == 0 || !atomic_load(&cw->receiving)) {
+		cw->window_end_ms = 0;
+		return false;
+	}
+	if (cw->window_end_ms == 0 || got < cw->window_bytes) {  /* a new body */
+		cw->window_end_ms = now + WATCHDOG_BODY_WINDOW_MS;
+		cw->window_bytes = got;
+		return false;
+	}
+	if (now < cw->window_end_ms)
+		return false;
+	slow = got - cw->window_bytes < w->min_window_bytes;
+	cw->window_end_ms = now + WATCHDOG_BODY_WINDOW_MS;
+	cw->window_bytes = got;
+	return slow;
+}
+
+/*
+ * Shut down the sockets of overdue connections, of uploads too slow, and of
+ * uploads whose client is gone. libmicrohttpd then sees the socket fail, ends the
  * request (an upload is discarded) and closes it; the fd stays ours until
  * watchdog_close, so it cannot be reused under us.
  */
@@ -76,15 +106,19 @@ static void cut_connections(struct watchdog *w)
 	int64_t now = now_ms();
 
 	for (struct conn_watch *cw = w->head; cw != NULL; cw = cw->next) {
-		bool overdue;
+		bool overdue, slow;
 
 		if (cw->cut)
 			continue;
 		overdue = atomic_load(&cw->deadline_ms) <= now;
-		if (!overdue && !hung_up_mid_body(cw))
+		slow = body_too_slow(w, cw, now);
+		if (!overdue && !slow && !hung_up_mid_body(cw))
 			continue;
 		cw->cut = true;
 		shutdown(cw->fd, SHUT_RDWR);
+		if (slow)
+			fprintf(stderr, "cachegate: an upload arrived slower than --min-body-rate; "
+			        "connection closed\n");
 		/* A head that never came whole is a slow client or an idle one: no news. */
 		if (overdue && atomic_load(&cw->in_request))
 			fprintf(stderr, "cachegate: a request ran past --request-timeout; "
@@ -112,7 +146,8 @@ static void *watchdog_main(void *arg)
 	return NULL;
 }
 
-struct watchdog *watchdog_start(unsigned request_timeout, unsigned header_timeout, char **cause)
+struct watchdog *watchdog_start(unsigned request_timeout, unsigned header_timeout,
+                                uint64_t min_body_rate, char **cause)
 {
 	struct watchdog *w = calloc(1, sizeof(*w));
 	pthread_condattr_t ca;
@@ -125,6 +160,7 @@ struct watchdog *watchdog_start(unsigned request_timeout, unsigned header_timeou
 	}
 	w->timeout_ms = (int64_t)request_timeout * 1000;
 	w->header_ms = (int64_t)header_timeout * 1000;
+	w->min_window_bytes = min_body_rate * (WATCHDOG_BODY_WINDOW_MS / 1000);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -167,6 +203,7 @@ struct conn_watch *watchdog_open(struct watchdog *w, int fd)
 	atomic_init(&cw->receiving, false);
 	atomic_init(&cw->in_request, false);
 	atomic_init(&cw->linger, false);
+	atomic_init(&cw->body_bytes, 0);
 	pthread_mutex_lock(&w->lock);
 	cw->next = w->head;
 	if (w->head != NULL)
@@ -195,8 +232,17 @@ void watchdog_request_done(struct watchdog *w, struct conn_watch *cw)
 
 void watchdog_receiving(struct conn_watch *cw, bool receiving)
 {
+	if (cw == NULL)
+		return;
+	if (receiving)
+		atomic_store(&cw->body_bytes, 0);
+	atomic_store(&cw->receiving, receiving);
+}
+
+void watchdog_body(struct conn_watch *cw, size_t n)
+{
 	if (cw != NULL)
-		atomic_store(&cw->receiving, receiving);
+		atomic_fetch_add(&cw->body_bytes, n);
 }
 
 void watchdog_answered_early(struct conn_watch *cw)

@@ -118,3 +118,84 @@ Test(gateway_slow, a_thousand_tricklers_keep_a_client_out_for_the_header_timeout
 	cr_assert_leq(served, 40, "the client waited %.1f s", served);
 	cr_assert_eq(gw_stop(&g), 0);
 }
+
+/* True when a request on fd is answered 200. */
+static bool answered(int fd)
+{
+	char resp[4096];
+
+	if (!gw_send_all(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 34))
+		return false;
+	gw_read_response(fd, resp, sizeof(resp), 5000);
+	return strncmp(resp, "HTTP/1.1 200", 12) == 0;
+}
+
+Test(gateway_slow, one_address_holds_no_more_than_its_connection_limit)
+{
+	static const char *const flags[] = {"--max-connections-per-ip", "3", NULL};
+	int held[3], extra;
+	char buf[64];
+	ssize_t n;
+
+	gw_start(&g, flags, NULL);
+	for (int i = 0; i < 3; i++) {
+		held[i] = gw_connect(&g);
+		cr_assert(answered(held[i]), "connection %d", i);
+	}
+	/* The fourth is closed at once, unanswered. */
+	extra = gw_connect(&g);
+	(void)gw_send_all(extra, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 34);
+	n = recv(extra, buf, sizeof(buf), 0);
+	cr_assert_leq(n, 0, "a connection past the limit was served");
+	close(extra);
+	/* Those held are served as ever, and a freed place is taken again. */
+	cr_assert(answered(held[0]));
+	close(held[2]);
+	usleep(200 * 1000);
+	extra = gw_connect(&g);
+	cr_assert(answered(extra), "the freed place was not given again");
+	close(extra);
+	for (int i = 0; i < 2; i++)
+		close(held[i]);
+	cr_assert_eq(gw_stop(&g), 0);
+}
+
+Test(gateway_slow, a_body_slower_than_the_minimum_rate_is_cut_after_its_window)
+{
+	enum { SIZE = 200000 };
+	char head[256], resp[4096], id[65];
+	static char body[SIZE];
+	int slow, steady;
+	size_t sent_slow = 0, sent_steady = 0;
+	double start, cut = -1;
+
+	for (size_t i = 0; i < SIZE; i++)
+		body[i] = (char)(i * 31 + 7);
+	gw_sha256_hex(body, SIZE, id);
+	gw_start(&g, NULL, NULL);  /* default --min-body-rate: 1K per second */
+	snprintf(head, sizeof(head), "PUT /cas/%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n",
+	         id, SIZE);
+	slow = gw_connect(&g);
+	steady = gw_connect(&g);
+	cr_assert(gw_send_all(slow, head, strlen(head)));
+	cr_assert(gw_send_all(steady, head, strlen(head)));
+	start = now();
+	/* 100 bytes a second against 4 KiB a second, for 14 s. */
+	while (now() - start < 14) {
+		if (cut < 0 && (!gw_send_all(slow, body + sent_slow, 50) || closed_by_server(slow)))
+			cut = now() - start;
+		sent_slow += 50;
+		cr_assert(gw_send_all(steady, body + sent_steady, 2048), "the steady upload was cut");
+		sent_steady += 2048;
+		usleep(500 * 1000);
+	}
+	cr_assert_geq(cut, 9, "cut before its window was over (%.1f s)", cut);
+	cr_assert_leq(cut, 13, "a body at 100 bytes per second was not cut (%.1f s)", cut);
+	close(slow);
+	/* The steady one finishes and is stored. */
+	cr_assert(gw_send_all(steady, body + sent_steady, SIZE - sent_steady));
+	gw_read_response(steady, resp, sizeof(resp), 10000);
+	cr_assert(strncmp(resp, "HTTP/1.1 201", 12) == 0, "got: %s", resp);
+	close(steady);
+	cr_assert_eq(gw_stop(&g), 0);
+}
