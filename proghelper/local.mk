@@ -24,4 +24,5 @@ bin_PROGRAMS += cachegate-prog
 cachegate_prog_SOURCES = proghelper/main.c
 cachegate_prog_LDADD = $(PROG_LIBS)
 
-EXTRA_DIST += bench/gobuild.sh bench/floorprog/main.go bench/floorprog/go.mod
+EXTRA_DIST += bench/gobuild.sh bench/floorprog/main.go bench/floorprog/go.mod \
+	bench/delayproxy/main.go bench/delayproxy/go.mod
