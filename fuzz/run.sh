@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Run libFuzzer targets, each for SECONDS, on a scratch copy of its seeds
 # (fuzz/corpus/<name>/), so no run writes into the repository. Prints one
-# line per target with its executions; exits 1 when any target crashed,
-# leaking, hanging or failing a check, and keeps the input that did it as
-# <name>-crash-... (or -leak-, -timeout-) next to the target.
+# line per target with its executions and coverage. Exits 1 when a target
+# crashed, leaked, hung or failed a check, keeping the input that did it
+# as <name>-crash-... (-leak-, -timeout-) next to the target.
 # Usage: fuzz/run.sh SECONDS fuzz/<name>.fuzz...
 # (`make fuzz` and, as the tests' log compiler, `make check` call it.)
 set -euo pipefail
@@ -39,8 +39,9 @@ for target in "$@"; do
 		-print_final_stats=1 -artifact_prefix="$(dirname "$target")/$name-" \
 		$(options "$name") "$corpus" >"$log" 2>&1 || rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	cov=$(sed -n 's/.* cov: \([0-9]*\) .*/\1/p' "$log" | tail -n 1)
 	if [ "$rc" -eq 0 ]; then
-		line="fuzz $name: ${runs:-?} runs in $seconds s, 0 crashes"
+		line="fuzz $name: ${runs:-?} runs in $seconds s, ${cov:-?} edges covered, 0 crashes"
 	else
 		status=1
 		tail -n 60 "$log" >&2
