@@ -28,9 +28,12 @@ static bool number(const char *f, int64_t *v)
 	if (i == 20)
 		return false;
 	for (; i < 20; i++) {
-		if (f[i] < '0' || f[i] > '9' || n > (INT64_MAX - 9) / 10)
+		int digit = f[i] - '0';
+
+		/* n * 10 + digit must fit, up to INT64_MAX itself. */
+		if (f[i] < '0' || f[i] > '9' || n > (INT64_MAX - digit) / 10)
 			return false;
-		n = n * 10 + (f[i] - '0');
+		n = n * 10 + digit;
 	}
 	*v = n;
 	return true;

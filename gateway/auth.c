@@ -62,10 +62,33 @@ static bool parse_line(char *line, struct auth_token *t, bool *blank)
 
 struct auth *auth_load(const char *path, bool anonymous_read, char **cause)
 {
+	struct auth *a;
+	FILE *f;
+
+	*cause = NULL;
+	if (path == NULL) {
+		a = calloc(1, sizeof(*a));
+		if (a == NULL)
+			cause_set(cause, "out of memory");
+		else
+			a->anonymous_read = anonymous_read;
+		return a;
+	}
+	f = fopen(path, "r");
+	if (f == NULL) {
+		cause_set(cause, "cannot read auth file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	a = auth_read(f, path, anonymous_read, cause);
+	fclose(f);
+	return a;
+}
+
+struct auth *auth_read(FILE *f, const char *name, bool anonymous_read, char **cause)
+{
 	struct auth *a = calloc(1, sizeof(*a));
 	size_t cap = 0, lineno = 0, linecap = 0;
 	char *line = NULL;
-	FILE *f;
 
 	*cause = NULL;
 	if (a == NULL) {
@@ -73,15 +96,7 @@ struct auth *auth_load(const char *path, bool anonymous_read, char **cause)
 		return NULL;
 	}
 	a->anonymous_read = anonymous_read;
-	if (path == NULL)
-		return a;
 	a->enabled = true;
-	f = fopen(path, "r");
-	if (f == NULL) {
-		cause_set(cause, "cannot read auth file %s: %s", path, strerror(errno));
-		free(a);
-		return NULL;
-	}
 	while (getline(&line, &linecap, f) != -1) {
 		struct auth_token t;
 		bool blank;
@@ -89,7 +104,7 @@ struct auth *auth_load(const char *path, bool anonymous_read, char **cause)
 		lineno++;
 		if (!parse_line(line, &t, &blank)) {
 			cause_set(cause, "auth file %s line %zu: expected \"<token> read|write\"",
-			          path, lineno);
+			          name, lineno);
 			goto fail;
 		}
 		if (blank)
@@ -107,22 +122,20 @@ struct auth *auth_load(const char *path, bool anonymous_read, char **cause)
 		a->tokens[a->count++] = t;
 	}
 	if (ferror(f)) {
-		cause_set(cause, "cannot read auth file %s: %s", path, strerror(errno));
+		cause_set(cause, "cannot read auth file %s: %s", name, strerror(errno));
 		goto fail;
 	}
 	if (a->count == 0 && !anonymous_read) {
-		cause_set(cause, "auth file %s has no tokens, so nobody could use the server", path);
+		cause_set(cause, "auth file %s has no tokens, so nobody could use the server", name);
 		goto fail;
 	}
 	OPENSSL_cleanse(line, linecap);
 	free(line);
-	fclose(f);
 	return a;
 fail:
 	if (line != NULL)
 		OPENSSL_cleanse(line, linecap);
 	free(line);
-	fclose(f);
 	auth_free(a);
 	return NULL;
 }

@@ -7,6 +7,7 @@
 #define CACHEGATE_GATEWAY_AUTH_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 enum auth_result {
 	AUTH_OK = 0,
@@ -23,6 +24,12 @@ struct auth;
  * returns NULL and sets *cause to a sentence the caller frees.
  */
 struct auth *auth_load(const char *path, bool anonymous_read, char **cause);
+
+/*
+ * Read the tokens of an auth file already open as f (name is only for
+ * messages), as auth_load does; f stays open.
+ */
+struct auth *auth_read(FILE *f, const char *name, bool anonymous_read, char **cause);
 
 /* Free what auth_load returned. NULL is allowed. */
 void auth_free(struct auth *a);

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 /* Set *cause to a formatted sentence (NULL if out of memory). */
+__attribute__((format(printf, 2, 3)))
 static void
 protocol_cause(char **cause, const char *fmt, ...)
 {

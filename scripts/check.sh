@@ -15,7 +15,7 @@ make -j"$(nproc)" check || status=$?
 
 # Count individual tests: Criterion's own tallies, plus one per script test.
 passed=0 failed=0 skipped=0
-for trs in tests/*.trs tests/e2e/*.trs; do
+for trs in tests/*.trs tests/e2e/*.trs fuzz/*.trs; do
 	[ -e "$trs" ] || continue
 	log=${trs%.trs}.log
 	result=$(sed -n 's/^:test-result: //p' "$trs")

@@ -591,3 +591,23 @@ Test(prog_entry, malformed_entries_are_rejected)
 	bad[152] = '-';  /* a negative size */
 	cr_assert_not(go_entry_parse(bad, GO_ENTRY_LEN, &back));
 }
+
+Test(prog_entry, the_largest_size_and_time_round_trip)
+{
+	struct go_entry e, back;
+	char line[GO_ENTRY_LEN + 1];
+
+	/* Found by fuzz/goentry.fuzz: the last few int64 values did not parse back. */
+	memset(&e, 0, sizeof e);
+	for (int64_t v = INT64_MAX - 9; v > 0; v = v == INT64_MAX ? 0 : v + 1) {
+		e.size = v;
+		e.time_ns = INT64_MAX - (v - (INT64_MAX - 9));
+		go_entry_format(&e, line);
+		cr_assert(go_entry_parse(line, GO_ENTRY_LEN, &back), "%s", line);
+		cr_assert_eq(back.size, e.size);
+		cr_assert_eq(back.time_ns, e.time_ns);
+	}
+	/* One past: 9223372036854775808 does not fit. */
+	memcpy(line + GO_ENTRY_LEN - 20, "9223372036854775808\n", 20);
+	cr_assert_not(go_entry_parse(line, GO_ENTRY_LEN, &back));
+}
