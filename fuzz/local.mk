@@ -37,7 +37,7 @@ fuzz_request_fuzz_LDADD = $(JANSSON_LIBS) $(CRYPTO_LIBS)
 fuzz_stream_fuzz_SOURCES = fuzz/stream_fuzz.c tests/tmpdir.c \
 	proghelper/input.c proghelper/protocol.c proghelper/body.c proghelper/local.c \
 	common/cause.c common/goentry.c \
-	store/id.c store/open.c store/put.c store/get.c store/trim.c
+	store/id.c store/open.c store/put.c store/get.c store/scan.c store/verify.c store/trim.c
 fuzz_stream_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_stream_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_stream_fuzz_LDADD = $(JANSSON_LIBS) $(CRYPTO_LIBS)
