@@ -4,15 +4,17 @@
 # stops SeaweedFS and then runs gateway_lib.sh's cleanup. A script that sets
 # its own EXIT trap afterwards must call s3_cleanup from it.
 #
-# s3_require        exit 77 (skip, saying why) unless weed and curl are here
+# s3_require        exit 77 (skip, saying why) unless weed, curl and perl
+#                   are here
 # s3_start          start weed mini, or start it again on the same data and
 #                   ports after s3_stop; return once the bucket answers a
 #                   signed request. Exports S3_ENDPOINT (http://127.0.0.1:PORT),
 #                   S3_BUCKET, S3_REGION, AWS_ACCESS_KEY_ID and
 #                   AWS_SECRET_ACCESS_KEY; sets $s3_pid and $s3_ready_ms
-# s3_stop           SIGTERM weed, SIGKILL after 20 s; true when it exited
-#                   by itself with status 0; sets $s3_stop_ms. Its data stay
-#                   for s3_start.
+# s3_stop           SIGTERM weed (after 30 s SIGQUIT, for a stack dump in
+#                   weed.log, then SIGKILL); true when SIGTERM alone made it
+#                   exit with status 0; sets $s3_stop_ms. Its data stay for
+#                   s3_start.
 # s3_curl ARG...    curl signed with SigV4 by curl itself as the test
 #                   credentials, for $S3_REGION
 # s3_cleanup        stop weed if it runs and remove $s3_work (the exit trap)
@@ -20,7 +22,7 @@
 # $s3_work holds the data (data/), weed's output (weed.log) and its log files
 # (logs/), private to this script. Nothing is written elsewhere but the gRPC
 # Unix sockets weed mini always puts in /tmp (seaweedfs-*-grpc-PORT.sock),
-# which it removes when it stops.
+# which it removes when it stops (and s3_stop when it had to kill it).
 
 s3_weed=${WEED:-$("${TOP_SRCDIR:-.}/scripts/install-seaweedfs.sh" --path)}
 s3_work=$(mktemp -d "${TMPDIR:-/tmp}/cachegate-s3.XXXXXX")
@@ -104,7 +106,7 @@ s3_curl() {
 s3_launch() {
 	set -- $s3_ports
 	mkdir -p "$s3_work/data" "$s3_work/logs"
-	(cd "$s3_work" && HOME=$s3_work exec "$s3_weed" -logdir="$s3_work/logs" mini \
+	(cd "$s3_work" && HOME=$s3_work GOTRACEBACK=all exec "$s3_weed" -logdir="$s3_work/logs" mini \
 		-dir="$s3_work/data" -bucket="$S3_BUCKET" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
 		-master.port="$1" -master.port.grpc="$2" \
 		-volume.port="$3" -volume.port.grpc="$4" \
@@ -152,7 +154,7 @@ s3_start() {
 		# nothing depends on yet).
 		s3_stop >/dev/null 2>&1 || true
 		if [ -z "$s3_fixed" ] && [ "$s3_attempt" -lt 3 ] &&
-			tail -n 20 "$s3_work/weed.log" | grep -q 'is not available'; then
+			tail -n 20 "$s3_work/weed.log" | grep -Eq 'is not available|address already in use'; then
 			s3_ports=
 			s3_attempt=$((s3_attempt + 1))
 			continue
@@ -167,18 +169,36 @@ s3_stop() {
 	[ -n "$s3_pid" ] || return 1
 	s3_t0=$(date +%s%N)
 	kill -TERM "$s3_pid" 2>/dev/null || true
-	s3_tries=0
-	while s3_alive && [ "$s3_tries" -lt 200 ]; do
-		sleep 0.1
-		s3_tries=$((s3_tries + 1))
-	done
+	s3_wait_exit 300
+	s3_forced=
 	if s3_alive; then
-		echo "==== still running 20 s after SIGTERM: SIGKILL" >>"$s3_work/weed.log"
-		kill -KILL "$s3_pid" 2>/dev/null || true
+		# Go's runtime answers SIGQUIT with every goroutine's stack (to
+		# weed.log) and exits: what hung is then on record.
+		s3_forced=yes
+		echo "==== still running 30 s after SIGTERM: SIGQUIT" >>"$s3_work/weed.log"
+		kill -QUIT "$s3_pid" 2>/dev/null || true
+		s3_wait_exit 50
+		s3_alive && kill -KILL "$s3_pid" 2>/dev/null
 	fi
 	if wait "$s3_pid" 2>/dev/null; then s3_rc=0; else s3_rc=$?; fi
+	# A weed that did not exit by itself leaves its sockets in /tmp, named
+	# by the ports this script chose for it.
+	if [ -n "$s3_forced" ]; then
+		for s3_port in $s3_ports; do
+			rm -f /tmp/seaweedfs-*-grpc-"$s3_port".sock
+		done
+	fi
 	s3_stop_ms=$((($(date +%s%N) - s3_t0) / 1000000))
 	echo "==== exited with status $s3_rc after $s3_stop_ms ms" >>"$s3_work/weed.log"
 	s3_pid=
-	[ "$s3_tries" -lt 200 ] && [ "$s3_rc" -eq 0 ]
+	[ -z "$s3_forced" ] && [ "$s3_rc" -eq 0 ]
+}
+
+# s3_wait_exit N: wait until weed has exited, at most N tenths of a second.
+s3_wait_exit() {
+	s3_tries=0
+	while s3_alive && [ "$s3_tries" -lt "$1" ]; do
+		sleep 0.1
+		s3_tries=$((s3_tries + 1))
+	done
 }

@@ -159,7 +159,7 @@ check "weed mini removed its gRPC sockets in /tmp" sh -c \
 
 if [ "$failures" -ne 0 ]; then
 	echo "$failures check(s) failed; weed's output:"
-	tail -n 60 "$s3_work/weed.log"
+	cat "$s3_work/weed.log"
 	exit 1
 fi
 echo "all SeaweedFS checks passed"
