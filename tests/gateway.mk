@@ -20,12 +20,15 @@ check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 
 # End-to-end scripts with curl, ccache and Bazel (scripts/install-bazel.sh
-# installs Bazel; without it bazel.sh skips, exit 77), and faults: kill -9
-# under writers, a full disk (needs root for its tmpfs, else skipped).
+# installs Bazel; without it bazel.sh skips, exit 77), faults: kill -9
+# under writers, a full disk (needs root for its tmpfs, else skipped), and a
+# real SeaweedFS as the S3 store (scripts/install-seaweedfs.sh builds it;
+# without it the S3 scripts skip).
 GATEWAY_E2E = tests/e2e/curl.sh tests/e2e/ccache.sh tests/e2e/bazel.sh \
-	tests/e2e/kill_storm.sh tests/e2e/disk_full.sh
+	tests/e2e/kill_storm.sh tests/e2e/disk_full.sh tests/e2e/s3_seaweedfs.sh
 TESTS += $(GATEWAY_E2E)
-EXTRA_DIST += $(GATEWAY_E2E) tests/e2e/gateway_lib.sh scripts/install-bazel.sh
+EXTRA_DIST += $(GATEWAY_E2E) tests/e2e/gateway_lib.sh scripts/install-bazel.sh \
+	tests/e2e/s3_lib.sh scripts/install-seaweedfs.sh
 
 # The long fault runs, not part of check: `make stress`.
 STRESS_KILLS = 100
