@@ -16,6 +16,7 @@
 
 struct watchdog;
 struct integrity;
+struct http_tier;
 struct linger_pool;
 
 struct gateway {
@@ -25,6 +26,7 @@ struct gateway {
 	struct metrics *metrics;
 	struct evict *evict;
 	struct integrity *integrity; /* which CAS files hash right; damaged ones */
+	struct http_tier *tier;     /* the shared tier behind the store (--s3), or NULL */
 	struct watchdog *watchdog;
 	struct linger_pool *linger; /* closes connections answered early */
 	time_t started;             /* wall clock at start, for /status */

@@ -15,6 +15,7 @@
 #include "common/goentry.h"
 #include "gateway/gateway.h"
 #include "gateway/http_go.h"
+#include "gateway/http_tier.h"
 #include "gateway/integrity.h"
 #include "gateway/respond.h"
 
@@ -36,12 +37,20 @@ struct go_batch {
 	char body[GO_BATCH_MAX * ID_LINE];
 };
 
+/* What a lookup of an action found. */
+enum go_found {
+	GO_FOUND,        /* the entry and its output */
+	GO_NO_ENTRY,     /* no entry for the action */
+	GO_NOT_GO,       /* an entry, but not a Go one for this action */
+	GO_NO_OUTPUT,    /* a Go entry whose output is missing (its id is known) */
+};
+
 /*
  * Look action up: its entry line (into line), its output's id (into output)
- * and the output, opened into *obj. False on any miss.
+ * and the output, opened into *obj.
  */
-static bool go_lookup(struct store *s, const char *action, char line[GO_ENTRY_LEN],
-                      char output[STORE_ID_LEN + 1], struct store_object *obj)
+static enum go_found go_find(struct store *s, const char *action, char line[GO_ENTRY_LEN],
+                             char output[STORE_ID_LEN + 1], struct store_object *obj)
 {
 	struct store_object ac;
 	struct go_entry e;
@@ -49,7 +58,7 @@ static bool go_lookup(struct store *s, const char *action, char line[GO_ENTRY_LE
 	ssize_t n;
 
 	if (store_get(s, STORE_AC, action, -1, &ac) != STORE_OK)
-		return false;
+		return GO_NO_ENTRY;
 	do
 		n = pread(ac.fd, line, GO_ENTRY_LEN, 0);
 	while (n < 0 && errno == EINTR);
@@ -57,17 +66,30 @@ static bool go_lookup(struct store *s, const char *action, char line[GO_ENTRY_LE
 	if (n != GO_ENTRY_LEN || !go_entry_parse(line, GO_ENTRY_LEN, &e) ||
 	    !store_unhex(action, (unsigned char *)want) ||
 	    memcmp(e.action, want, STORE_HASH_LEN) != 0)
-		return false;
+		return GO_NOT_GO;
 	store_hex(e.output, output);
-	return store_get(s, STORE_CAS, output, e.size, obj) == STORE_OK;
+	return store_get(s, STORE_CAS, output, e.size, obj) == STORE_OK ? GO_FOUND : GO_NO_OUTPUT;
+}
+
+/* go_find, true only when both the entry and its output were found. */
+static bool go_lookup(struct store *s, const char *action, char line[GO_ENTRY_LEN],
+                      char output[STORE_ID_LEN + 1], struct store_object *obj)
+{
+	return go_find(s, action, line, output, obj) == GO_FOUND;
 }
 
 enum MHD_Result go_serve(struct MHD_Connection *c, struct request *r)
 {
 	struct store_object obj;
 	char line[GO_ENTRY_LEN], output[STORE_ID_LEN + 1];
+	enum go_found found = go_find(r->gw->store, r->id, line, output, &obj);
 
-	if (!go_lookup(r->gw->store, r->id, line, output, &obj)) {
+	/* With a shared tier, what is missing here is asked of it: the entry, then the output. */
+	if (found == GO_NO_ENTRY && http_tier_may_ask(r, STORE_AC))
+		return http_tier_fetch(c, r, STORE_AC, r->id);
+	if (found == GO_NO_OUTPUT && http_tier_may_ask(r, STORE_CAS))
+		return http_tier_fetch(c, r, STORE_CAS, output);
+	if (found != GO_FOUND) {
 		metrics_count_lookup(r->gw->metrics, STORE_AC, false);
 		return respond_text(c, r, MHD_HTTP_NOT_FOUND, "not found");
 	}

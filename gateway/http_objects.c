@@ -11,6 +11,7 @@
 
 #include "gateway/gateway.h"
 #include "gateway/http_objects.h"
+#include "gateway/http_tier.h"
 #include "gateway/integrity.h"
 #include "gateway/respond.h"
 #include "gateway/watchdog.h"
@@ -74,6 +75,10 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct request *r)
 	enum store_result res;
 
 	res = store_get(gw->store, route_kind(r), r->id, -1, &obj);
+	if (res == STORE_NOT_FOUND && http_tier_may_ask(r, route_kind(r)))
+		return http_tier_fetch(c, r, route_kind(r), r->id);
+	if (res == STORE_NOT_FOUND && r->method == METHOD_HEAD && r->tier_answered)
+		return http_tier_answer_head(c, r);
 	if (res == STORE_NOT_FOUND) {
 		metrics_count_lookup(gw->metrics, route_kind(r), false);
 		return respond_text(c, r, MHD_HTTP_NOT_FOUND, "not found");
@@ -171,7 +176,9 @@ static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 	if (cap > 0 && evict_store_full(gw->evict))
 		return refuse(c, r, MHD_HTTP_INSUFFICIENT_STORAGE, REJECT_STORE_FULL,
 		              "the store is full and cannot be trimmed enough");
-	if (r->route == ROUTE_CAS && cas_present(gw, r->id, r->content_length)) {
+	/* With a shared tier the body is taken all the same: it may be the tier's only copy. */
+	if (r->route == ROUTE_CAS && gw->tier == NULL &&
+	    cas_present(gw, r->id, r->content_length)) {
 		/*
 		 * A client waiting for 100 Continue is answered at once. One that
 		 * sends its body regardless must have it read (and dropped): closing
@@ -244,6 +251,8 @@ enum MHD_Result objects_finish(struct MHD_Connection *c, struct request *r)
 		return respond_store_error(c, r, res);
 	}
 	evict_note_put(gw->evict, k, size, old_size);
+	if (gw->tier != NULL)
+		return http_tier_upload(c, r, MHD_HTTP_CREATED);
 	return respond_text(c, r, MHD_HTTP_CREATED, "stored");
 }
 

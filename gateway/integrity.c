@@ -33,7 +33,9 @@ struct integrity {
 	struct slot slots[SLOTS];
 };
 
-static const char *const found_by_names[DAMAGE_COUNT] = {"a read", "an upload", "the scrub"};
+static const char *const found_by_names[DAMAGE_COUNT] = {
+	"a read", "an upload", "the scrub", "a fetch from S3",
+};
 
 struct integrity *integrity_new(struct store *s, struct metrics *m)
 {

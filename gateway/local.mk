@@ -12,6 +12,10 @@ cachegate_SOURCES = \
 	gateway/respond_object.c \
 	gateway/integrity.c gateway/integrity.h \
 	gateway/scrub.c gateway/scrub.h \
+	gateway/tier.h \
+	gateway/http_tier.c gateway/http_tier.h \
+	gateway/s3.c gateway/s3.h \
+	gateway/s3config.c gateway/s3config.h \
 	gateway/http_objects.c gateway/http_objects.h \
 	gateway/http_go.c gateway/http_go.h \
 	gateway/status.c gateway/status.h \
@@ -22,5 +26,5 @@ cachegate_SOURCES = \
 	gateway/watchdog.c gateway/watchdog.h \
 	gateway/linger.c gateway/linger.h \
 	gateway/accesslog.c gateway/accesslog.h
-cachegate_LDADD = $(STORE_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+cachegate_LDADD = $(STORE_LIBS) $(MHD_LIBS) $(CURL_LIBS) $(GNUTLS_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
 EXTRA_DIST += bench/gateway.sh

@@ -1,6 +1,7 @@
 /*
  * main.c: cachegate's start, signal handling and orderly shutdown.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,9 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cause.h"
 #include "gateway/gateway.h"
+#include "gateway/http_tier.h"
 #include "gateway/integrity.h"
 #include "gateway/linger.h"
+#include "gateway/s3.h"
 #include "gateway/scrub.h"
 #include "gateway/server.h"
 #include "gateway/watchdog.h"
@@ -90,12 +94,40 @@ static int verify_store(struct store *s)
 	return res.damaged > 0 ? 1 : 0;
 }
 
+/*
+ * With --s3: check the bucket and start its client, and the request side of
+ * the shared tier. False (with *cause) when it cannot be used.
+ */
+static bool start_tier(struct gateway *gw, struct s3 **s3, char **cause)
+{
+	const struct options *o = gw->opt;
+	struct s3_config cfg;
+	struct tier tier = { .ops = &s3_tier_ops };
+
+	if (o->s3 == NULL)
+		return true;
+	if (!s3_config_load(&cfg, o->s3, o->s3_endpoint, o->s3_region, o->s3_credentials_file,
+	                    cause)) {
+		s3_config_free(&cfg);
+		return false;
+	}
+	if ((*s3 = s3_start(&cfg, gw->metrics, cause)) == NULL)
+		return false;
+	tier.backend = *s3;
+	if ((gw->tier = http_tier_new(&tier)) == NULL) {
+		cause_set(cause, "out of memory");
+		return false;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct store_options so = {0};
 	struct gateway gw = {0};
 	struct server *server = NULL;
 	struct scrub *scrub = NULL;
+	struct s3 *s3 = NULL;
 	struct options opt;
 	char *cause = NULL;
 	sigset_t stop_signals;
@@ -121,6 +153,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
 	raise_file_limit(opt.max_connections);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	gw.opt = &opt;
 	gw.started = time(NULL);
 	atomic_init(&gw.in_flight, 0);
@@ -137,6 +170,8 @@ int main(int argc, char **argv)
 	}
 	if ((gw.integrity = integrity_new(gw.store, gw.metrics)) == NULL)
 		goto out;
+	if (!start_tier(&gw, &s3, &cause))
+		goto out;
 	if ((gw.evict = evict_start(gw.store, gw.metrics, opt.max_size, &cause)) == NULL ||
 	    (scrub = scrub_start(gw.store, gw.integrity, gw.metrics, opt.scrub_rate,
 	                         opt.scrub_interval, &cause)) == NULL ||
@@ -146,11 +181,12 @@ int main(int argc, char **argv)
 	    (server = server_start(&gw, &cause)) == NULL)
 		goto out;
 
-	fprintf(stderr, "cachegate: listening on %s://%s%s%s:%u, store %s\n",
+	fprintf(stderr, "cachegate: listening on %s://%s%s%s:%u, store %s%s%s\n",
 	        opt.tls_cert != NULL ? "https" : "http",
 	        strchr(opt.listen_host, ':') != NULL ? "[" : "", opt.listen_host,
 	        strchr(opt.listen_host, ':') != NULL ? "]" : "",
-	        server_port(server), store_dir(gw.store));
+	        server_port(server), store_dir(gw.store), opt.s3 != NULL ? " in front of " : "",
+	        opt.s3 != NULL ? opt.s3 : "");
 	if (opt.port_file != NULL && !write_port_file(opt.port_file, server_port(server))) {
 		if (asprintf(&cause, "cannot write --port-file %s: %s", opt.port_file,
 		             strerror(errno)) < 0)
@@ -167,7 +203,11 @@ out:
 	if (status != 0 && !opt.verify)
 		report(cause);
 	if (server != NULL)
-		server_stop(server, opt.shutdown_timeout);
+		server_drain(server, opt.shutdown_timeout);
+	s3_stop(s3);  /* lets go every request still waiting on S3 */
+	if (server != NULL)
+		server_stop(server);
+	http_tier_free(gw.tier);
 	linger_stop(gw.linger);
 	watchdog_stop(gw.watchdog);
 	scrub_stop(scrub);
@@ -179,5 +219,6 @@ out:
 	if (status == 0 && !opt.verify)
 		fprintf(stderr, "cachegate: stopped\n");
 	options_free(&opt);
+	curl_global_cleanup();
 	return status;
 }

@@ -21,7 +21,11 @@ static const char *const reject_names[REJECT_COUNT] = {
 	"too_large", "hash_mismatch", "size_mismatch", "store_full", "truncated", "error",
 };
 
-static const char *const damage_names[DAMAGE_COUNT] = {"read", "put", "scrub"};
+static const char *const damage_names[DAMAGE_COUNT] = {"read", "put", "scrub", "s3"};
+static const char *const s3_op_names[S3_METRIC_OPS] = {"GET", "HEAD", "PUT"};
+/* Upper bounds, in seconds, of the S3 latency histogram's buckets (then +Inf). */
+static const double s3_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+#define S3_BUCKETS (sizeof(s3_buckets) / sizeof(s3_buckets[0]))
 
 struct metrics {
 	atomic_uint_fast64_t requests[METHOD_COUNT][ROUTE_COUNT][STATUS_COUNT];
@@ -31,6 +35,10 @@ struct metrics {
 	atomic_uint_fast64_t evicted_objects, evicted_bytes;
 	atomic_uint_fast64_t damaged[DAMAGE_COUNT];
 	atomic_uint_fast64_t scrubbed_objects, scrubbed_bytes;
+	atomic_uint_fast64_t s3_requests[S3_METRIC_OPS][2];   /* [op][failed] */
+	atomic_uint_fast64_t s3_latency[S3_BUCKETS + 1];      /* not cumulative; last: +Inf */
+	atomic_uint_fast64_t s3_latency_us;                    /* sum, microseconds */
+	atomic_uint_fast64_t s3_bytes_in, s3_bytes_out;
 };
 
 struct metrics *metrics_new(void)
@@ -57,6 +65,14 @@ struct metrics *metrics_new(void)
 		atomic_init(&m->damaged[i], 0);
 	atomic_init(&m->scrubbed_objects, 0);
 	atomic_init(&m->scrubbed_bytes, 0);
+	for (size_t i = 0; i < S3_METRIC_OPS; i++)
+		for (size_t k = 0; k < 2; k++)
+			atomic_init(&m->s3_requests[i][k], 0);
+	for (size_t i = 0; i <= S3_BUCKETS; i++)
+		atomic_init(&m->s3_latency[i], 0);
+	atomic_init(&m->s3_latency_us, 0);
+	atomic_init(&m->s3_bytes_in, 0);
+	atomic_init(&m->s3_bytes_out, 0);
 	return m;
 }
 
@@ -110,6 +126,20 @@ void metrics_count_evicted(struct metrics *m, uint64_t objects, uint64_t bytes)
 void metrics_count_damaged(struct metrics *m, enum metrics_damage found_by)
 {
 	atomic_fetch_add_explicit(&m->damaged[found_by], 1, memory_order_relaxed);
+}
+
+void metrics_count_s3(struct metrics *m, enum metrics_s3_op op, bool ok, double seconds,
+                      uint64_t bytes_in, uint64_t bytes_out)
+{
+	size_t b = 0;
+
+	while (b < S3_BUCKETS && seconds > s3_buckets[b])
+		b++;
+	atomic_fetch_add_explicit(&m->s3_requests[op][!ok], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->s3_latency[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->s3_latency_us, (uint64_t)(seconds * 1e6), memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->s3_bytes_in, bytes_in, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->s3_bytes_out, bytes_out, memory_order_relaxed);
 }
 
 void metrics_count_scrubbed(struct metrics *m, uint64_t objects, uint64_t bytes)
@@ -188,6 +218,32 @@ char *metrics_render(const struct metrics *m, const struct store_usage *u,
 	fprintf(f, "cachegate_scrubbed_objects_total %llu\n", load(&m->scrubbed_objects));
 	family(f, "cachegate_scrubbed_bytes_total", "counter", "Bytes the background scrub hashed.");
 	fprintf(f, "cachegate_scrubbed_bytes_total %llu\n", load(&m->scrubbed_bytes));
+	family(f, "cachegate_s3_requests_total", "counter",
+	       "Requests to the S3 tier, by operation and result (a 404 is answered).");
+	for (size_t i = 0; i < S3_METRIC_OPS; i++)
+		for (size_t k = 0; k < 2; k++)
+			fprintf(f, "cachegate_s3_requests_total{op=\"%s\",result=\"%s\"} %llu\n",
+			        s3_op_names[i], k ? "failed" : "answered", load(&m->s3_requests[i][k]));
+	family(f, "cachegate_s3_request_seconds", "histogram", "Time of requests to the S3 tier.");
+	{
+		unsigned long long cumulative = 0;
+		for (size_t b = 0; b <= S3_BUCKETS; b++) {
+			cumulative += load(&m->s3_latency[b]);
+			if (b < S3_BUCKETS)
+				fprintf(f, "cachegate_s3_request_seconds_bucket{le=\"%g\"} %llu\n",
+				        s3_buckets[b], cumulative);
+			else
+				fprintf(f, "cachegate_s3_request_seconds_bucket{le=\"+Inf\"} %llu\n",
+				        cumulative);
+		}
+		fprintf(f, "cachegate_s3_request_seconds_sum %.6f\n",
+		        (double)load(&m->s3_latency_us) / 1e6);
+		fprintf(f, "cachegate_s3_request_seconds_count %llu\n", cumulative);
+	}
+	family(f, "cachegate_s3_received_bytes_total", "counter", "Object bytes fetched from S3.");
+	fprintf(f, "cachegate_s3_received_bytes_total %llu\n", load(&m->s3_bytes_in));
+	family(f, "cachegate_s3_sent_bytes_total", "counter", "Object bytes uploaded to S3.");
+	fprintf(f, "cachegate_s3_sent_bytes_total %llu\n", load(&m->s3_bytes_out));
 	family(f, "cachegate_store_bytes", "gauge", "Bytes of objects in the store.");
 	fprintf(f, "cachegate_store_bytes %llu\n", (unsigned long long)u->bytes);
 	family(f, "cachegate_store_objects", "gauge", "Objects in the store, by kind.");

@@ -5,6 +5,7 @@
 #ifndef CACHEGATE_GATEWAY_METRICS_H
 #define CACHEGATE_GATEWAY_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,7 +28,16 @@ enum metrics_damage {
 	DAMAGE_READ = 0,        /* a GET, before its last byte left */
 	DAMAGE_PUT,             /* a PUT of the same object */
 	DAMAGE_SCRUB,           /* the background scrub */
+	DAMAGE_S3,              /* a fetch from the S3 tier (the bucket's copy is bad) */
 	DAMAGE_COUNT,
+};
+
+/* What the gateway asked of the S3 tier. */
+enum metrics_s3_op {
+	S3_METRIC_GET = 0,
+	S3_METRIC_HEAD,
+	S3_METRIC_PUT,
+	S3_METRIC_OPS,
 };
 
 struct metrics;
@@ -49,6 +59,13 @@ void metrics_add_bytes_out(struct metrics *m, uint64_t n);
 void metrics_count_reject(struct metrics *m, enum metrics_reject why);
 void metrics_count_evicted(struct metrics *m, uint64_t objects, uint64_t bytes);
 void metrics_count_damaged(struct metrics *m, enum metrics_damage found_by);
+/*
+ * Count one request to the S3 tier: answered (ok, a 404 included) or
+ * failed, its seconds, and the body bytes it brought in and sent out.
+ */
+void metrics_count_s3(struct metrics *m, enum metrics_s3_op op, bool ok, double seconds,
+                      uint64_t bytes_in, uint64_t bytes_out);
+
 /* Count objects (and their bytes) the scrub hashed. */
 void metrics_count_scrubbed(struct metrics *m, uint64_t objects, uint64_t bytes);
 

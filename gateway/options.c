@@ -63,6 +63,17 @@ static const char usage_text[] =
 "                           (default 16M; 0 turns the scrub off)\n"
 "  --scrub-interval SECS    start a scrub pass this long after the last one\n"
 "                           started (default 86400)\n"
+"  --s3 s3://BUCKET[/PREFIX]\n"
+"                           keep every object in this S3 bucket too, the shared\n"
+"                           tier of any number of gateways; the store in --dir\n"
+"                           is then a cache in front of it\n"
+"  --s3-endpoint URL        an S3-compatible service (path-style addressing);\n"
+"                           default AWS\n"
+"  --s3-region REGION       default $AWS_REGION, else us-east-1\n"
+"  --s3-credentials-file FILE\n"
+"                           an AWS credentials file (profile $AWS_PROFILE, else\n"
+"                           default); without it AWS_ACCESS_KEY_ID,\n"
+"                           AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are used\n"
 "  --verify                 hash every CAS object in --dir, remove damaged ones,\n"
 "                           print what was found and exit (1 if any was damaged)\n"
 "  --log                    one access-log line per request on stderr\n"
@@ -76,7 +87,8 @@ enum {
 	OPT_AUTH_FILE, OPT_ANONYMOUS_READ, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CLIENT_CA,
 	OPT_THREADS, OPT_MAX_CONNECTIONS, OPT_MAX_CONNECTIONS_PER_IP, OPT_IDLE_TIMEOUT,
 	OPT_HEADER_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_MIN_BODY_RATE, OPT_SHUTDOWN_TIMEOUT,
-	OPT_FSYNC, OPT_LOG, OPT_SCRUB_RATE, OPT_SCRUB_INTERVAL, OPT_VERIFY, OPT_HELP,
+	OPT_FSYNC, OPT_LOG, OPT_SCRUB_RATE, OPT_SCRUB_INTERVAL, OPT_S3, OPT_S3_ENDPOINT,
+	OPT_S3_REGION, OPT_S3_CREDENTIALS_FILE, OPT_VERIFY, OPT_HELP,
 	OPT_VERSION,
 };
 
@@ -103,6 +115,10 @@ static const struct option long_options[] = {
 	{"log", no_argument, NULL, OPT_LOG},
 	{"scrub-rate", required_argument, NULL, OPT_SCRUB_RATE},
 	{"scrub-interval", required_argument, NULL, OPT_SCRUB_INTERVAL},
+	{"s3", required_argument, NULL, OPT_S3},
+	{"s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT},
+	{"s3-region", required_argument, NULL, OPT_S3_REGION},
+	{"s3-credentials-file", required_argument, NULL, OPT_S3_CREDENTIALS_FILE},
 	{"verify", no_argument, NULL, OPT_VERIFY},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -311,6 +327,18 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 				            "31536000, not '%s'", optarg);
 			o->scrub_interval = (unsigned)n;
 			break;
+		case OPT_S3:
+			ok = set_string(&o->s3, optarg);
+			break;
+		case OPT_S3_ENDPOINT:
+			ok = set_string(&o->s3_endpoint, optarg);
+			break;
+		case OPT_S3_REGION:
+			ok = set_string(&o->s3_region, optarg);
+			break;
+		case OPT_S3_CREDENTIALS_FILE:
+			ok = set_string(&o->s3_credentials_file, optarg);
+			break;
 		case OPT_VERIFY:
 			o->verify = true;
 			break;
@@ -337,6 +365,9 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 	if (o->tls_client_ca != NULL && o->tls_cert == NULL)
 		return fail(cause, "--tls-client-ca needs --tls-cert and --tls-key: "
 		            "client certificates come with HTTPS");
+	if (o->s3 == NULL && (o->s3_endpoint != NULL || o->s3_region != NULL ||
+	                      o->s3_credentials_file != NULL))
+		return fail(cause, "--s3-endpoint, --s3-region and --s3-credentials-file go with --s3");
 	if (o->anonymous_read && o->auth_file == NULL)
 		return fail(cause, "--anonymous-read only makes sense with --auth-file");
 	/* One address (a NAT in front of a CI fleet, say) may hold most connections, never all. */
@@ -358,5 +389,9 @@ void options_free(struct options *o)
 	free(o->tls_cert);
 	free(o->tls_key);
 	free(o->tls_client_ca);
+	free(o->s3);
+	free(o->s3_endpoint);
+	free(o->s3_region);
+	free(o->s3_credentials_file);
 	memset(o, 0, sizeof(*o));
 }

@@ -32,6 +32,10 @@ struct options {
 	uint64_t scrub_rate;        /* bytes per second the scrub reads; 0: no scrub */
 	unsigned scrub_interval;    /* seconds from one scrub pass's start to the next */
 	bool verify;                /* check the store once and exit */
+	char *s3;                   /* "s3://BUCKET[/PREFIX]": the shared tier, or NULL */
+	char *s3_endpoint;          /* NULL: AWS */
+	char *s3_region;            /* NULL: from the environment */
+	char *s3_credentials_file;  /* NULL: from the environment */
 };
 
 enum options_result {

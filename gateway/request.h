@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "gateway/tier.h"
 #include "store/store.h"
 
 /* What a path names. */
@@ -37,6 +38,7 @@ enum method {
 struct gateway;
 struct conn_watch;
 struct go_batch;
+struct MHD_Connection;
 
 struct request {
 	struct gateway *gw;
@@ -53,6 +55,14 @@ struct request {
 	bool already_stored;        /* a PUT of a present object: answered 200 after the body */
 	enum store_result write_error; /* why an upload failed, answered once the body is over */
 	struct go_batch *batch;     /* ROUTE_GO_BATCH: the actions asked for (http_go.h) */
+	/* A request waiting on the shared tier (http_tier.h); the connection is suspended. */
+	struct MHD_Connection *conn;
+	struct request *tier_next;  /* the next request waiting on the same fetch */
+	unsigned tier_asked;        /* kinds asked of the tier: 1 << enum store_kind */
+	bool tier_answered;         /* the tier's reply is in: answer on the next call */
+	struct tier_reply tier_reply;
+	int tier_fd;                /* an upload's local object, or -1 */
+	unsigned put_status;        /* an upload's answer once S3 has the object */
 	char method_name[12];       /* for the access log */
 	char path[160];             /* for the access log, truncated, printable */
 };

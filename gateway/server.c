@@ -20,6 +20,7 @@
 #include "gateway/framing.h"
 #include "gateway/http_go.h"
 #include "gateway/http_objects.h"
+#include "gateway/http_tier.h"
 #include "gateway/linger.h"
 #include "gateway/respond.h"
 #include "gateway/route.h"
@@ -38,6 +39,7 @@ struct server {
 	struct MHD_Daemon *daemon;
 	char *tls_cert, *tls_key;  /* PEM text; must outlive the daemon */
 	char *tls_client_ca;       /* PEM text or NULL; must outlive the daemon */
+	MHD_socket listener;       /* quiesced by server_drain, closed by server_stop */
 };
 
 /* A new request record, or NULL when out of memory. */
@@ -56,6 +58,7 @@ static struct request *request_new(struct gateway *gw, struct MHD_Connection *c,
 	r->method = route_method(method);
 	r->route = ROUTE_UNKNOWN;
 	r->content_length = -1;
+	r->tier_fd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	if (gw->opt->log)
 		accesslog_note(r, method, url);
@@ -191,6 +194,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_data_size = 0;
 		return ret;
 	}
+	if (r->method == METHOD_PUT && r->tier_answered)
+		return http_tier_answer_upload(c, r);
 	return r->method == METHOD_PUT ? objects_finish(c, r) : dispatch(c, r, url);
 }
 
@@ -208,6 +213,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 	objects_done(r);
 	go_done(r);
+	if (r->tier_fd >= 0)
+		close(r->tier_fd);
 	if (finished)
 		metrics_add_bytes_out(gw->metrics, r->body_out);
 	if (gw->opt->log) {
@@ -344,8 +351,12 @@ struct server *server_start(struct gateway *gw, char **cause)
 		return NULL;
 	}
 	s->gw = gw;
+	s->listener = MHD_INVALID_SOCKET;
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* Requests waiting on the shared tier are suspended meanwhile (http_tier.h). */
+	if (gw->tier != NULL)
+		flags |= MHD_ALLOW_SUSPEND_RESUME;
 	/* First, so that libmicrohttpd's messages about the options below go through it too. */
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)log_mhd, NULL};
 	if (o->tls_cert != NULL) {
@@ -413,20 +424,24 @@ uint16_t server_port(const struct server *s)
 	return info != NULL ? info->port : 0;
 }
 
-void server_stop(struct server *s, unsigned grace)
+void server_drain(struct server *s, unsigned grace)
 {
-	MHD_socket listener = MHD_quiesce_daemon(s->daemon);
 	struct timespec nap = {0, 20 * 1000 * 1000};
 	long naps = (long)grace * 50;
 
+	s->listener = MHD_quiesce_daemon(s->daemon);
 	/* New connections are refused from here on; the descriptor stays ours until stop. */
-	if (listener != MHD_INVALID_SOCKET)
-		shutdown(listener, SHUT_RDWR);
+	if (s->listener != MHD_INVALID_SOCKET)
+		shutdown(s->listener, SHUT_RDWR);
 	while (atomic_load(&s->gw->in_flight) > 0 && naps-- > 0)
 		nanosleep(&nap, NULL);
+}
+
+void server_stop(struct server *s)
+{
 	MHD_stop_daemon(s->daemon);
-	if (listener != MHD_INVALID_SOCKET)
-		close(listener);
+	if (s->listener != MHD_INVALID_SOCKET)
+		close(s->listener);
 	free(s->tls_cert);
 	free(s->tls_key);
 	free(s->tls_client_ca);

@@ -21,9 +21,13 @@ struct server *server_start(struct gateway *gw, char **cause);
 uint16_t server_port(const struct server *s);
 
 /*
- * Stop accepting connections, let requests in flight finish for at most
- * grace seconds, then close everything and free s.
+ * Stop accepting connections and let requests in flight finish for at most
+ * grace seconds. Requests still waiting on the shared tier must then be let
+ * go (by stopping the tier) before server_stop.
  */
-void server_stop(struct server *s, unsigned grace);
+void server_drain(struct server *s, unsigned grace);
+
+/* Close every connection and free s (after server_drain). */
+void server_stop(struct server *s);
 
 #endif

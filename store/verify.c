@@ -112,6 +112,33 @@ static bool pacer_take(struct pacer *p, size_t n)
 }
 
 /*
+ * Feed up to size bytes of fd, read through buf and paced by p (may be
+ * NULL), to digest; *got says how many there were (fewer when the file is
+ * shorter). STORE_IO_ERROR on a failed read or digest, STORE_NOT_FOUND
+ * when the pass was asked to stop.
+ */
+static enum store_result digest_fd(int fd, uint64_t size, char *buf, struct pacer *p,
+                                   EVP_MD_CTX *digest, uint64_t *got)
+{
+	*got = 0;
+	while (*got < size) {
+		size_t want = size - *got < VERIFY_CHUNK ? (size_t)(size - *got) : VERIFY_CHUNK;
+		ssize_t n = pread(fd, buf, want, (off_t)*got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (n > 0 && EVP_DigestUpdate(digest, buf, (size_t)n) != 1))
+			return STORE_IO_ERROR;
+		if (n == 0)
+			return STORE_OK;
+		*got += (uint64_t)n;
+		if (p != NULL && !pacer_take(p, (size_t)n))
+			return STORE_NOT_FOUND;
+	}
+	return STORE_OK;
+}
+
+/*
  * Hash size bytes of fd through buf against id, paced by p (may be NULL).
  * STORE_OK when intact, STORE_HASH_MISMATCH when not (a short file too),
  * STORE_IO_ERROR on a failed read or digest, STORE_NOT_FOUND when stopped.
@@ -120,33 +147,16 @@ static enum store_result verify_paced(int fd, const char *id, uint64_t size, cha
                                       struct pacer *p)
 {
 	struct store_check *c = store_check_new(id);
-	uint64_t at = 0;
-	bool intact;
+	enum store_result r;
+	uint64_t got;
 
 	if (c == NULL)
 		return STORE_IO_ERROR;
-	while (at < size) {
-		size_t want = size - at < VERIFY_CHUNK ? (size_t)(size - at) : VERIFY_CHUNK;
-		ssize_t n = pread(fd, buf, want, (off_t)at);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			store_check_free(c);
-			return STORE_IO_ERROR;
-		}
-		if (n == 0)
-			break;  /* shorter than its size: cannot hash right */
-		store_check_update(c, buf, (size_t)n);
-		at += (uint64_t)n;
-		if (p != NULL && !pacer_take(p, (size_t)n)) {
-			store_check_free(c);
-			return STORE_NOT_FOUND;
-		}
-	}
-	intact = at == size && store_check_intact(c);
+	r = digest_fd(fd, size, buf, p, c->digest, &got);
+	if (r == STORE_OK && (got != size || !store_check_intact(c)))
+		r = STORE_HASH_MISMATCH;
 	store_check_free(c);
-	return intact ? STORE_OK : STORE_HASH_MISMATCH;
+	return r;
 }
 
 enum store_result store_verify_fd(int fd, const char *id, uint64_t size)
@@ -157,6 +167,26 @@ enum store_result store_verify_fd(int fd, const char *id, uint64_t size)
 	if (buf == NULL)
 		return STORE_IO_ERROR;
 	r = verify_paced(fd, id, size, buf, NULL);
+	free(buf);
+	return r;
+}
+
+enum store_result store_sha256_fd(int fd, uint64_t size, char hex[STORE_ID_LEN + 1])
+{
+	EVP_MD_CTX *digest = EVP_MD_CTX_new();
+	unsigned char hash[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	char *buf = malloc(VERIFY_CHUNK);
+	enum store_result r = STORE_IO_ERROR;
+	uint64_t got;
+
+	if (digest != NULL && buf != NULL && EVP_DigestInit_ex(digest, EVP_sha256(), NULL) == 1 &&
+	    digest_fd(fd, size, buf, NULL, digest, &got) == STORE_OK && got == size &&
+	    EVP_DigestFinal_ex(digest, hash, &len) == 1 && len == STORE_HASH_LEN) {
+		store_hex(hash, hex);
+		r = STORE_OK;
+	}
+	EVP_MD_CTX_free(digest);
 	free(buf);
 	return r;
 }

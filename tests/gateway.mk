@@ -25,7 +25,8 @@ TESTS += $(GATEWAY_TESTS)
 # real SeaweedFS as the S3 store (scripts/install-seaweedfs.sh builds it;
 # without it the S3 scripts skip).
 GATEWAY_E2E = tests/e2e/curl.sh tests/e2e/ccache.sh tests/e2e/bazel.sh \
-	tests/e2e/kill_storm.sh tests/e2e/disk_full.sh tests/e2e/s3_seaweedfs.sh
+	tests/e2e/kill_storm.sh tests/e2e/disk_full.sh tests/e2e/s3_seaweedfs.sh \
+	tests/e2e/s3_gateways.sh
 TESTS += $(GATEWAY_E2E)
 EXTRA_DIST += $(GATEWAY_E2E) tests/e2e/gateway_lib.sh scripts/install-bazel.sh \
 	tests/e2e/s3_lib.sh scripts/install-seaweedfs.sh

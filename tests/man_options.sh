@@ -20,8 +20,8 @@ fail() {
 # entries of the manual page, both ways.
 check_program() {
 	bin=$1 man=$2 name=$(basename "$1") before=$failures
-	help_opts=$("$bin" --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
-	man_opts=$(sed -n 's/^\.It Fl \\-\([a-z][a-z-]*\).*/--\1/p' "$man" | sort -u)
+	help_opts=$("$bin" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u)
+	man_opts=$(sed -n 's/^\.It Fl \\-\([a-z][a-z0-9-]*\).*/--\1/p' "$man" | sort -u)
 	[ -n "$help_opts" ] || fail "$name --help names no options"
 	for opt in $help_opts; do
 		printf '%s\n' "$man_opts" | grep -qx -- "$opt" ||
@@ -41,7 +41,7 @@ check_readme() {
 	bin=$1 section=$2 name=$(basename "$1") before=$failures
 	rows=$(awk -v s="$section" '/^## /{on = ($0 == s)} on && /^\| `--/' "$top/README.md")
 	[ -n "$rows" ] || fail "README.md has no option table under '$section'"
-	for opt in $("$bin" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	for opt in $("$bin" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
 		printf '%s\n' "$rows" | grep -q -- "\`$opt[\` ]" ||
 			fail "$name $opt is in --help but not in README.md's table under '$section'"
 	done

@@ -18,6 +18,7 @@ PROG_E2E = \
 	tests/e2e/go_gateway_dies.sh \
 	tests/e2e/go_preload.sh \
 	tests/e2e/go_disk_full.sh \
+	tests/e2e/go_s3.sh \
 	tests/e2e/go_std.sh \
 	tests/e2e/go_tls.sh
 TESTS += $(PROG_E2E)

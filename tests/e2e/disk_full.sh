@@ -20,7 +20,7 @@ if ! mount -t tmpfs -o size=8m tmpfs "$small" 2>"$work/mount.err"; then
 	exit 77
 fi
 # Unmount before gateway_lib's cleanup removes $work.
-trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; fi; umount "$small" 2>/dev/null || true; cleanup' EXIT
+trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; fi; umount -l "$small" 2>/dev/null || true; cleanup' EXIT
 
 # Start the gateway on the small file system, without a --max-size, so
 # that only the disk itself says no.

@@ -12,7 +12,7 @@ if ! mount -t tmpfs -o size=256k tmpfs "$small" 2>"$work/mount.err"; then
 	echo "SKIP: cannot mount a tmpfs: $(cat "$work/mount.err") (needs root)"
 	exit 77
 fi
-trap 'umount "$small" 2>/dev/null || true; cleanup' EXIT
+trap 'umount -l "$small" 2>/dev/null || true; cleanup' EXIT
 go_module "$work/mod" 3
 cd "$work/mod"
 

@@ -1,0 +1,267 @@
+/*
+ * http_tier.c: requests waiting on the shared tier (http_tier.h).
+ *
+ * A waiting request's connection is suspended before its tier request is
+ * made, so that the tier's answer, which may come at once on the tier's
+ * thread, always finds it suspended. Fetches in flight are kept in a list
+ * under a lock; a GET that misses an object already on its way joins it.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+#include "gateway/http_tier.h"
+#include "gateway/respond.h"
+
+/* One object on its way from the tier into the local store. */
+struct fetch {
+	struct http_tier *tier;
+	struct gateway *gw;
+	enum store_kind kind;
+	char id[STORE_ID_LEN + 1];
+	struct store_put *put;
+	struct request *waiters;     /* linked by tier_next */
+	struct fetch *next;
+};
+
+struct http_tier {
+	struct tier tier;
+	pthread_mutex_t lock;        /* guards fetches and their waiters */
+	struct fetch *fetches;
+};
+
+struct http_tier *http_tier_new(const struct tier *tier)
+{
+	struct http_tier *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->tier = *tier;
+	pthread_mutex_init(&t->lock, NULL);
+	return t;
+}
+
+void http_tier_free(struct http_tier *t)
+{
+	if (t == NULL)
+		return;
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+bool http_tier_may_ask(const struct request *r, enum store_kind k)
+{
+	return r->gw->tier != NULL && (r->tier_asked & (1u << k)) == 0;
+}
+
+/* Give r the tier's reply and let its connection run again. */
+static void resume(struct request *r, const struct tier_reply *reply)
+{
+	r->tier_reply = *reply;
+	r->tier_answered = true;
+	MHD_resume_connection(r->conn);
+}
+
+/* Suspend c for r, which waits on the tier. */
+static void suspend(struct MHD_Connection *c, struct request *r)
+{
+	r->conn = c;
+	r->tier_answered = false;
+	MHD_suspend_connection(c);
+}
+
+/* A reply of failure with a reason. */
+static struct tier_reply failure(const char *why)
+{
+	struct tier_reply reply = { .result = TIER_FAILED };
+
+	snprintf(reply.why, sizeof(reply.why), "%s", why);
+	return reply;
+}
+
+/*
+ * The tier's fetch f is over: keep what it brought if it is whole and
+ * right (a CAS object must hash to its id), then resume every waiter.
+ * Runs on the tier's thread.
+ */
+static void fetch_done(void *ctx, const struct tier_reply *reply)
+{
+	struct fetch *f = ctx;
+	struct http_tier *t = f->tier;
+	struct gateway *gw = f->gw;
+	struct tier_reply out = *reply;
+	struct request *w;
+	enum store_result res;
+
+	if (reply->result == TIER_OK) {
+		res = store_put_commit(f->put, -1);
+		if (res == STORE_HASH_MISMATCH) {
+			metrics_count_damaged(gw->metrics, DAMAGE_S3);
+			fprintf(stderr, "cachegate: cas/%s in the bucket does not hash to its id; "
+			        "neither kept nor served\n", f->id);
+			out = failure("the object in the bucket does not hash to its id");
+			out.result = TIER_NOT_FOUND;
+		} else if (res != STORE_OK) {
+			snprintf(out.why, sizeof(out.why), "cannot keep the object: %s",
+			         store_result_str(res));
+			out.result = TIER_FAILED;
+		} else {
+			evict_note_put(gw->evict, f->kind, reply->size, -1);
+		}
+	} else {
+		store_put_abort(f->put);
+	}
+	/* Off the list, no request joins any more: the waiters are all known. */
+	pthread_mutex_lock(&t->lock);
+	for (struct fetch **p = &t->fetches; *p != NULL; p = &(*p)->next)
+		if (*p == f) {
+			*p = f->next;
+			break;
+		}
+	w = f->waiters;
+	pthread_mutex_unlock(&t->lock);
+	free(f);
+	while (w != NULL) {
+		struct request *next = w->tier_next;
+		resume(w, &out);
+		w = next;
+	}
+}
+
+/* The HEAD asked for r is over: resume r. Runs on the tier's thread. */
+static void head_done(void *ctx, const struct tier_reply *reply)
+{
+	resume(ctx, reply);
+}
+
+/* Join the fetch of object id of kind k in flight, or start one; r is suspended. */
+static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k, const char *id)
+{
+	struct gateway *gw = r->gw;
+	struct fetch *f;
+	struct tier_reply fail;
+	enum store_result res;
+
+	pthread_mutex_lock(&t->lock);
+	for (f = t->fetches; f != NULL; f = f->next)
+		if (f->kind == k && strcmp(f->id, id) == 0) {
+			r->tier_next = f->waiters;
+			f->waiters = r;
+			pthread_mutex_unlock(&t->lock);
+			return;
+		}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL) {
+		pthread_mutex_unlock(&t->lock);
+		fail = failure("out of memory");
+		resume(r, &fail);
+		return;
+	}
+	res = store_put_begin(gw->store, k, id, gw->opt->max_object_size, &f->put);
+	if (res != STORE_OK) {
+		pthread_mutex_unlock(&t->lock);
+		free(f);
+		fail = failure(store_result_str(res));
+		resume(r, &fail);
+		return;
+	}
+	f->tier = t;
+	f->gw = gw;
+	f->kind = k;
+	snprintf(f->id, sizeof(f->id), "%s", id);
+	f->waiters = r;
+	r->tier_next = NULL;
+	f->next = t->fetches;
+	t->fetches = f;
+	pthread_mutex_unlock(&t->lock);
+	if (!t->tier.ops->get(t->tier.backend, k, id, f->put, fetch_done, f)) {
+		fail = failure("the shared tier is stopping");
+		fetch_done(f, &fail);
+	}
+}
+
+enum MHD_Result http_tier_fetch(struct MHD_Connection *c, struct request *r, enum store_kind k,
+                                const char *id)
+{
+	struct http_tier *t = r->gw->tier;
+	struct tier_reply fail;
+
+	r->tier_asked |= 1u << k;
+	suspend(c, r);
+	if (r->method != METHOD_HEAD || r->route == ROUTE_GO) {
+		fetch_join(t, r, k, id);
+	} else if (!t->tier.ops->head(t->tier.backend, k, id, head_done, r)) {
+		fail = failure("the shared tier is stopping");
+		resume(r, &fail);
+	}
+	return MHD_YES;
+}
+
+/* libmicrohttpd never reads the body of a HEAD's answer. */
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls, (void)pos, (void)buf, (void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+enum MHD_Result http_tier_answer_head(struct MHD_Connection *c, struct request *r)
+{
+	struct MHD_Response *resp;
+
+	if (!r->tier_answered || r->tier_reply.result != TIER_OK)
+		return respond_text(c, r, MHD_HTTP_NOT_FOUND, "not found");
+	resp = MHD_create_response_from_callback(r->tier_reply.size, 4096, no_body, NULL, NULL);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	return respond_queue(c, r, MHD_HTTP_OK, resp, 0);
+}
+
+/* The upload asked for r is over: resume r. Runs on the tier's thread. */
+static void upload_done(void *ctx, const struct tier_reply *reply)
+{
+	resume(ctx, reply);
+}
+
+enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, unsigned status)
+{
+	struct http_tier *t = r->gw->tier;
+	enum store_kind k = r->route == ROUTE_AC ? STORE_AC : STORE_CAS;
+	struct store_object obj;
+	char hash[STORE_ID_LEN + 1];
+	struct tier_reply fail;
+
+	r->put_status = status;
+	if (store_get(r->gw->store, k, r->id, -1, &obj) != STORE_OK)
+		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                    "the object left the local store before it reached S3");
+	r->tier_fd = obj.fd;
+	if (k == STORE_CAS)
+		memcpy(hash, r->id, sizeof(hash));
+	else if (store_sha256_fd(obj.fd, obj.size, hash) != STORE_OK)
+		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                    "store error: cannot read the entry back");
+	suspend(c, r);
+	if (!t->tier.ops->put(t->tier.backend, k, r->id, obj.fd, obj.size, hash, upload_done, r)) {
+		fail = failure("the shared tier is stopping");
+		resume(r, &fail);
+	}
+	return MHD_YES;
+}
+
+enum MHD_Result http_tier_answer_upload(struct MHD_Connection *c, struct request *r)
+{
+	char why[256];
+
+	if (r->tier_fd >= 0)
+		close(r->tier_fd);
+	r->tier_fd = -1;
+	if (r->tier_reply.result == TIER_OK)
+		return respond_text(c, r, r->put_status,
+		                    r->put_status == MHD_HTTP_CREATED ? "stored" : "already stored");
+	snprintf(why, sizeof(why), "not stored in the shared tier (S3): %s", r->tier_reply.why);
+	return respond_text(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, why);
+}

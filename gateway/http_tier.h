@@ -1,0 +1,48 @@
+/*
+ * http_tier.h: the shared tier (tier.h) on a request's path. A GET that
+ * misses the local store is fetched from the tier into it (all misses of
+ * one object share one fetch), a HEAD that misses asks the tier, and a PUT
+ * is answered only once the tier has the object too. Meanwhile the
+ * connection is suspended; when the tier has answered it is resumed, and
+ * the request's handler runs again.
+ */
+#ifndef CACHEGATE_GATEWAY_HTTP_TIER_H
+#define CACHEGATE_GATEWAY_HTTP_TIER_H
+
+#include <microhttpd.h>
+
+#include "gateway/request.h"
+#include "gateway/tier.h"
+
+struct http_tier;
+
+/* The tier's request state for the gateway, or NULL when out of memory. */
+struct http_tier *http_tier_new(const struct tier *tier);
+
+/* Free t; no request may be waiting (the backend has stopped). NULL is allowed. */
+void http_tier_free(struct http_tier *t);
+
+/* True when r may still ask the tier for an object of kind k (once per kind). */
+bool http_tier_may_ask(const struct request *r, enum store_kind k);
+
+/*
+ * Object id of kind k missed the local store: for a GET fetch it into the
+ * store, for a HEAD ask for its length. Once answered the request runs its
+ * handler again (the object is then local, or http_tier_may_ask is false).
+ */
+enum MHD_Result http_tier_fetch(struct MHD_Connection *c, struct request *r, enum store_kind k,
+                                const char *id);
+
+/* After http_tier_fetch of a HEAD: the length the tier gave, or 404. */
+enum MHD_Result http_tier_answer_head(struct MHD_Connection *c, struct request *r);
+
+/*
+ * r's object is stored locally; answer status (with "stored" or "already
+ * stored") once the tier has it too.
+ */
+enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, unsigned status);
+
+/* The tier has answered r's upload: the status given, or 503 with the tier's reason. */
+enum MHD_Result http_tier_answer_upload(struct MHD_Connection *c, struct request *r);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * tier.h: the shared tier behind the local store (with --s3: an S3
+ * bucket). Any backend is one file that provides these operations; each
+ * starts a request and returns at once, and the request's end is told to
+ * done(ctx, ...) on the backend's own thread.
+ */
+#ifndef CACHEGATE_GATEWAY_TIER_H
+#define CACHEGATE_GATEWAY_TIER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+enum tier_result {
+	TIER_OK = 0,
+	TIER_NOT_FOUND,   /* the tier answered: no such object */
+	TIER_FAILED,      /* the tier did not answer, or refused: why says so */
+};
+
+struct tier_reply {
+	enum tier_result result;
+	uint64_t size;        /* a get's bytes written, a head's length */
+	bool skipped;         /* an upload found the object there already */
+	char why[200];        /* TIER_FAILED: one line for the client and the log */
+};
+
+typedef void (*tier_done)(void *ctx, const struct tier_reply *reply);
+
+struct tier_ops {
+	const char *name;     /* for messages, e.g. "S3" */
+	/* Write object id's bytes into put (begun by the caller, who commits it). */
+	bool (*get)(void *backend, enum store_kind k, const char *id, struct store_put *put,
+	            tier_done done, void *ctx);
+	/* Learn whether object id is there and its length. */
+	bool (*head)(void *backend, enum store_kind k, const char *id, tier_done done, void *ctx);
+	/*
+	 * Store size bytes read from fd (which stays the caller's) as object id;
+	 * sha256_hex is their hash. A CAS object already there is not sent again.
+	 */
+	bool (*put)(void *backend, enum store_kind k, const char *id, int fd, uint64_t size,
+	            const char *sha256_hex, tier_done done, void *ctx);
+};
+
+/* A backend and its operations. */
+struct tier {
+	const struct tier_ops *ops;
+	void *backend;
+};
+
+#endif

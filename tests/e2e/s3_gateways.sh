@@ -1,0 +1,142 @@
+#!/bin/sh
+# s3_gateways.sh: two gateways in front of one bucket of a real SeaweedFS.
+# What one stores the other serves from an empty local store; misses of one
+# object share one fetch; a damaged object in the bucket is neither kept nor
+# served; with S3 stopped local objects are still served, misses are 404 and
+# writes 503, and all is well again once S3 is back; wrong credentials and a
+# missing bucket stop the start with one line.
+set -eu
+
+if ! command -v curl >/dev/null 2>&1; then
+	echo "SKIP: curl is not installed (apt-get install curl)"
+	exit 77
+fi
+: "${CACHEGATE:?CACHEGATE must name the cachegate binary (run through make check)}"
+
+. "${TOP_SRCDIR:-.}/tests/e2e/gateway_lib.sh"
+. "${TOP_SRCDIR:-.}/tests/e2e/s3_lib.sh"
+s3_require
+s3_start
+echo "SeaweedFS ready in ${s3_ready_ms} ms at $S3_ENDPOINT"
+
+s3_flags="--s3 s3://$S3_BUCKET/team --s3-endpoint $S3_ENDPOINT --s3-region $S3_REGION"
+# gateway N: start gateway N on its own empty store; sets $gwN_pid and $gwN.
+gateway() {
+	rm -f "$work/port$1"
+	# shellcheck disable=SC2086
+	"$CACHEGATE" --listen 127.0.0.1:0 --port-file "$work/port$1" --dir "$work/store$1" \
+		$s3_flags 2>>"$work/gateway$1.log" &
+	eval "gw$1_pid=$!"
+	tries=0
+	while [ ! -s "$work/port$1" ]; do
+		tries=$((tries + 1))
+		if [ "$tries" -gt 300 ] || ! eval "kill -0 \$gw$1_pid" 2>/dev/null; then
+			echo "gateway $1 did not start:"
+			cat "$work/gateway$1.log"
+			exit 1
+		fi
+		sleep 0.1
+	done
+	eval "gw$1=http://127.0.0.1:$(cat "$work/port$1")"
+}
+# stop_gateways: SIGTERM both; true when both exited 0 (no leak, no error).
+stop_gateways() {
+	clean=true
+	for p in ${gw1_pid:-} ${gw2_pid:-}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || clean=false
+	done
+	gw1_pid= gw2_pid=
+	$clean
+}
+trap 'stop_gateways || true; s3_cleanup' EXIT
+
+# metric URL NAME: the value of the sample NAME in URL's /metrics.
+metric() {
+	curl -s "$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
+}
+code() {
+	curl -s -o "$work/body" -w '%{http_code}' "$@" || true
+}
+
+gateway 1
+gateway 2
+head -c 300000 /dev/urandom >"$work/big"
+big=$(sha256sum "$work/big" | cut -c1-64)
+printf 'an action entry' >"$work/entry"
+
+check "a PUT through gateway 1 is stored (201)" test "$(code -T "$work/big" "$gw1/cas/$big")" = 201
+check "... and is in the bucket" test "$(s3_curl -o /dev/null -w '%{http_code}' -I \
+	"$S3_ENDPOINT/$S3_BUCKET/team/cas/$big")" = 200
+check "an entry through gateway 1 is stored" test "$(code -T "$work/entry" "$gw1/ac/$big")" = 201
+check "gateway 2 answers a HEAD from the bucket's metadata" \
+	test "$(curl -sI "$gw2/cas/$big" | tr -d '\r' | awk 'tolower($1) == "content-length:" { print $2 }')" = 300000
+check "... without fetching the object" test ! -e "$work/store2/cas/$(echo "$big" | cut -c1-2)/$big"
+check "gateway 2 serves the object from its empty store" test "$(code "$gw2/cas/$big")" = 200
+check "... byte for byte" cmp -s "$work/body" "$work/big"
+check "... and keeps it" test -e "$work/store2/cas/$(echo "$big" | cut -c1-2)/$big"
+check "gateway 2 serves the entry" test "$(code "$gw2/ac/$big")" = 200
+check "... byte for byte" cmp -s "$work/body" "$work/entry"
+check "an object in neither tier is 404" \
+	test "$(code "$gw2/cas/$(printf 'nowhere' | sha256sum | cut -c1-64)")" = 404
+
+# Eight clients miss one object at once: one fetch from S3.
+head -c 200000 /dev/urandom >"$work/shared"
+shared=$(sha256sum "$work/shared" | cut -c1-64)
+code -T "$work/shared" "$gw1/cas/$shared" >/dev/null
+before=$(metric "$gw2" 'cachegate_s3_requests_total{op="GET",result="answered"}')
+clients=
+for i in 1 2 3 4 5 6 7 8; do
+	curl -s -o "$work/shared.$i" "$gw2/cas/$shared" &
+	clients="$clients $!"
+done
+for c in $clients; do wait "$c" || true; done
+same=0
+for i in 1 2 3 4 5 6 7 8; do cmp -s "$work/shared.$i" "$work/shared" && same=$((same + 1)); done
+after=$(metric "$gw2" 'cachegate_s3_requests_total{op="GET",result="answered"}')
+check "eight concurrent misses are all served ($same of 8)" test "$same" -eq 8
+check "... by one fetch from S3 ($((after - before)))" test $((after - before)) -eq 1
+
+# An object damaged inside the bucket: neither kept nor served.
+printf 'the right bytes' >"$work/right"
+right=$(sha256sum "$work/right" | cut -c1-64)
+printf 'the wrong bytes' >"$work/wrong"
+s3_curl -o /dev/null -H "x-amz-content-sha256: $(sha256sum "$work/wrong" | cut -c1-64)" \
+	-T "$work/wrong" "$S3_ENDPOINT/$S3_BUCKET/team/cas/$right"
+check "a damaged object in the bucket is 404" test "$(code "$gw2/cas/$right")" = 404
+check "... is not kept" test ! -e "$work/store2/cas/$(echo "$right" | cut -c1-2)/$right"
+check "... and is counted" \
+	test "$(metric "$gw2" 'cachegate_damaged_objects_total{found_by="s3"}')" = 1
+
+# S3 down: local objects are served, misses are 404 in bounded time, writes 503.
+head -c 1000 /dev/urandom >"$work/later"
+later=$(sha256sum "$work/later" | cut -c1-64)
+s3_stop || true
+check "with S3 down, a local object is still served" test "$(code "$gw2/cas/$big")" = 200
+start_ms=$(date +%s%N)
+check "a miss is 404" test "$(code "$gw2/cas/$later")" = 404
+took=$((($(date +%s%N) - start_ms) / 1000000))
+check "... within 15 s (${took} ms)" test "$took" -lt 15000
+check "a write is 503" test "$(code -T "$work/later" "$gw1/cas/$later")" = 503
+check "... saying why in one line" test "$(wc -l <"$work/body")" -eq 1
+cat "$work/body"
+s3_start
+check "with S3 back, the write succeeds" test "$(code -T "$work/later" "$gw1/cas/$later")" = 201
+check "... and the other gateway serves it" test "$(code "$gw2/cas/$later")" = 200
+check "both gateways stop cleanly" stop_gateways
+
+# Starts that cannot work say why in one line.
+out=$(AWS_SECRET_ACCESS_KEY=not-the-secret "$CACHEGATE" --listen 127.0.0.1:0 \
+	--dir "$work/store3" $s3_flags 2>&1) && status=0 || status=$?
+echo "$out"
+check "wrong credentials stop the start (exit $status)" test "$status" -eq 1
+check "... with one line about the credentials" sh -c 'test "$(echo "$1" | wc -l)" -eq 1 &&
+	echo "$1" | grep -q "refused the credentials"' _ "$out"
+out=$("$CACHEGATE" --listen 127.0.0.1:0 --dir "$work/store3" --s3 s3://no-such-bucket \
+	--s3-endpoint "$S3_ENDPOINT" 2>&1) && status=0 || status=$?
+echo "$out"
+check "a missing bucket stops the start (exit $status)" test "$status" -eq 1
+check "... with one line naming it" sh -c 'test "$(echo "$1" | wc -l)" -eq 1 &&
+	echo "$1" | grep -q "no-such-bucket does not exist"' _ "$out"
+
+[ "$failures" -eq 0 ]
