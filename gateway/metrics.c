@@ -160,6 +160,16 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A counter family with one label: one sample per value of it. */
+static void labelled_counter(FILE *f, const char *name, const char *help, const char *label,
+                             const char *const *values, const atomic_uint_fast64_t *counts,
+                             size_t n)
+{
+	family(f, name, "counter", help);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s{%s=\"%s\"} %llu\n", name, label, values[i], load(&counts[i]));
+}
+
 char *metrics_render(const struct metrics *m, const struct store_usage *u,
                      uint64_t limit, size_t *len)
 {
@@ -198,21 +208,17 @@ char *metrics_render(const struct metrics *m, const struct store_usage *u,
 	fprintf(f, "cachegate_received_bytes_total %llu\n", load(&m->bytes_in));
 	family(f, "cachegate_sent_bytes_total", "counter", "Object bytes sent.");
 	fprintf(f, "cachegate_sent_bytes_total %llu\n", load(&m->bytes_out));
-	family(f, "cachegate_uploads_rejected_total", "counter",
-	       "Uploads refused or dropped, by reason; nothing of them was stored.");
-	for (size_t i = 0; i < REJECT_COUNT; i++)
-		fprintf(f, "cachegate_uploads_rejected_total{reason=\"%s\"} %llu\n",
-		        reject_names[i], load(&m->rejects[i]));
+	labelled_counter(f, "cachegate_uploads_rejected_total",
+	                 "Uploads refused or dropped, by reason; nothing of them was stored.",
+	                 "reason", reject_names, m->rejects, REJECT_COUNT);
 	family(f, "cachegate_evictions_total", "counter",
 	       "Objects evicted to keep the store under --max-size.");
 	fprintf(f, "cachegate_evictions_total %llu\n", load(&m->evicted_objects));
 	family(f, "cachegate_evicted_bytes_total", "counter", "Bytes evicted.");
 	fprintf(f, "cachegate_evicted_bytes_total %llu\n", load(&m->evicted_bytes));
-	family(f, "cachegate_damaged_objects_total", "counter",
-	       "CAS objects found not to hash to their ids, by what found them; each was removed.");
-	for (size_t i = 0; i < DAMAGE_COUNT; i++)
-		fprintf(f, "cachegate_damaged_objects_total{found_by=\"%s\"} %llu\n",
-		        damage_names[i], load(&m->damaged[i]));
+	labelled_counter(f, "cachegate_damaged_objects_total",
+	                 "CAS objects found not to hash to their ids, by what found them; "
+	                 "none was kept.", "found_by", damage_names, m->damaged, DAMAGE_COUNT);
 	family(f, "cachegate_scrubbed_objects_total", "counter",
 	       "CAS objects the background scrub hashed.");
 	fprintf(f, "cachegate_scrubbed_objects_total %llu\n", load(&m->scrubbed_objects));

@@ -4,12 +4,6 @@
 # informational endpoints, tokens as Bearer and Basic, and HTTPS.
 set -eu
 
-if ! command -v curl >/dev/null 2>&1; then
-	echo "SKIP: curl is not installed (apt-get install curl)"
-	exit 77
-fi
-: "${CACHEGATE:?CACHEGATE must name the cachegate binary (run through make check)}"
-
 . "${TOP_SRCDIR:-.}/tests/e2e/gateway_lib.sh"
 
 # status ARGS...: run curl and print only the HTTP status; the body goes to $work/body.

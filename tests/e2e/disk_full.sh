@@ -5,12 +5,6 @@
 # once space is freed. Needs root to mount the tmpfs (else skipped).
 set -eu
 
-if ! command -v curl >/dev/null 2>&1; then
-	echo "SKIP: curl is not installed (apt-get install curl)"
-	exit 77
-fi
-: "${CACHEGATE:?CACHEGATE must name the cachegate binary (run through make check)}"
-
 . "${TOP_SRCDIR:-.}/tests/e2e/gateway_lib.sh"
 
 small=$work/small

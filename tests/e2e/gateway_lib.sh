@@ -1,11 +1,17 @@
-# gateway_lib.sh: what tests/e2e/curl.sh and ccache.sh share (sourced under
-# `set -eu`, after CACHEGATE is checked).
+# gateway_lib.sh: what the gateway's end-to-end scripts share (sourced under
+# `set -eu`). Skips the script (exit 77) without curl; needs $CACHEGATE.
 #
 # $work             a private temp directory, removed on exit with the server
 # check WHAT CMD... run CMD, report WHAT, count a failure in $failures
 # start [FLAG...]   run cachegate on 127.0.0.1, port 0, store $work/store,
 #                   stderr to $work/server.log; sets $pid, $port, $base
 # stop              SIGTERM the server; true when it exited with status 0
+
+if ! command -v curl >/dev/null 2>&1; then
+	echo "SKIP: curl is not installed (apt-get install curl)"
+	exit 77
+fi
+: "${CACHEGATE:?CACHEGATE must name the cachegate binary (run through make check)}"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cachegate-e2e.XXXXXX")
 pid=

@@ -7,12 +7,6 @@
 # missing bucket stop the start with one line.
 set -eu
 
-if ! command -v curl >/dev/null 2>&1; then
-	echo "SKIP: curl is not installed (apt-get install curl)"
-	exit 77
-fi
-: "${CACHEGATE:?CACHEGATE must name the cachegate binary (run through make check)}"
-
 . "${TOP_SRCDIR:-.}/tests/e2e/gateway_lib.sh"
 . "${TOP_SRCDIR:-.}/tests/e2e/s3_lib.sh"
 s3_require
