@@ -208,6 +208,7 @@ out:
 	if (server != NULL)
 		server_stop(server);
 	http_tier_free(gw.tier);
+	s3_free(s3);
 	linger_stop(gw.linger);
 	watchdog_stop(gw.watchdog);
 	scrub_stop(scrub);

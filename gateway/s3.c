@@ -491,7 +491,7 @@ out:
 }
 
 /* Free s's own parts (the thread is not running). */
-static void s3_free(struct s3 *s)
+static void s3_release(struct s3 *s)
 {
 	if (s->multi != NULL)
 		curl_multi_cleanup(s->multi);
@@ -544,7 +544,7 @@ struct s3 *s3_start(struct s3_config *c, struct metrics *m, char **cause)
 	}
 	return s;
 fail:
-	s3_free(s);
+	s3_release(s);
 	return NULL;
 }
 
@@ -553,9 +553,20 @@ void s3_stop(struct s3 *s)
 	if (s == NULL)
 		return;
 	pthread_mutex_lock(&s->lock);
+	if (s->stop) {
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
 	s->stop = true;
 	pthread_mutex_unlock(&s->lock);
 	curl_multi_wakeup(s->multi);
 	pthread_join(s->thread, NULL);
-	s3_free(s);
+}
+
+void s3_free(struct s3 *s)
+{
+	if (s == NULL)
+		return;
+	s3_stop(s);
+	s3_release(s);
 }

@@ -21,12 +21,18 @@ struct s3;
  * Check that the bucket answers with these credentials (one request,
  * bounded), then start the thread. On failure returns NULL and sets
  * *cause to one line naming what is wrong (credentials, bucket, endpoint).
- * Takes c (freed by s3_stop, or here on failure).
+ * Takes c (freed by s3_free, or here on failure).
  */
 struct s3 *s3_start(struct s3_config *c, struct metrics *m, char **cause);
 
-/* End every request in flight (each is told S3 failed), stop the thread, free s. */
+/*
+ * End every request in flight (each is told S3 failed) and stop the thread;
+ * requests made after it fail at once. NULL is allowed.
+ */
 void s3_stop(struct s3 *s);
+
+/* s3_stop, then free s. NULL is allowed. */
+void s3_free(struct s3 *s);
 
 /* The shared tier's operations over s (tier.h). */
 extern const struct tier_ops s3_tier_ops;
