@@ -1,8 +1,8 @@
 #!/bin/sh
 # s3_gateways.sh: two gateways in front of one bucket of a real SeaweedFS.
-# What one stores the other serves from an empty local store; misses of one
-# object share one fetch; a damaged object in the bucket is neither kept nor
-# served; with S3 stopped local objects are still served, misses are 404 and
+# What one stores the other serves from an empty local store (ccache too);
+# misses of one object share one fetch; a damaged object in the bucket is
+# neither kept nor served; 1 GiB passes in flat memory; with S3 stopped local objects are still served, misses are 404 and
 # writes 503, and all is well again once S3 is back; wrong credentials and a
 # missing bucket stop the start with one line.
 set -eu
@@ -101,6 +101,38 @@ check "a damaged object in the bucket is 404" test "$(code "$gw2/cas/$right")" =
 check "... is not kept" test ! -e "$work/store2/cas/$(echo "$right" | cut -c1-2)/$right"
 check "... and is counted" \
 	test "$(metric "$gw2" 'cachegate_damaged_objects_total{found_by="s3"}')" = 1
+
+# ccache through the two gateways: what gateway 1 took, gateway 2 gives.
+if command -v ccache >/dev/null 2>&1 && command -v cc >/dev/null 2>&1; then
+	printf '#include <stdio.h>\nint main(void) { puts("via S3"); return 0; }\n' >"$work/hello.c"
+	: >"$work/ccache.conf"
+	ccache_via() {  # ccache_via N URL: compile with a fresh local cache N through URL
+		(cd "$work" && CCACHE_CONFIGPATH="$work/ccache.conf" CCACHE_NOHASHDIR=1 \
+			CCACHE_DIR="$work/ccache$1" CCACHE_REMOTE_STORAGE="$2|layout=bazel" \
+			ccache cc -c hello.c -o "hello$1.o")
+	}
+	ccache_via 1 "$gw1"
+	ccache_via 2 "$gw2"
+	hits=$(CCACHE_CONFIGPATH="$work/ccache.conf" CCACHE_DIR="$work/ccache2" ccache --print-stats |
+		awk '$1 == "remote_storage_hit" { print $2 }')
+	check "ccache through gateway 2 hits what it stored through gateway 1 ($hits)" \
+		test "${hits:-0}" -ge 1
+	check "... the same object file" cmp -s "$work/hello1.o" "$work/hello2.o"
+else
+	echo "ccache or cc is missing: the ccache case is left out"
+fi
+
+# A 1 GiB object through the bucket: both gateways stay small.
+head -c $((1024 * 1024 * 1024)) /dev/urandom >"$work/huge"
+huge=$(sha256sum "$work/huge" | cut -c1-64)
+check "1 GiB is stored through gateway 1" test "$(code -T "$work/huge" "$gw1/cas/$huge")" = 201
+rm -f "$work/huge"
+got=$(curl -s "$gw2/cas/$huge" | sha256sum | cut -c1-64)
+check "... and read whole through gateway 2" test "$got" = "$huge"
+for n in 1 2; do
+	peak=$(eval "awk '/^VmHWM:/ { print \$2 }' /proc/\$gw${n}_pid/status")
+	check "gateway $n's memory stayed flat (peak ${peak} KiB)" test "$peak" -lt 262144
+done
 
 # S3 down: local objects are served, misses are 404 in bounded time, writes 503.
 head -c 1000 /dev/urandom >"$work/later"
