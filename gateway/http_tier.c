@@ -52,6 +52,16 @@ void http_tier_free(struct http_tier *t)
 	free(t);
 }
 
+void http_tier_health(const struct http_tier *t, char *buf, size_t n)
+{
+	char why[200];
+
+	if (t->tier.ops->healthy(t->tier.backend, why, sizeof(why)))
+		snprintf(buf, n, "%s: ok", t->tier.ops->name);
+	else
+		snprintf(buf, n, "%s failing: %s", t->tier.ops->name, why);
+}
+
 bool http_tier_may_ask(const struct request *r, enum store_kind k)
 {
 	return r->gw->tier != NULL && (r->tier_asked & (1u << k)) == 0;

@@ -22,6 +22,12 @@ struct http_tier *http_tier_new(const struct tier *tier);
 /* Free t; no request may be waiting (the backend has stopped). NULL is allowed. */
 void http_tier_free(struct http_tier *t);
 
+/*
+ * The tier's state in one line for /healthz, into buf: "<name>: ok", or
+ * "<name> failing: <why>" when its last request failed.
+ */
+void http_tier_health(const struct http_tier *t, char *buf, size_t n);
+
 /* True when r may still ask the tier for an object of kind k (once per kind). */
 bool http_tier_may_ask(const struct request *r, enum store_kind k);
 

@@ -68,6 +68,8 @@ struct s3 {
 	struct s3_job *incoming;
 	bool stop;
 	struct s3_job *running;      /* jobs on the multi handle (the thread's own) */
+	pthread_mutex_t health_lock; /* guards last_failure */
+	char last_failure[200];      /* why the last request failed; "" when it was answered */
 };
 
 /* ---- one transfer --------------------------------------------------------- */
@@ -259,6 +261,13 @@ static void job_end(struct s3_job *j, const struct tier_reply *r)
 
 	metrics_count_s3(j->s3->metrics, ops[j->op], r->result != TIER_FAILED, job_seconds(j),
 	                 j->op == OP_GET ? r->size : 0, j->op == OP_PUT && !r->skipped ? j->size : 0);
+	/* A failure of the local store is not S3's. */
+	if (!j->write_failed) {
+		pthread_mutex_lock(&j->s3->health_lock);
+		snprintf(j->s3->last_failure, sizeof(j->s3->last_failure), "%s",
+		         r->result == TIER_FAILED ? r->why : "");
+		pthread_mutex_unlock(&j->s3->health_lock);
+	}
 	j->done(j->ctx, r);
 	job_free(j);
 }
@@ -439,11 +448,24 @@ static bool s3_put(void *backend, enum store_kind k, const char *id, int fd, uin
 	return submit(backend, j);
 }
 
+static bool s3_healthy(void *backend, char *why, size_t n)
+{
+	struct s3 *s = backend;
+	bool ok;
+
+	pthread_mutex_lock(&s->health_lock);
+	ok = s->last_failure[0] == '\0';
+	snprintf(why, n, "%s", s->last_failure);
+	pthread_mutex_unlock(&s->health_lock);
+	return ok;
+}
+
 const struct tier_ops s3_tier_ops = {
 	.name = "S3",
 	.get = s3_get,
 	.head = s3_head,
 	.put = s3_put,
+	.healthy = s3_healthy,
 };
 
 /* ---- start and stop ------------------------------------------------------- */
@@ -496,6 +518,7 @@ static void s3_release(struct s3 *s)
 	if (s->multi != NULL)
 		curl_multi_cleanup(s->multi);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->health_lock);
 	if (s->userpwd != NULL)
 		memset(s->userpwd, 0, strlen(s->userpwd));
 	free(s->userpwd);
@@ -519,6 +542,7 @@ struct s3 *s3_start(struct s3_config *c, struct metrics *m, char **cause)
 	memset(c, 0, sizeof(*c));
 	s->metrics = m;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->health_lock, NULL);
 	if (asprintf(&s->userpwd, "%s:%s", s->cfg.access_key, s->cfg.secret_key) < 0)
 		s->userpwd = NULL;
 	if (asprintf(&s->sigv4, "aws:amz:%s:s3", s->cfg.region) < 0)

@@ -12,12 +12,13 @@
 #include <jansson.h>
 
 #include "gateway/gateway.h"
+#include "gateway/http_tier.h"
 #include "gateway/respond.h"
 #include "gateway/status.h"
 
 enum MHD_Result status_healthz(struct MHD_Connection *c, struct request *r)
 {
-	char tmp[4096], why[4200];
+	char tmp[4096], why[4200], tier[256];
 	const char *dir = store_dir(r->gw->store);
 
 	snprintf(tmp, sizeof(tmp), "%s/tmp", dir);
@@ -25,7 +26,12 @@ enum MHD_Result status_healthz(struct MHD_Connection *c, struct request *r)
 		snprintf(why, sizeof(why), "store unusable: cannot write %s: %s", tmp, strerror(errno));
 		return respond_text(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, why);
 	}
-	return respond_text(c, r, MHD_HTTP_OK, "ok");
+	if (r->gw->tier == NULL)
+		return respond_text(c, r, MHD_HTTP_OK, "ok");
+	/* Still 200 with S3 failing: this gateway serves what its local store holds. */
+	http_tier_health(r->gw->tier, tier, sizeof(tier));
+	snprintf(why, sizeof(why), "ok (%s)", tier);
+	return respond_text(c, r, MHD_HTTP_OK, why);
 }
 
 enum MHD_Result status_json(struct MHD_Connection *c, struct request *r)

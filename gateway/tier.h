@@ -8,6 +8,7 @@
 #define CACHEGATE_GATEWAY_TIER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store/store.h"
@@ -40,6 +41,8 @@ struct tier_ops {
 	 */
 	bool (*put)(void *backend, enum store_kind k, const char *id, int fd, uint64_t size,
 	            const char *sha256_hex, tier_done done, void *ctx);
+	/* True when the tier's last request was answered; else why it failed, into why. */
+	bool (*healthy)(void *backend, char *why, size_t n);
 };
 
 /* A backend and its operations. */

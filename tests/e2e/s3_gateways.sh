@@ -59,6 +59,7 @@ head -c 300000 /dev/urandom >"$work/big"
 big=$(sha256sum "$work/big" | cut -c1-64)
 printf 'an action entry' >"$work/entry"
 
+check "/healthz shows the S3 tier" test "$(curl -s "$gw1/healthz")" = "ok (S3: ok)"
 check "a PUT through gateway 1 is stored (201)" test "$(code -T "$work/big" "$gw1/cas/$big")" = 201
 check "... and is in the bucket" test "$(s3_curl -o /dev/null -w '%{http_code}' -I \
 	"$S3_ENDPOINT/$S3_BUCKET/team/cas/$big")" = 200
@@ -146,9 +147,12 @@ check "... within 15 s (${took} ms)" test "$took" -lt 15000
 check "a write is 503" test "$(code -T "$work/later" "$gw1/cas/$later")" = 503
 check "... saying why in one line" test "$(wc -l <"$work/body")" -eq 1
 cat "$work/body"
+check "/healthz is still 200" test "$(code "$gw1/healthz")" = 200
+check "... and says S3 is failing: $(cat "$work/body")" grep -q '^ok (S3 failing: .*)$' "$work/body"
 s3_start
 check "with S3 back, the write succeeds" test "$(code -T "$work/later" "$gw1/cas/$later")" = 201
 check "... and the other gateway serves it" test "$(code "$gw2/cas/$later")" = 200
+check "/healthz says S3 is well again" test "$(curl -s "$gw1/healthz")" = "ok (S3: ok)"
 check "both gateways stop cleanly" stop_gateways
 
 # Starts that cannot work say why in one line.
