@@ -3,237 +3,18 @@
  *
  * Jobs come in through a locked list and wake the thread; the thread runs
  * every job's transfer on one multi handle (so connections are reused) and
- * tells each job's end to its callback. A PUT of a CAS object first asks
- * with a HEAD whether the bucket has it, and sends nothing if so.
+ * tells each job's end to its callback (one transfer: s3_job.c). A PUT of
+ * a CAS object first asks with a HEAD whether the bucket has it, and sends
+ * nothing if so.
  */
-#include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <curl/curl.h>
 
 #include "common/cause.h"
-#include "gateway/s3.h"
-
-#define S3_CONNECT_MS 3000L      /* to open a connection */
-#define S3_STALL_SECONDS 10L     /* a transfer that moves no byte this long fails */
-#define S3_HEAD_MS 10000L        /* a HEAD, whole */
-#define S3_URL_MAX 1024
-#define S3_ERROR_BODY 512        /* bytes of an error answer kept for its <Code> */
-
-/* SHA-256 of no bytes: the payload hash of a GET or HEAD. */
-static const char empty_sha256[] =
-	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-enum s3_op { OP_GET, OP_HEAD, OP_PUT };
-
-struct s3_job {
-	struct s3 *s3;
-	enum s3_op op;
-	enum s3_op phase;            /* OP_HEAD while a PUT asks whether it is needed */
-	enum store_kind kind;
-	char id[STORE_ID_LEN + 1];
-	struct store_put *into;      /* OP_GET */
-	int fd;                      /* OP_PUT: the body, read with pread */
-	uint64_t size, sent;
-	char sha256[STORE_ID_LEN + 1];
-	tier_done done;
-	void *ctx;
-	CURL *easy;
-	struct curl_slist *headers;
-	long status;
-	bool write_failed;           /* the local store refused the bytes */
-	uint64_t got;
-	char error_body[S3_ERROR_BODY + 1];
-	size_t error_len;
-	char errbuf[CURL_ERROR_SIZE];
-	struct timespec started;
-	struct s3_job *next;         /* in incoming, or in running */
-};
-
-struct s3 {
-	struct s3_config cfg;
-	struct metrics *metrics;
-	char *userpwd;               /* "key:secret" for libcurl; never logged */
-	char *sigv4;                 /* "aws:amz:<region>:s3" */
-	char *token_header;          /* "x-amz-security-token: ..." or NULL */
-	CURLM *multi;
-	pthread_t thread;
-	pthread_mutex_t lock;        /* guards incoming and stop */
-	struct s3_job *incoming;
-	bool stop;
-	struct s3_job *running;      /* jobs on the multi handle (the thread's own) */
-	pthread_mutex_t health_lock; /* guards last_failure */
-	char last_failure[200];      /* why the last request failed; "" when it was answered */
-};
-
-/* ---- one transfer --------------------------------------------------------- */
-
-/* libcurl hands over response bytes: into the store on a 200, else kept for the error. */
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct s3_job *j = arg;
-	size_t len = size * n;
-
-	if (j->status == 0)
-		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->status);
-	if (j->status == 200 && j->phase == OP_GET) {
-		if (store_put_write(j->into, data, len) != STORE_OK) {
-			j->write_failed = true;
-			return 0;  /* aborts the transfer */
-		}
-		j->got += len;
-		return len;
-	}
-	if (j->error_len < S3_ERROR_BODY) {
-		size_t keep = len < S3_ERROR_BODY - j->error_len ? len : S3_ERROR_BODY - j->error_len;
-		memcpy(j->error_body + j->error_len, data, keep);
-		j->error_len += keep;
-		j->error_body[j->error_len] = '\0';
-	}
-	return len;
-}
-
-/* libcurl asks for upload bytes: read them from the job's file. */
-static size_t on_upload(char *buf, size_t size, size_t n, void *arg)
-{
-	struct s3_job *j = arg;
-	size_t want = size * n;
-	ssize_t got;
-
-	if (want > j->size - j->sent)
-		want = (size_t)(j->size - j->sent);
-	do
-		got = pread(j->fd, buf, want, (off_t)j->sent);
-	while (got < 0 && errno == EINTR);
-	if (got < 0)
-		return CURL_READFUNC_ABORT;
-	j->sent += (uint64_t)got;
-	return (size_t)got;
-}
-
-/* Set up j's handle for its current phase; false when out of memory. */
-static bool job_prepare(struct s3_job *j)
-{
-	struct s3 *s = j->s3;
-	char url[S3_URL_MAX], header[128];
-	bool sending = j->phase == OP_PUT;
-
-	if (j->easy == NULL && (j->easy = curl_easy_init()) == NULL)
-		return false;
-	curl_easy_reset(j->easy);
-	curl_slist_free_all(j->headers);
-	j->headers = NULL;
-	j->status = 0;
-	j->error_len = 0;
-	j->errbuf[0] = '\0';
-	if (!s3_config_url(&s->cfg, j->kind, j->id, url, sizeof(url)))
-		return false;
-	snprintf(header, sizeof(header), "x-amz-content-sha256: %s",
-	         sending ? j->sha256 : empty_sha256);
-	/* No "Expect:" to drop that header: libcurl 7.88 would sign it, unsent, and S3 refuses. */
-	j->headers = curl_slist_append(j->headers, header);
-	if (s->token_header != NULL)
-		j->headers = curl_slist_append(j->headers, s->token_header);
-	if (j->headers == NULL)
-		return false;
-	curl_easy_setopt(j->easy, CURLOPT_URL, url);
-	curl_easy_setopt(j->easy, CURLOPT_AWS_SIGV4, s->sigv4);
-	curl_easy_setopt(j->easy, CURLOPT_USERPWD, s->userpwd);
-	curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers);
-	curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(j->easy, CURLOPT_CONNECTTIMEOUT_MS, S3_CONNECT_MS);
-	curl_easy_setopt(j->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(j->easy, CURLOPT_LOW_SPEED_TIME, S3_STALL_SECONDS);
-	curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->errbuf);
-	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
-	curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
-	if (j->phase == OP_HEAD) {
-		curl_easy_setopt(j->easy, CURLOPT_NOBODY, 1L);
-		curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, S3_HEAD_MS);
-	} else if (sending) {
-		j->sent = 0;
-		curl_easy_setopt(j->easy, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(j->easy, CURLOPT_READFUNCTION, on_upload);
-		curl_easy_setopt(j->easy, CURLOPT_READDATA, j);
-		curl_easy_setopt(j->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->size);
-	}
-	return true;
-}
-
-/* The text between <Code> and </Code> of an S3 error answer, into buf; "" if none. */
-static void error_code(const char *body, char *buf, size_t n)
-{
-	const char *at = strstr(body, "<Code>"), *end;
-
-	buf[0] = '\0';
-	if (at == NULL || (end = strstr(at += 6, "</Code>")) == NULL)
-		return;
-	snprintf(buf, n, "%.*s", (int)(end - at), at);
-}
-
-/* Describe why j failed into r->why. */
-static void job_failure(const struct s3_job *j, CURLcode cc, struct tier_reply *r)
-{
-	char code[64];
-
-	r->result = TIER_FAILED;
-	if (j->write_failed) {
-		snprintf(r->why, sizeof(r->why), "the local store could not take the object: %s",
-		         store_result_str(store_put_error(j->into)));
-	} else if (cc != CURLE_OK) {
-		snprintf(r->why, sizeof(r->why), "S3 did not answer: %.160s",
-		         j->errbuf[0] != '\0' ? j->errbuf : curl_easy_strerror(cc));
-	} else {
-		error_code(j->error_body, code, sizeof(code));
-		snprintf(r->why, sizeof(r->why), "S3 answered HTTP %ld%s%s", j->status,
-		         code[0] != '\0' ? " " : "", code);
-	}
-}
-
-/* Judge j's finished transfer; false when it goes on (a PUT after its HEAD). */
-static bool job_judge(struct s3_job *j, CURLcode cc, struct tier_reply *r)
-{
-	curl_off_t length = -1;
-
-	memset(r, 0, sizeof(*r));
-	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->status);
-	if (cc != CURLE_OK || j->write_failed ||
-	    (j->status != 200 && !(j->status == 404 && j->phase != OP_PUT))) {
-		job_failure(j, cc, r);
-		return true;
-	}
-	if (j->status == 404) {
-		if (j->op == OP_PUT)
-			return false;  /* not there: send it */
-		r->result = TIER_NOT_FOUND;
-		return true;
-	}
-	r->result = TIER_OK;
-	if (j->phase == OP_HEAD) {
-		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
-		r->size = length >= 0 ? (uint64_t)length : 0;
-		r->skipped = j->op == OP_PUT;
-	} else {
-		r->size = j->phase == OP_GET ? j->got : j->size;
-	}
-	return true;
-}
-
-/* Free j and its handle (already out of the multi handle). */
-static void job_free(struct s3_job *j)
-{
-	if (j->easy != NULL)
-		curl_easy_cleanup(j->easy);
-	curl_slist_free_all(j->headers);
-	free(j);
-}
+#include "gateway/s3_job.h"
 
 /* Seconds since j started. */
 static double job_seconds(const struct s3_job *j)
@@ -269,7 +50,7 @@ static void job_end(struct s3_job *j, const struct tier_reply *r)
 		pthread_mutex_unlock(&j->s3->health_lock);
 	}
 	j->done(j->ctx, r);
-	job_free(j);
+	s3_job_free(j);
 }
 
 /* Start j's current phase on the multi handle, or end it as failed. */
@@ -277,7 +58,7 @@ static void job_start(struct s3_job *j)
 {
 	struct tier_reply r = { .result = TIER_FAILED };
 
-	if (job_prepare(j) && curl_multi_add_handle(j->s3->multi, j->easy) == CURLM_OK) {
+	if (s3_job_prepare(j) && curl_multi_add_handle(j->s3->multi, j->easy) == CURLM_OK) {
 		j->next = j->s3->running;
 		j->s3->running = j;
 		return;
@@ -327,7 +108,7 @@ static void reap(struct s3 *s)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 		curl_multi_remove_handle(s->multi, j->easy);
 		running_remove(s, j);
-		if (job_judge(j, m->data.result, &r)) {
+		if (s3_job_judge(j, m->data.result, &r)) {
 			job_end(j, &r);
 		} else {
 			j->phase = OP_PUT;
@@ -375,25 +156,6 @@ static void *s3_main(void *arg)
 
 /* ---- jobs from the gateway's threads -------------------------------------- */
 
-/* A new job of op for object id, or NULL when out of memory. */
-static struct s3_job *job_new(struct s3 *s, enum s3_op op, enum store_kind k, const char *id,
-                              tier_done done, void *ctx)
-{
-	struct s3_job *j = calloc(1, sizeof(*j));
-
-	if (j == NULL)
-		return NULL;
-	j->s3 = s;
-	j->op = j->phase = op;
-	j->kind = k;
-	snprintf(j->id, sizeof(j->id), "%s", id);
-	j->fd = -1;
-	j->done = done;
-	j->ctx = ctx;
-	clock_gettime(CLOCK_MONOTONIC, &j->started);
-	return j;
-}
-
 /* Hand j to the thread; false (j freed, done never called) when stopping. */
 static bool submit(struct s3 *s, struct s3_job *j)
 {
@@ -407,7 +169,7 @@ static bool submit(struct s3 *s, struct s3_job *j)
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (stopping) {
-		job_free(j);
+		s3_job_free(j);
 		return false;
 	}
 	curl_multi_wakeup(s->multi);
@@ -417,7 +179,7 @@ static bool submit(struct s3 *s, struct s3_job *j)
 static bool s3_get(void *backend, enum store_kind k, const char *id, struct store_put *put,
                    tier_done done, void *ctx)
 {
-	struct s3_job *j = job_new(backend, OP_GET, k, id, done, ctx);
+	struct s3_job *j = s3_job_new(backend, OP_GET, k, id, done, ctx);
 
 	if (j == NULL)
 		return false;
@@ -427,7 +189,7 @@ static bool s3_get(void *backend, enum store_kind k, const char *id, struct stor
 
 static bool s3_head(void *backend, enum store_kind k, const char *id, tier_done done, void *ctx)
 {
-	struct s3_job *j = job_new(backend, OP_HEAD, k, id, done, ctx);
+	struct s3_job *j = s3_job_new(backend, OP_HEAD, k, id, done, ctx);
 
 	return j != NULL && submit(backend, j);
 }
@@ -435,7 +197,7 @@ static bool s3_head(void *backend, enum store_kind k, const char *id, tier_done 
 static bool s3_put(void *backend, enum store_kind k, const char *id, int fd, uint64_t size,
                    const char *sha256_hex, tier_done done, void *ctx)
 {
-	struct s3_job *j = job_new(backend, OP_PUT, k, id, done, ctx);
+	struct s3_job *j = s3_job_new(backend, OP_PUT, k, id, done, ctx);
 
 	if (j == NULL)
 		return false;
@@ -477,20 +239,20 @@ const struct tier_ops s3_tier_ops = {
 static bool probe(struct s3 *s, char **cause)
 {
 	static const char nobody[] = "0000000000000000000000000000000000000000000000000000000000000000";
-	struct s3_job *j = job_new(s, OP_GET, STORE_AC, nobody, NULL, NULL);
+	struct s3_job *j = s3_job_new(s, OP_GET, STORE_AC, nobody, NULL, NULL);
 	struct tier_reply r;
 	char code[64];
 	CURLcode cc;
 	bool ok = false;
 
-	if (j == NULL || !job_prepare(j)) {
+	if (j == NULL || !s3_job_prepare(j)) {
 		cause_set(cause, "out of memory");
 		goto out;
 	}
 	curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, S3_HEAD_MS);
 	cc = curl_easy_perform(j->easy);
-	job_judge(j, cc, &r);
-	error_code(j->error_body, code, sizeof(code));
+	s3_job_judge(j, cc, &r);
+	s3_error_code(j->error_body, code, sizeof(code));
 	if (r.result == TIER_NOT_FOUND && strcmp(code, "NoSuchBucket") != 0) {
 		ok = true;
 	} else if (strcmp(code, "NoSuchBucket") == 0) {
@@ -508,7 +270,7 @@ static bool probe(struct s3 *s, char **cause)
 	}
 out:
 	if (j != NULL)
-		job_free(j);
+		s3_job_free(j);
 	return ok;
 }
 
