@@ -251,7 +251,7 @@ enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, un
 	r->tier_fd = obj.fd;
 	if (k == STORE_CAS)
 		memcpy(hash, r->id, sizeof(hash));
-	else if (store_sha256_fd(obj.fd, obj.size, hash) != STORE_OK)
+	else if (store_sha256_fd(obj.fd, 0, obj.size, hash) != STORE_OK)
 		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		                    "store error: cannot read the entry back");
 	suspend(c, r);

@@ -16,6 +16,7 @@ cachegate_SOURCES = \
 	gateway/http_tier.c gateway/http_tier.h \
 	gateway/s3.c gateway/s3.h \
 	gateway/s3_job.c gateway/s3_job.h \
+	gateway/s3_multipart.c \
 	gateway/s3config.c gateway/s3config.h \
 	gateway/http_objects.c gateway/http_objects.h \
 	gateway/http_go.c gateway/http_go.h \

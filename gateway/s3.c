@@ -108,12 +108,10 @@ static void reap(struct s3 *s)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 		curl_multi_remove_handle(s->multi, j->easy);
 		running_remove(s, j);
-		if (s3_job_judge(j, m->data.result, &r)) {
+		if (s3_job_judge(j, m->data.result, &r))
 			job_end(j, &r);
-		} else {
-			j->phase = OP_PUT;
-			job_start(j);
-		}
+		else
+			job_start(j);  /* its next step */
 	}
 }
 
@@ -207,6 +205,8 @@ static bool s3_put(void *backend, enum store_kind k, const char *id, int fd, uin
 	/* Content-addressed: what the bucket has under this name is these bytes. */
 	if (k == STORE_CAS)
 		j->phase = OP_HEAD;
+	else if (s3_multipart_wanted(j))
+		j->phase = OP_CREATE;
 	return submit(backend, j);
 }
 

@@ -49,10 +49,13 @@ static size_t on_upload(char *buf, size_t size, size_t n, void *arg)
 	size_t want = size * n;
 	ssize_t got;
 
-	if (want > j->size - j->sent)
-		want = (size_t)(j->size - j->sent);
+	uint64_t len = j->phase == OP_PART ? j->part_len : j->size;
+	uint64_t off = j->phase == OP_PART ? j->part_off : 0;
+
+	if (want > len - j->sent)
+		want = (size_t)(len - j->sent);
 	do
-		got = pread(j->fd, buf, want, (off_t)j->sent);
+		got = pread(j->fd, buf, want, (off_t)(off + j->sent));
 	while (got < 0 && errno == EINTR);
 	if (got < 0)
 		return CURL_READFUNC_ABORT;
@@ -63,8 +66,9 @@ static size_t on_upload(char *buf, size_t size, size_t n, void *arg)
 bool s3_job_prepare(struct s3_job *j)
 {
 	struct s3 *s = j->s3;
-	char url[S3_URL_MAX], header[128];
+	char url[S3_URL_MAX], query[S3_URL_MAX], header[128], sha256[STORE_ID_LEN + 1];
 	bool sending = j->phase == OP_PUT;
+	size_t len;
 
 	if (j->easy == NULL && (j->easy = curl_easy_init()) == NULL)
 		return false;
@@ -74,10 +78,15 @@ bool s3_job_prepare(struct s3_job *j)
 	j->status = 0;
 	j->error_len = 0;
 	j->errbuf[0] = '\0';
-	if (!s3_config_url(&s->cfg, j->kind, j->id, url, sizeof(url)))
+	if (!s3_config_url(&s->cfg, j->kind, j->id, url, sizeof(url)) ||
+	    !s3_multipart_query(j, query, sizeof(query)) ||
+	    (len = strlen(url)) + strlen(query) >= sizeof(url))
 		return false;
-	snprintf(header, sizeof(header), "x-amz-content-sha256: %s",
-	         sending ? j->sha256 : empty_sha256);
+	memcpy(url + len, query, strlen(query) + 1);
+	snprintf(sha256, sizeof(sha256), "%s", sending ? j->sha256 : empty_sha256);
+	if (j->phase >= OP_CREATE && !s3_multipart_prepare(j, sha256))
+		return false;
+	snprintf(header, sizeof(header), "x-amz-content-sha256: %s", sha256);
 	/* No "Expect:" to drop that header: libcurl 7.88 would sign it, unsent, and S3 refuses. */
 	j->headers = curl_slist_append(j->headers, header);
 	if (s->token_header != NULL)
@@ -102,9 +111,11 @@ bool s3_job_prepare(struct s3_job *j)
 	} else if (sending) {
 		j->sent = 0;
 		curl_easy_setopt(j->easy, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(j->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->size);
+	}
+	if (sending || j->phase == OP_PART) {
 		curl_easy_setopt(j->easy, CURLOPT_READFUNCTION, on_upload);
 		curl_easy_setopt(j->easy, CURLOPT_READDATA, j);
-		curl_easy_setopt(j->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->size);
 	}
 	return true;
 }
@@ -119,8 +130,7 @@ void s3_error_code(const char *body, char *buf, size_t n)
 	snprintf(buf, n, "%.*s", (int)(end - at), at);
 }
 
-/* Describe why j failed into r->why. */
-static void job_failure(const struct s3_job *j, CURLcode cc, struct tier_reply *r)
+void s3_job_failure(const struct s3_job *j, CURLcode cc, struct tier_reply *r)
 {
 	char code[64];
 
@@ -144,14 +154,18 @@ bool s3_job_judge(struct s3_job *j, CURLcode cc, struct tier_reply *r)
 
 	memset(r, 0, sizeof(*r));
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->status);
+	if (j->phase >= OP_CREATE)
+		return s3_multipart_judge(j, cc, r);
 	if (cc != CURLE_OK || j->write_failed ||
 	    (j->status != 200 && !(j->status == 404 && j->phase != OP_PUT))) {
-		job_failure(j, cc, r);
+		s3_job_failure(j, cc, r);
 		return true;
 	}
 	if (j->status == 404) {
-		if (j->op == OP_PUT)
-			return false;  /* not there: send it */
+		if (j->op == OP_PUT) {  /* not there: send it */
+			j->phase = s3_multipart_wanted(j) ? OP_CREATE : OP_PUT;
+			return false;
+		}
 		r->result = TIER_NOT_FOUND;
 		return true;
 	}
@@ -171,6 +185,9 @@ void s3_job_free(struct s3_job *j)
 	if (j->easy != NULL)
 		curl_easy_cleanup(j->easy);
 	curl_slist_free_all(j->headers);
+	free(j->upload_id);
+	free(j->etags);
+	free(j->complete_body);
 	free(j);
 }
 

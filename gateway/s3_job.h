@@ -19,20 +19,33 @@
 #define S3_STALL_SECONDS 10L     /* a transfer that moves no byte this long fails */
 #define S3_HEAD_MS 10000L        /* a HEAD, whole */
 #define S3_URL_MAX 1024
-#define S3_ERROR_BODY 512        /* bytes of an error answer kept for its <Code> */
+#define S3_ERROR_BODY 2048       /* bytes of an answer's body kept (error code, upload id) */
 
-enum s3_op { OP_GET, OP_HEAD, OP_PUT };
+/* Objects larger than this are uploaded in parts of S3_PART_SIZE (s3_multipart.c). */
+#define S3_MULTIPART_MIN (64ULL * 1024 * 1024)
+#define S3_PART_SIZE (32ULL * 1024 * 1024)
+
+/* What a job asks, and the steps of a multipart upload. */
+enum s3_op { OP_GET, OP_HEAD, OP_PUT, OP_CREATE, OP_PART, OP_COMPLETE, OP_ABORT };
 
 struct s3_job {
 	struct s3 *s3;
 	enum s3_op op;
-	enum s3_op phase;            /* OP_HEAD while a PUT asks whether it is needed */
+	enum s3_op phase;            /* the request now: OP_HEAD while a PUT asks if it is needed */
 	enum store_kind kind;
 	char id[STORE_ID_LEN + 1];
 	struct store_put *into;      /* OP_GET */
 	int fd;                      /* OP_PUT: the body, read with pread */
 	uint64_t size, sent;
 	char sha256[STORE_ID_LEN + 1];
+	/* A multipart upload (s3_multipart.c). */
+	char *upload_id;
+	uint32_t part, parts;        /* the part being sent (from 1) and how many */
+	uint64_t part_off, part_len;
+	char part_sha256[STORE_ID_LEN + 1];
+	char (*etags)[96];           /* each part's ETag as S3 gave it */
+	char *complete_body;
+	struct tier_reply failure;   /* why, while the upload is aborted */
 	tier_done done;
 	void *ctx;
 	CURL *easy;
@@ -78,5 +91,25 @@ void s3_error_code(const char *body, char *buf, size_t n);
 
 /* Free j and its handle (already out of the multi handle). */
 void s3_job_free(struct s3_job *j);
+
+/* j's failure into r: a transfer error, or S3's status and error code. */
+void s3_job_failure(const struct s3_job *j, CURLcode cc, struct tier_reply *r);
+
+/* ---- multipart uploads (s3_multipart.c) ---- */
+
+/* True when j's body goes up in parts. */
+bool s3_multipart_wanted(const struct s3_job *j);
+
+/* The query of j's multipart phase ("" for others) into buf; false if it does not fit. */
+bool s3_multipart_query(const struct s3_job *j, char *buf, size_t n);
+
+/* Set up the method and body of j's multipart phase; its payload hash into sha256. */
+bool s3_multipart_prepare(struct s3_job *j, char sha256[STORE_ID_LEN + 1]);
+
+/*
+ * Judge j's finished multipart phase: true when the upload is over (r
+ * filled), false when j->phase is set to the next step.
+ */
+bool s3_multipart_judge(struct s3_job *j, CURLcode cc, struct tier_reply *r);
 
 #endif

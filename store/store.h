@@ -214,8 +214,9 @@ void store_check_free(struct store_check *c);
  */
 enum store_result store_verify_fd(int fd, const char *id, uint64_t size);
 
-/* Write the hex SHA-256 of the size bytes of fd into hex. */
-enum store_result store_sha256_fd(int fd, uint64_t size, char hex[STORE_ID_LEN + 1]);
+/* Write the hex SHA-256 of the size bytes of fd from offset into hex. */
+enum store_result store_sha256_fd(int fd, uint64_t offset, uint64_t size,
+                                  char hex[STORE_ID_LEN + 1]);
 
 /*
  * Remove an object found bad, unless its path names another file than the

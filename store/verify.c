@@ -112,18 +112,18 @@ static bool pacer_take(struct pacer *p, size_t n)
 }
 
 /*
- * Feed up to size bytes of fd, read through buf and paced by p (may be
+ * Feed up to size bytes of fd from offset, read through buf and paced by p (may be
  * NULL), to digest; *got says how many there were (fewer when the file is
  * shorter). STORE_IO_ERROR on a failed read or digest, STORE_NOT_FOUND
  * when the pass was asked to stop.
  */
-static enum store_result digest_fd(int fd, uint64_t size, char *buf, struct pacer *p,
-                                   EVP_MD_CTX *digest, uint64_t *got)
+static enum store_result digest_fd(int fd, uint64_t offset, uint64_t size, char *buf,
+                                   struct pacer *p, EVP_MD_CTX *digest, uint64_t *got)
 {
 	*got = 0;
 	while (*got < size) {
 		size_t want = size - *got < VERIFY_CHUNK ? (size_t)(size - *got) : VERIFY_CHUNK;
-		ssize_t n = pread(fd, buf, want, (off_t)*got);
+		ssize_t n = pread(fd, buf, want, (off_t)(offset + *got));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -152,7 +152,7 @@ static enum store_result verify_paced(int fd, const char *id, uint64_t size, cha
 
 	if (c == NULL)
 		return STORE_IO_ERROR;
-	r = digest_fd(fd, size, buf, p, c->digest, &got);
+	r = digest_fd(fd, 0, size, buf, p, c->digest, &got);
 	if (r == STORE_OK && (got != size || !store_check_intact(c)))
 		r = STORE_HASH_MISMATCH;
 	store_check_free(c);
@@ -171,7 +171,8 @@ enum store_result store_verify_fd(int fd, const char *id, uint64_t size)
 	return r;
 }
 
-enum store_result store_sha256_fd(int fd, uint64_t size, char hex[STORE_ID_LEN + 1])
+enum store_result store_sha256_fd(int fd, uint64_t offset, uint64_t size,
+                                  char hex[STORE_ID_LEN + 1])
 {
 	EVP_MD_CTX *digest = EVP_MD_CTX_new();
 	unsigned char hash[EVP_MAX_MD_SIZE];
@@ -181,7 +182,7 @@ enum store_result store_sha256_fd(int fd, uint64_t size, char hex[STORE_ID_LEN +
 	uint64_t got;
 
 	if (digest != NULL && buf != NULL && EVP_DigestInit_ex(digest, EVP_sha256(), NULL) == 1 &&
-	    digest_fd(fd, size, buf, NULL, digest, &got) == STORE_OK && got == size &&
+	    digest_fd(fd, offset, size, buf, NULL, digest, &got) == STORE_OK && got == size &&
 	    EVP_DigestFinal_ex(digest, hash, &len) == 1 && len == STORE_HASH_LEN) {
 		store_hex(hash, hex);
 		r = STORE_OK;

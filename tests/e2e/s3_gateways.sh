@@ -2,7 +2,7 @@
 # s3_gateways.sh: two gateways in front of one bucket of a real SeaweedFS.
 # What one stores the other serves from an empty local store (ccache too);
 # misses of one object share one fetch; a damaged object in the bucket is
-# neither kept nor served; 1 GiB passes in flat memory; with S3 stopped local objects are still served, misses are 404 and
+# neither kept nor served; 1 GiB passes in flat memory (up in parts); with S3 stopped local objects are still served, misses are 404 and
 # writes 503, and all is well again once S3 is back; wrong credentials and a
 # missing bucket stop the start with one line.
 set -eu
@@ -128,6 +128,9 @@ head -c $((1024 * 1024 * 1024)) /dev/urandom >"$work/huge"
 huge=$(sha256sum "$work/huge" | cut -c1-64)
 check "1 GiB is stored through gateway 1" test "$(code -T "$work/huge" "$gw1/cas/$huge")" = 201
 rm -f "$work/huge"
+etag=$(s3_curl -I "$S3_ENDPOINT/$S3_BUCKET/team/cas/$huge" | tr -d '\r' |
+	awk 'tolower($1) == "etag:" { print $2 }')
+check "... in 32 parts of 32 MiB (ETag $etag)" sh -c 'case $1 in *-32\") ;; *) exit 1 ;; esac' _ "$etag"
 got=$(curl -s "$gw2/cas/$huge" | sha256sum | cut -c1-64)
 check "... and read whole through gateway 2" test "$got" = "$huge"
 for n in 1 2; do
