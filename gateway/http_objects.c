@@ -74,6 +74,8 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct request *r)
 	struct store_object obj;
 	enum store_result res;
 
+	if (r->tier_stream != NULL)
+		return http_tier_stream(c, r);
 	res = store_get(gw->store, route_kind(r), r->id, -1, &obj);
 	if (res == STORE_NOT_FOUND && http_tier_may_ask(r, route_kind(r)))
 		return http_tier_fetch(c, r, route_kind(r), r->id);

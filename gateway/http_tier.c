@@ -6,6 +6,7 @@
  * thread, always finds it suspended. Fetches in flight are kept in a list
  * under a lock; a GET that misses an object already on its way joins it.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,21 +17,37 @@
 #include "gateway/http_tier.h"
 #include "gateway/respond.h"
 
-/* One object on its way from the tier into the local store. */
-struct fetch {
+struct tier_stream;
+
+/* Where a fetch stands. */
+enum fetch_state { FETCHING, FETCHED, FETCH_FAILED };
+
+/*
+ * One object on its way from the tier into the local store. GETs may
+ * stream it as it arrives (from a descriptor of the temp file); all but
+ * its last byte go out before it is whole and checked.
+ */
+struct tier_fetch {
 	struct http_tier *tier;
 	struct gateway *gw;
 	enum store_kind kind;
 	char id[STORE_ID_LEN + 1];
 	struct store_put *put;
-	struct request *waiters;     /* linked by tier_next */
-	struct fetch *next;
+	struct tier_fetch *next;
+	/* Under the tier's lock: */
+	struct request *waiters;     /* waiting for the end (or to stream), linked by tier_next */
+	struct tier_stream *readers; /* streams waiting for bytes, suspended */
+	enum fetch_state state;
+	uint64_t written;            /* bytes in the temp file */
+	int64_t length;              /* the object's length, -1 until known */
+	int refs;                    /* the fetch itself, and each stream */
+	int fd;                      /* the temp file, for the streams */
 };
 
 struct http_tier {
 	struct tier tier;
 	pthread_mutex_t lock;        /* guards fetches and their waiters */
-	struct fetch *fetches;
+	struct tier_fetch *fetches;
 };
 
 struct http_tier *http_tier_new(const struct tier *tier)
@@ -92,6 +109,178 @@ static struct tier_reply failure(const char *why)
 	return reply;
 }
 
+/* A GET streaming a fetch as it arrives. */
+struct tier_stream {
+	struct tier_fetch *f;
+	struct MHD_Connection *conn;
+	struct tier_stream *next;    /* among f->readers while suspended */
+};
+
+/* Drop a reference to f, freeing it with the last one. Call with the tier's lock. */
+static void fetch_unref(struct tier_fetch *f)
+{
+	if (--f->refs > 0)
+		return;
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f);
+}
+
+/* Let suspended streams read again (their fetch moved on). */
+static void wake_readers(struct tier_stream *s)
+{
+	while (s != NULL) {
+		struct tier_stream *next = s->next;
+		MHD_resume_connection(s->conn);
+		s = next;
+	}
+}
+
+/* True when r is a GET that can take the object as it arrives. */
+static bool can_stream(const struct request *r)
+{
+	return r->method == METHOD_GET && (r->route == ROUTE_CAS || r->route == ROUTE_AC);
+}
+
+/* r will stream f: take a reference for it. Call with the tier's lock. */
+static void stream_from(struct request *r, struct tier_fetch *f)
+{
+	r->tier_stream = f;
+	f->refs++;
+}
+
+/*
+ * The tier wrote more of f. Once its length is known, the GETs waiting
+ * on it start streaming; streams that read all there was read on.
+ * Runs on the tier's thread.
+ */
+static void fetch_progress(void *ctx, uint64_t written, int64_t length)
+{
+	struct tier_fetch *f = ctx;
+	struct http_tier *t = f->tier;
+	struct tier_reply ok = { .result = TIER_OK };
+	struct request *start = NULL, **p;
+	struct tier_stream *readers;
+
+	pthread_mutex_lock(&t->lock);
+	f->written = written;
+	if (f->length < 0 && length > 0) {
+		f->length = length;
+		for (p = &f->waiters; *p != NULL;) {
+			struct request *r = *p;
+			if (!can_stream(r)) {
+				p = &r->tier_next;
+				continue;
+			}
+			*p = r->tier_next;
+			stream_from(r, f);
+			r->tier_next = start;
+			start = r;
+		}
+	}
+	readers = f->readers;
+	f->readers = NULL;
+	pthread_mutex_unlock(&t->lock);
+	while (start != NULL) {
+		struct request *next = start->tier_next;
+		resume(start, &ok);
+		start = next;
+	}
+	wake_readers(readers);
+}
+
+/*
+ * libmicrohttpd asks for bytes from pos: what the fetch has written, but
+ * the last byte only once the whole object is checked. With nothing to
+ * give yet the connection is suspended until the fetch moves on.
+ */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct tier_stream *s = cls;
+	struct tier_fetch *f = s->f;
+	uint64_t limit;
+	ssize_t n;
+
+	pthread_mutex_lock(&f->tier->lock);
+	if (f->state == FETCH_FAILED) {
+		pthread_mutex_unlock(&f->tier->lock);
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	limit = (uint64_t)f->length;
+	if (f->state == FETCHING && f->written < limit)
+		limit = f->written;
+	else if (f->state == FETCHING)
+		limit--;
+	if (pos >= limit) {
+		s->next = f->readers;
+		f->readers = s;
+		MHD_suspend_connection(s->conn);
+		pthread_mutex_unlock(&f->tier->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&f->tier->lock);
+	if (max > limit - pos)
+		max = (size_t)(limit - pos);
+	do
+		n = pread(f->fd, buf, max, (off_t)pos);
+	while (n < 0 && errno == EINTR);
+	return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* The response is done with the stream. */
+static void stream_free(void *cls)
+{
+	struct tier_stream *s = cls;
+	struct http_tier *t = s->f->tier;
+
+	pthread_mutex_lock(&t->lock);
+	fetch_unref(s->f);
+	pthread_mutex_unlock(&t->lock);
+	free(s);
+}
+
+enum MHD_Result http_tier_stream(struct MHD_Connection *c, struct request *r)
+{
+	struct tier_fetch *f = r->tier_stream;
+	struct tier_stream *s = calloc(1, sizeof(*s));
+	struct MHD_Response *resp;
+	int64_t length;
+
+	r->tier_stream = NULL;  /* the stream has the reference now */
+	if (s == NULL) {
+		pthread_mutex_lock(&f->tier->lock);
+		fetch_unref(f);
+		pthread_mutex_unlock(&f->tier->lock);
+		return MHD_NO;
+	}
+	s->f = f;
+	s->conn = c;
+	pthread_mutex_lock(&f->tier->lock);
+	length = f->length;
+	pthread_mutex_unlock(&f->tier->lock);
+	resp = MHD_create_response_from_callback((uint64_t)length, 64 * 1024, stream_read, s,
+	                                         stream_free);
+	if (resp == NULL) {
+		stream_free(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	metrics_count_lookup(r->gw->metrics, r->route == ROUTE_AC ? STORE_AC : STORE_CAS, true);
+	return respond_queue(c, r, MHD_HTTP_OK, resp, (uint64_t)length);
+}
+
+void http_tier_request_done(struct request *r)
+{
+	struct tier_fetch *f = r->tier_stream;
+
+	if (f == NULL)
+		return;
+	r->tier_stream = NULL;
+	pthread_mutex_lock(&f->tier->lock);
+	fetch_unref(f);
+	pthread_mutex_unlock(&f->tier->lock);
+}
+
 /*
  * The tier's fetch f is over: keep what it brought if it is whole and
  * right (a CAS object must hash to its id), then resume every waiter.
@@ -99,11 +288,12 @@ static struct tier_reply failure(const char *why)
  */
 static void fetch_done(void *ctx, const struct tier_reply *reply)
 {
-	struct fetch *f = ctx;
+	struct tier_fetch *f = ctx;
 	struct http_tier *t = f->tier;
 	struct gateway *gw = f->gw;
 	struct tier_reply out = *reply;
 	struct request *w;
+	struct tier_stream *readers;
 	enum store_result res;
 
 	if (reply->result == TIER_OK) {
@@ -126,19 +316,24 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 	}
 	/* Off the list, no request joins any more: the waiters are all known. */
 	pthread_mutex_lock(&t->lock);
-	for (struct fetch **p = &t->fetches; *p != NULL; p = &(*p)->next)
+	for (struct tier_fetch **p = &t->fetches; *p != NULL; p = &(*p)->next)
 		if (*p == f) {
 			*p = f->next;
 			break;
 		}
+	f->state = out.result == TIER_OK ? FETCHED : FETCH_FAILED;
 	w = f->waiters;
+	readers = f->readers;
+	f->waiters = NULL;
+	f->readers = NULL;
+	fetch_unref(f);
 	pthread_mutex_unlock(&t->lock);
-	free(f);
 	while (w != NULL) {
 		struct request *next = w->tier_next;
 		resume(w, &out);
 		w = next;
 	}
+	wake_readers(readers);
 }
 
 /* The HEAD asked for r is over: resume r. Runs on the tier's thread. */
@@ -151,16 +346,25 @@ static void head_done(void *ctx, const struct tier_reply *reply)
 static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k, const char *id)
 {
 	struct gateway *gw = r->gw;
-	struct fetch *f;
+	struct tier_fetch *f;
 	struct tier_reply fail;
 	enum store_result res;
 
 	pthread_mutex_lock(&t->lock);
 	for (f = t->fetches; f != NULL; f = f->next)
 		if (f->kind == k && strcmp(f->id, id) == 0) {
-			r->tier_next = f->waiters;
-			f->waiters = r;
+			bool now = f->length >= 0 && can_stream(r);
+			if (now) {
+				stream_from(r, f);
+			} else {
+				r->tier_next = f->waiters;
+				f->waiters = r;
+			}
 			pthread_mutex_unlock(&t->lock);
+			if (now) {
+				struct tier_reply ok = { .result = TIER_OK };
+				resume(r, &ok);
+			}
 			return;
 		}
 	f = calloc(1, sizeof(*f));
@@ -180,6 +384,10 @@ static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k
 	}
 	f->tier = t;
 	f->gw = gw;
+	f->state = FETCHING;
+	f->length = -1;
+	f->refs = 1;
+	f->fd = dup(store_put_fd(f->put));
 	f->kind = k;
 	snprintf(f->id, sizeof(f->id), "%s", id);
 	f->waiters = r;
@@ -187,7 +395,7 @@ static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k
 	f->next = t->fetches;
 	t->fetches = f;
 	pthread_mutex_unlock(&t->lock);
-	if (!t->tier.ops->get(t->tier.backend, k, id, f->put, fetch_done, f)) {
+	if (!t->tier.ops->get(t->tier.backend, k, id, f->put, fetch_progress, fetch_done, f)) {
 		fail = failure("the shared tier is stopping");
 		fetch_done(f, &fail);
 	}

@@ -39,6 +39,15 @@ bool http_tier_may_ask(const struct request *r, enum store_kind k);
 enum MHD_Result http_tier_fetch(struct MHD_Connection *c, struct request *r, enum store_kind k,
                                 const char *id);
 
+/*
+ * r->tier_stream is set: answer with the object as its fetch brings it
+ * (its last byte only once it is whole and checked).
+ */
+enum MHD_Result http_tier_stream(struct MHD_Connection *c, struct request *r);
+
+/* r is over: let go of a fetch it was to stream and did not. */
+void http_tier_request_done(struct request *r);
+
 /* After http_tier_fetch of a HEAD: the length the tier gave, or 404. */
 enum MHD_Result http_tier_answer_head(struct MHD_Connection *c, struct request *r);
 

@@ -38,6 +38,7 @@ enum method {
 struct gateway;
 struct conn_watch;
 struct go_batch;
+struct tier_fetch;
 struct MHD_Connection;
 
 struct request {
@@ -60,6 +61,7 @@ struct request {
 	struct request *tier_next;  /* the next request waiting on the same fetch */
 	unsigned tier_asked;        /* kinds asked of the tier: 1 << enum store_kind */
 	bool tier_answered;         /* the tier's reply is in: answer on the next call */
+	struct tier_fetch *tier_stream; /* a fetch to stream from as it arrives (http_tier.h) */
 	struct tier_reply tier_reply;
 	int tier_fd;                /* an upload's local object, or -1 */
 	unsigned put_status;        /* an upload's answer once S3 has the object */

@@ -31,6 +31,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 			return 0;  /* aborts the transfer */
 		}
 		j->got += len;
+		if (j->progress != NULL) {
+			curl_off_t length = -1;
+			curl_easy_getinfo(j->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+			j->progress(j->ctx, j->got, (int64_t)length);
+		}
 		return len;
 	}
 	if (j->error_len < S3_ERROR_BODY) {

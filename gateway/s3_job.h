@@ -35,6 +35,7 @@ struct s3_job {
 	enum store_kind kind;
 	char id[STORE_ID_LEN + 1];
 	struct store_put *into;      /* OP_GET */
+	tier_progress progress;      /* OP_GET: told after each piece written, or NULL */
 	int fd;                      /* OP_PUT: the body, read with pread */
 	uint64_t size, sent;
 	char sha256[STORE_ID_LEN + 1];

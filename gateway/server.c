@@ -215,6 +215,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	go_done(r);
 	if (r->tier_fd >= 0)
 		close(r->tier_fd);
+	http_tier_request_done(r);
 	if (finished)
 		metrics_add_bytes_out(gw->metrics, r->body_out);
 	if (gw->opt->log) {

@@ -28,11 +28,17 @@ struct tier_reply {
 
 typedef void (*tier_done)(void *ctx, const struct tier_reply *reply);
 
+/* A get's bytes so far, and the object's length once known (-1 before). */
+typedef void (*tier_progress)(void *ctx, uint64_t written, int64_t length);
+
 struct tier_ops {
 	const char *name;     /* for messages, e.g. "S3" */
-	/* Write object id's bytes into put (begun by the caller, who commits it). */
+	/*
+	 * Write object id's bytes into put (begun by the caller, who commits
+	 * it), telling progress(ctx, ...) after each piece written.
+	 */
 	bool (*get)(void *backend, enum store_kind k, const char *id, struct store_put *put,
-	            tier_done done, void *ctx);
+	            tier_progress progress, tier_done done, void *ctx);
 	/* Learn whether object id is there and its length. */
 	bool (*head)(void *backend, enum store_kind k, const char *id, tier_done done, void *ctx);
 	/*

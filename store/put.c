@@ -138,6 +138,11 @@ uint64_t store_put_size(const struct store_put *p)
 	return p->size;
 }
 
+int store_put_fd(const struct store_put *p)
+{
+	return p->fd;
+}
+
 enum store_result store_put_error(const struct store_put *p)
 {
 	return p->error;

@@ -124,6 +124,9 @@ enum store_result store_put_write(struct store_put *p, const void *buf, size_t n
 /* Bytes written so far. */
 uint64_t store_put_size(const struct store_put *p);
 
+/* The temp file being written, open for reading too (dup it to keep it). */
+int store_put_fd(const struct store_put *p);
+
 /* The result of the first store_put_write that failed, or STORE_OK. */
 enum store_result store_put_error(const struct store_put *p);
 

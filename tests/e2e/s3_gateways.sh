@@ -98,7 +98,13 @@ right=$(sha256sum "$work/right" | cut -c1-64)
 printf 'the wrong bytes' >"$work/wrong"
 s3_curl -o /dev/null -H "x-amz-content-sha256: $(sha256sum "$work/wrong" | cut -c1-64)" \
 	-T "$work/wrong" "$S3_ENDPOINT/$S3_BUCKET/team/cas/$right"
-check "a damaged object in the bucket is 404" test "$(code "$gw2/cas/$right")" = 404
+# It streams as it arrives, but its last byte waits for the check: the client
+# gets a broken transfer (or a 404), never the whole wrong object.
+status=0
+curl -sf -o "$work/body" "$gw2/cas/$right" || status=$?
+check "a damaged object in the bucket is never served whole (curl exit $status)" \
+	test "$status" -ne 0
+check "... not even its wrong bytes whole" sh -c '! cmp -s "$1" "$2"' _ "$work/body" "$work/wrong"
 check "... is not kept" test ! -e "$work/store2/cas/$(echo "$right" | cut -c1-2)/$right"
 check "... and is counted" \
 	test "$(metric "$gw2" 'cachegate_damaged_objects_total{found_by="s3"}')" = 1
