@@ -253,6 +253,8 @@ enum MHD_Result objects_finish(struct MHD_Connection *c, struct request *r)
 		return respond_store_error(c, r, res);
 	}
 	evict_note_put(gw->evict, k, size, old_size);
+	if (k == STORE_CAS)
+		integrity_mark_stored(gw->integrity, gw->store, r->id);
 	if (gw->tier != NULL)
 		return http_tier_upload(c, r, MHD_HTTP_CREATED);
 	return respond_text(c, r, MHD_HTTP_CREATED, "stored");

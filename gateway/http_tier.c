@@ -15,6 +15,7 @@
 
 #include "gateway/gateway.h"
 #include "gateway/http_tier.h"
+#include "gateway/integrity.h"
 #include "gateway/respond.h"
 
 struct tier_stream;
@@ -310,6 +311,8 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 			out.result = TIER_FAILED;
 		} else {
 			evict_note_put(gw->evict, f->kind, reply->size, -1);
+			if (f->kind == STORE_CAS)
+				integrity_mark_stored(gw->integrity, gw->store, f->id);
 		}
 	} else {
 		store_put_abort(f->put);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gateway/integrity.h"
 
@@ -98,6 +99,16 @@ void integrity_mark_good(struct integrity *ig, const char *id, const struct stat
 	e->ctime = st->st_ctim;
 	memcpy(e->id, id, STORE_ID_LEN);
 	pthread_mutex_unlock(&ig->locks[i % LOCKS]);
+}
+
+void integrity_mark_stored(struct integrity *ig, struct store *s, const char *id)
+{
+	struct store_object obj;
+
+	if (store_get(s, STORE_CAS, id, -1, &obj) != STORE_OK)
+		return;
+	integrity_mark_good(ig, id, &obj.st);
+	close(obj.fd);
 }
 
 void integrity_damaged(struct integrity *ig, const char *id, const struct stat *st,

@@ -30,6 +30,12 @@ bool integrity_known_good(struct integrity *ig, const char *id, const struct sta
 void integrity_mark_good(struct integrity *ig, const char *id, const struct stat *st);
 
 /*
+ * CAS object id was just stored, hashed on the way in: remember its file
+ * as good, so that its first read may go by sendfile.
+ */
+void integrity_mark_stored(struct integrity *ig, struct store *s, const char *id);
+
+/*
  * CAS object id, the file st describes, does not hash to its id: remove it
  * (unless a fresh write replaced it meanwhile), count it by what found it
  * and say so on stderr.

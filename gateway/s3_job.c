@@ -108,6 +108,7 @@ bool s3_job_prepare(struct s3_job *j)
 	curl_easy_setopt(j->easy, CURLOPT_LOW_SPEED_TIME, S3_STALL_SECONDS);
 	curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->errbuf);
 	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(j->easy, CURLOPT_BUFFERSIZE, S3_BUFFER);
 	curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
 	if (j->phase == OP_HEAD) {

@@ -19,6 +19,7 @@
 #define S3_STALL_SECONDS 10L     /* a transfer that moves no byte this long fails */
 #define S3_HEAD_MS 10000L        /* a HEAD, whole */
 #define S3_URL_MAX 1024
+#define S3_BUFFER (256L * 1024)   /* bytes a body arrives in at most per callback */
 #define S3_ERROR_BODY 2048       /* bytes of an answer's body kept (error code, upload id) */
 
 /* Objects larger than this are uploaded in parts of S3_PART_SIZE (s3_multipart.c). */
