@@ -12,7 +12,8 @@
 #    keep-alive connection each); against the same reads with the same
 #    clients directly from SeaweedFS's S3 endpoint. MB/s (all bytes over the
 #    wall time), p99 of the requests' times, and gateway/direct MB/s as a
-#    ratio. The gateway must fetch each object from the bucket exactly once.
+#    ratio. The gateway must fetch each object from the bucket exactly once;
+#    "s3 get" is the mean time of its requests to the bucket (from /metrics).
 #
 # Each row alternates its two sides REPEAT times and keeps each side's median
 # run (by requests/s or MB/s, with that run's p99).
@@ -106,9 +107,14 @@ s3_flags=(--s3 "s3://$S3_BUCKET/$prefix" --s3-endpoint "$S3_ENDPOINT" --s3-regio
 s3_requests() {
 	curl -sf "$1/metrics" | awk '$1 ~ /^cachegate_s3_requests_total/ { n += $2 } END { print n + 0 }'
 }
-# s3_gets URL: GETs from the bucket the gateway at URL had answered.
+# s3_gets URL: "<GETs from the bucket answered> <requests to the bucket>
+# <their total seconds>" of the gateway at URL so far.
 s3_gets() {
-	curl -sf "$1/metrics" | awk '$1 == "cachegate_s3_requests_total{op=\"GET\",result=\"answered\"}" { print $2 }'
+	curl -sf "$1/metrics" | awk '
+		$1 == "cachegate_s3_requests_total{op=\"GET\",result=\"answered\"}" { gets = $2 }
+		$1 == "cachegate_s3_request_seconds_count" { n = $2 }
+		$1 == "cachegate_s3_request_seconds_sum" { sum = $2 }
+		END { print gets + 0, n + 0, sum + 0 }'
 }
 
 # make_object SIZE FILE: FILE gets SIZE (1K, 8M...) random bytes; prints its id.
@@ -268,19 +274,25 @@ run_clients() {
 }
 
 # gateway_misses SIZE: run_clients through a gateway started on an empty
-# store, which must fetch each object from the bucket exactly once.
+# store, which must fetch each object from the bucket exactly once; prints
+# run_clients' figures and the mean time of the gateway's own GETs from the
+# bucket.
 gateway_misses() {
-	local size=$1 result gets
+	local size=$1 result gets0 n0 sum0 gets n sum fetch
 	rm -rf "$work/store-miss"
 	start_gateway miss "$work/store-miss" "${s3_flags[@]}"
+	read -r gets0 n0 sum0 <<<"$(s3_gets "$gw")"
 	result=$(run_clients "$size" gateway)
-	gets=$(s3_gets "$gw")
+	read -r gets n sum <<<"$(s3_gets "$gw")"
 	stop_gateway "$gw_pid"
+	gets=$((gets - gets0))
+	fetch=$(awk -v s0="$sum0" -v n=$((n - n0)) -v s1="$sum" \
+		'BEGIN { printf "%.1fms", n ? (s1 - s0) * 1000 / n : 0 }')
 	if [ "$gets" != "${miss_count[$size]}" ]; then
 		echo "bench: the gateway made $gets GETs to the bucket for ${miss_count[$size]} objects" >&2
 		exit 1
 	fi
-	echo "$result"
+	echo "$result $fetch"
 }
 
 # One unmeasured direct pass, so SeaweedFS serves both sides from a warm page cache.
@@ -291,7 +303,7 @@ done
 echo
 echo "misses: each object read once, $clients parallel curl clients (one connection each);" \
 	"gateway on an empty --dir each run vs SeaweedFS direct (curl --aws-sigv4)"
-row test "gateway MB/s" p99 - "SeaweedFS MB/s" p99 - ratio
+row test "gateway MB/s" p99 "s3 get" "SeaweedFS MB/s" p99 - ratio
 for size in $classes; do
 	: >"$work/gw.runs"
 	: >"$work/direct.runs"
@@ -304,8 +316,8 @@ for size in $classes; do
 			gateway_misses "$size" >>"$work/gw.runs"
 		fi
 	done
-	read -r g_mbs g_p99 <<<"$(median "$repeat" <"$work/gw.runs")"
+	read -r g_mbs g_p99 g_fetch <<<"$(median "$repeat" <"$work/gw.runs")"
 	read -r d_mbs d_p99 <<<"$(median "$repeat" <"$work/direct.runs")"
-	row "GET ${miss_count[$size]}x$size" "$g_mbs" "$g_p99" - "$d_mbs" "$d_p99" - \
+	row "GET ${miss_count[$size]}x$size" "$g_mbs" "$g_p99" "$g_fetch" "$d_mbs" "$d_p99" - \
 		"$(awk -v a="$g_mbs" -v b="$d_mbs" 'BEGIN { printf "%.2f", a / b }')"
 done
