@@ -75,15 +75,7 @@ for tool in hyperfine jq curl "$go"; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "gobuild.sh: $tool is needed" >&2; exit 1; }
 done
 
-bin=$top/build/bench
-if [ ! -x "$top/configure" ]; then
-	(cd "$top" && autoreconf -fi >/dev/null)
-fi
-mkdir -p "$bin"
-if [ ! -f "$bin/Makefile" ]; then
-	(cd "$bin" && "$top/configure" -q CFLAGS="-O2 -g")
-fi
-make -s -C "$bin" -j"$(nproc)" cachegate cachegate-prog >/dev/null
+bin=$("$top/bench/build.sh")
 (cd "$top/bench/floorprog" && GOTOOLCHAIN=local GOFLAGS= "$go" build -o "$bin/floorprog" .)
 (cd "$top/bench/delayproxy" && GOTOOLCHAIN=local GOFLAGS= "$go" build -o "$bin/delayproxy" .)
 gobin=$bin/gobin

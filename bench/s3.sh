@@ -41,17 +41,8 @@ for tool in wrk curl perl sha256sum numfmt; do
 	fi
 done
 
-# Build an optimized cachegate, without ASan, once per source change.
-build=$top/build/bench
-if [ ! -x "$build/cachegate" ] || [ -n "$(find "$top/gateway" "$top/store" -newer "$build/cachegate" -name '*.[ch]' | head -1)" ]; then
-	echo "bench: building cachegate with -O2 in $build" >&2
-	[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi >/dev/null)
-	mkdir -p "$build"
-	if [ ! -f "$build/Makefile" ]; then
-		(cd "$build" && "$top/configure" -q CFLAGS="-O2 -g")
-	fi
-	make -C "$build" -j"$(nproc)" cachegate >/dev/null
-fi
+# An optimized cachegate, without sanitizers.
+build=$("$top/bench/build.sh")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cachegate-s3bench.XXXXXX")
 # Gateways: "pid" for each one running, stopped by cleanup.
