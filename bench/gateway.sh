@@ -29,6 +29,7 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
 # An optimized cachegate, without sanitizers.
 build=$("$top/bench/build.sh")
+. "$top/bench/lib.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cachegate-bench.XXXXXX")
 chmod 755 "$work"
@@ -106,33 +107,6 @@ for size in 1K 64K 8M; do
 	cmp -s <(curl -sf "$ng/cas/${id:0:2}/$id") "$work/obj-$size"
 done
 
-# cpu_ticks PID...: user+system clock ticks used so far by these processes (all threads).
-cpu_ticks() {
-	local total=0 pid
-	for pid in "$@"; do
-		total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
-	done
-	echo "$total"
-}
-
-# run_wrk URL SCRIPT PID...: one wrk run against a server made of processes PID...;
-# prints "<requests/s> <p99> <server CPU microseconds per request>".
-run_wrk() {
-	local url=$1 script=$2 out before after requests
-	shift 2
-	before=$(cpu_ticks "$@")
-	out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency ${script:+-s "$script"} "$url")
-	after=$(cpu_ticks "$@")
-	if echo "$out" | grep -q "Non-2xx"; then
-		echo "bench: wrk saw errors for $url:" >&2
-		echo "$out" >&2
-		exit 1
-	fi
-	requests=$(echo "$out" | awk '/requests in/ { print $1 }')
-	echo "$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }') $(echo "$out" | awk '$1 == "99%" { print $2 }')" \
-		"$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
-}
-
 # PUT of 64 KiB action entries, over 256 ids (one per shard folder) so the store stays small.
 cat >"$work/put.lua" <<'LUA'
 local n = 0
@@ -143,11 +117,6 @@ request = function()
 	return wrk.format("PUT", path, { ["Content-Type"] = "application/octet-stream" }, body)
 end
 LUA
-
-# median N: of N "<requests/s> <p99>" lines on stdin, the one with the median requests/s.
-median() {
-	sort -n -k1,1 | awk -v n="$1" 'NR == int((n + 1) / 2) { print }'
-}
 
 echo "wrk: $threads threads, $conns connections, $duration per run, $repeat run(s) each;" \
 	"servers: $server_threads threads/workers each"

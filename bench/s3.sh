@@ -43,6 +43,7 @@ done
 
 # An optimized cachegate, without sanitizers.
 build=$("$top/bench/build.sh")
+. "$top/bench/lib.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cachegate-s3bench.XXXXXX")
 # Gateways: "pid" for each one running, stopped by cleanup.
@@ -114,37 +115,6 @@ make_object() {
 	sha256sum "$2" | cut -c1-64
 }
 
-# cpu_ticks PID...: user+system clock ticks used so far by these processes (all threads).
-cpu_ticks() {
-	local total=0 pid
-	for pid in "$@"; do
-		total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
-	done
-	echo "$total"
-}
-
-# run_wrk URL PID: one wrk GET run against the gateway PID;
-# prints "<requests/s> <p99> <server CPU microseconds per request>".
-run_wrk() {
-	local url=$1 pid=$2 out before after requests
-	before=$(cpu_ticks "$pid")
-	out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency "$url")
-	after=$(cpu_ticks "$pid")
-	if echo "$out" | grep -q "Non-2xx"; then
-		echo "bench: wrk saw errors for $url:" >&2
-		echo "$out" >&2
-		exit 1
-	fi
-	requests=$(echo "$out" | awk '/requests in/ { print $1 }')
-	echo "$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }') $(echo "$out" | awk '$1 == "99%" { print $2 }')" \
-		"$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
-}
-
-# median N: of N "<value> ..." lines on stdin, the one with the median first value.
-median() {
-	sort -g -k1,1 | awk -v n="$1" 'NR == int((n + 1) / 2) { print }'
-}
-
 row() {
 	printf '%-16s %14s %9s %8s %14s %9s %8s %6s\n' "$@"
 }
@@ -179,8 +149,8 @@ for size in 1K 64K; do
 	: >"$work/s3.runs"
 	: >"$work/disk.runs"
 	for _ in $(seq "$repeat"); do
-		run_wrk "$s3gw/cas/$id" "$s3gw_pid" >>"$work/s3.runs"
-		run_wrk "$disk/cas/$id" "$disk_pid" >>"$work/disk.runs"
+		run_wrk "$s3gw/cas/$id" "" "$s3gw_pid" >>"$work/s3.runs"
+		run_wrk "$disk/cas/$id" "" "$disk_pid" >>"$work/disk.runs"
 	done
 	read -r s_rps s_p99 s_cpu <<<"$(median "$repeat" <"$work/s3.runs")"
 	read -r d_rps d_p99 d_cpu <<<"$(median "$repeat" <"$work/disk.runs")"

@@ -29,4 +29,4 @@ cachegate_SOURCES = \
 	gateway/linger.c gateway/linger.h \
 	gateway/accesslog.c gateway/accesslog.h
 cachegate_LDADD = $(STORE_LIBS) $(MHD_LIBS) $(CURL_LIBS) $(GNUTLS_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
-EXTRA_DIST += bench/build.sh bench/gateway.sh bench/s3.sh
+EXTRA_DIST += bench/build.sh bench/lib.sh bench/gateway.sh bench/s3.sh
