@@ -4,9 +4,9 @@
  * A waiting request's connection is suspended before its tier request is
  * made, so that the tier's answer, which may come at once on the tier's
  * thread, always finds it suspended. Fetches in flight are kept in a list
- * under a lock; a GET that misses an object already on its way joins it.
+ * under a lock; a GET that misses an object already on its way joins it
+ * (and may stream it: http_tier_stream.c).
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,42 +14,9 @@
 #include <unistd.h>
 
 #include "gateway/gateway.h"
-#include "gateway/http_tier.h"
+#include "gateway/http_tier_fetch.h"
 #include "gateway/integrity.h"
 #include "gateway/respond.h"
-
-struct tier_stream;
-
-/* Where a fetch stands. */
-enum fetch_state { FETCHING, FETCHED, FETCH_FAILED };
-
-/*
- * One object on its way from the tier into the local store. GETs may
- * stream it as it arrives (from a descriptor of the temp file); all but
- * its last byte go out before it is whole and checked.
- */
-struct tier_fetch {
-	struct http_tier *tier;
-	struct gateway *gw;
-	enum store_kind kind;
-	char id[STORE_ID_LEN + 1];
-	struct store_put *put;
-	struct tier_fetch *next;
-	/* Under the tier's lock: */
-	struct request *waiters;     /* waiting for the end (or to stream), linked by tier_next */
-	struct tier_stream *readers; /* streams waiting for bytes, suspended */
-	enum fetch_state state;
-	uint64_t written;            /* bytes in the temp file */
-	int64_t length;              /* the object's length, -1 until known */
-	int refs;                    /* the fetch itself, and each stream */
-	int fd;                      /* the temp file, for the streams */
-};
-
-struct http_tier {
-	struct tier tier;
-	pthread_mutex_t lock;        /* guards fetches and their waiters */
-	struct tier_fetch *fetches;
-};
 
 struct http_tier *http_tier_new(const struct tier *tier)
 {
@@ -85,8 +52,7 @@ bool http_tier_may_ask(const struct request *r, enum store_kind k)
 	return r->gw->tier != NULL && (r->tier_asked & (1u << k)) == 0;
 }
 
-/* Give r the tier's reply and let its connection run again. */
-static void resume(struct request *r, const struct tier_reply *reply)
+void tier_resume(struct request *r, const struct tier_reply *reply)
 {
 	r->tier_reply = *reply;
 	r->tier_answered = true;
@@ -108,178 +74,6 @@ static struct tier_reply failure(const char *why)
 
 	snprintf(reply.why, sizeof(reply.why), "%s", why);
 	return reply;
-}
-
-/* A GET streaming a fetch as it arrives. */
-struct tier_stream {
-	struct tier_fetch *f;
-	struct MHD_Connection *conn;
-	struct tier_stream *next;    /* among f->readers while suspended */
-};
-
-/* Drop a reference to f, freeing it with the last one. Call with the tier's lock. */
-static void fetch_unref(struct tier_fetch *f)
-{
-	if (--f->refs > 0)
-		return;
-	if (f->fd >= 0)
-		close(f->fd);
-	free(f);
-}
-
-/* Let suspended streams read again (their fetch moved on). */
-static void wake_readers(struct tier_stream *s)
-{
-	while (s != NULL) {
-		struct tier_stream *next = s->next;
-		MHD_resume_connection(s->conn);
-		s = next;
-	}
-}
-
-/* True when r is a GET that can take the object as it arrives. */
-static bool can_stream(const struct request *r)
-{
-	return r->method == METHOD_GET && (r->route == ROUTE_CAS || r->route == ROUTE_AC);
-}
-
-/* r will stream f: take a reference for it. Call with the tier's lock. */
-static void stream_from(struct request *r, struct tier_fetch *f)
-{
-	r->tier_stream = f;
-	f->refs++;
-}
-
-/*
- * The tier wrote more of f. Once its length is known, the GETs waiting
- * on it start streaming; streams that read all there was read on.
- * Runs on the tier's thread.
- */
-static void fetch_progress(void *ctx, uint64_t written, int64_t length)
-{
-	struct tier_fetch *f = ctx;
-	struct http_tier *t = f->tier;
-	struct tier_reply ok = { .result = TIER_OK };
-	struct request *start = NULL, **p;
-	struct tier_stream *readers;
-
-	pthread_mutex_lock(&t->lock);
-	f->written = written;
-	if (f->length < 0 && length > 0) {
-		f->length = length;
-		for (p = &f->waiters; *p != NULL;) {
-			struct request *r = *p;
-			if (!can_stream(r)) {
-				p = &r->tier_next;
-				continue;
-			}
-			*p = r->tier_next;
-			stream_from(r, f);
-			r->tier_next = start;
-			start = r;
-		}
-	}
-	readers = f->readers;
-	f->readers = NULL;
-	pthread_mutex_unlock(&t->lock);
-	while (start != NULL) {
-		struct request *next = start->tier_next;
-		resume(start, &ok);
-		start = next;
-	}
-	wake_readers(readers);
-}
-
-/*
- * libmicrohttpd asks for bytes from pos: what the fetch has written, but
- * the last byte only once the whole object is checked. With nothing to
- * give yet the connection is suspended until the fetch moves on.
- */
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct tier_stream *s = cls;
-	struct tier_fetch *f = s->f;
-	uint64_t limit;
-	ssize_t n;
-
-	pthread_mutex_lock(&f->tier->lock);
-	if (f->state == FETCH_FAILED) {
-		pthread_mutex_unlock(&f->tier->lock);
-		return MHD_CONTENT_READER_END_WITH_ERROR;
-	}
-	limit = (uint64_t)f->length;
-	if (f->state == FETCHING && f->written < limit)
-		limit = f->written;
-	else if (f->state == FETCHING)
-		limit--;
-	if (pos >= limit) {
-		s->next = f->readers;
-		f->readers = s;
-		MHD_suspend_connection(s->conn);
-		pthread_mutex_unlock(&f->tier->lock);
-		return 0;
-	}
-	pthread_mutex_unlock(&f->tier->lock);
-	if (max > limit - pos)
-		max = (size_t)(limit - pos);
-	do
-		n = pread(f->fd, buf, max, (off_t)pos);
-	while (n < 0 && errno == EINTR);
-	return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR;
-}
-
-/* The response is done with the stream. */
-static void stream_free(void *cls)
-{
-	struct tier_stream *s = cls;
-	struct http_tier *t = s->f->tier;
-
-	pthread_mutex_lock(&t->lock);
-	fetch_unref(s->f);
-	pthread_mutex_unlock(&t->lock);
-	free(s);
-}
-
-enum MHD_Result http_tier_stream(struct MHD_Connection *c, struct request *r)
-{
-	struct tier_fetch *f = r->tier_stream;
-	struct tier_stream *s = calloc(1, sizeof(*s));
-	struct MHD_Response *resp;
-	int64_t length;
-
-	r->tier_stream = NULL;  /* the stream has the reference now */
-	if (s == NULL) {
-		pthread_mutex_lock(&f->tier->lock);
-		fetch_unref(f);
-		pthread_mutex_unlock(&f->tier->lock);
-		return MHD_NO;
-	}
-	s->f = f;
-	s->conn = c;
-	pthread_mutex_lock(&f->tier->lock);
-	length = f->length;
-	pthread_mutex_unlock(&f->tier->lock);
-	resp = MHD_create_response_from_callback((uint64_t)length, 64 * 1024, stream_read, s,
-	                                         stream_free);
-	if (resp == NULL) {
-		stream_free(s);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
-	metrics_count_lookup(r->gw->metrics, r->route == ROUTE_AC ? STORE_AC : STORE_CAS, true);
-	return respond_queue(c, r, MHD_HTTP_OK, resp, (uint64_t)length);
-}
-
-void http_tier_request_done(struct request *r)
-{
-	struct tier_fetch *f = r->tier_stream;
-
-	if (f == NULL)
-		return;
-	r->tier_stream = NULL;
-	pthread_mutex_lock(&f->tier->lock);
-	fetch_unref(f);
-	pthread_mutex_unlock(&f->tier->lock);
 }
 
 /*
@@ -329,20 +123,20 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 	readers = f->readers;
 	f->waiters = NULL;
 	f->readers = NULL;
-	fetch_unref(f);
+	tier_fetch_unref(f);
 	pthread_mutex_unlock(&t->lock);
 	while (w != NULL) {
 		struct request *next = w->tier_next;
-		resume(w, &out);
+		tier_resume(w, &out);
 		w = next;
 	}
-	wake_readers(readers);
+	tier_wake_readers(readers);
 }
 
 /* The HEAD asked for r is over: resume r. Runs on the tier's thread. */
 static void head_done(void *ctx, const struct tier_reply *reply)
 {
-	resume(ctx, reply);
+	tier_resume(ctx, reply);
 }
 
 /* Join the fetch of object id of kind k in flight, or start one; r is suspended. */
@@ -356,9 +150,9 @@ static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k
 	pthread_mutex_lock(&t->lock);
 	for (f = t->fetches; f != NULL; f = f->next)
 		if (f->kind == k && strcmp(f->id, id) == 0) {
-			bool now = f->length >= 0 && can_stream(r);
+			bool now = f->length >= 0 && tier_can_stream(r);
 			if (now) {
-				stream_from(r, f);
+				tier_stream_from(r, f);
 			} else {
 				r->tier_next = f->waiters;
 				f->waiters = r;
@@ -366,7 +160,7 @@ static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k
 			pthread_mutex_unlock(&t->lock);
 			if (now) {
 				struct tier_reply ok = { .result = TIER_OK };
-				resume(r, &ok);
+				tier_resume(r, &ok);
 			}
 			return;
 		}
@@ -374,7 +168,7 @@ static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k
 	if (f == NULL) {
 		pthread_mutex_unlock(&t->lock);
 		fail = failure("out of memory");
-		resume(r, &fail);
+		tier_resume(r, &fail);
 		return;
 	}
 	res = store_put_begin(gw->store, k, id, gw->opt->max_object_size, &f->put);
@@ -382,7 +176,7 @@ static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k
 		pthread_mutex_unlock(&t->lock);
 		free(f);
 		fail = failure(store_result_str(res));
-		resume(r, &fail);
+		tier_resume(r, &fail);
 		return;
 	}
 	f->tier = t;
@@ -398,7 +192,7 @@ static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k
 	f->next = t->fetches;
 	t->fetches = f;
 	pthread_mutex_unlock(&t->lock);
-	if (!t->tier.ops->get(t->tier.backend, k, id, f->put, fetch_progress, fetch_done, f)) {
+	if (!t->tier.ops->get(t->tier.backend, k, id, f->put, tier_fetch_progress, fetch_done, f)) {
 		fail = failure("the shared tier is stopping");
 		fetch_done(f, &fail);
 	}
@@ -416,7 +210,7 @@ enum MHD_Result http_tier_fetch(struct MHD_Connection *c, struct request *r, enu
 		fetch_join(t, r, k, id);
 	} else if (!t->tier.ops->head(t->tier.backend, k, id, head_done, r)) {
 		fail = failure("the shared tier is stopping");
-		resume(r, &fail);
+		tier_resume(r, &fail);
 	}
 	return MHD_YES;
 }
@@ -444,7 +238,7 @@ enum MHD_Result http_tier_answer_head(struct MHD_Connection *c, struct request *
 /* The upload asked for r is over: resume r. Runs on the tier's thread. */
 static void upload_done(void *ctx, const struct tier_reply *reply)
 {
-	resume(ctx, reply);
+	tier_resume(ctx, reply);
 }
 
 enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, unsigned status)
@@ -468,7 +262,7 @@ enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, un
 	suspend(c, r);
 	if (!t->tier.ops->put(t->tier.backend, k, r->id, obj.fd, obj.size, hash, upload_done, r)) {
 		fail = failure("the shared tier is stopping");
-		resume(r, &fail);
+		tier_resume(r, &fail);
 	}
 	return MHD_YES;
 }

@@ -1,0 +1,70 @@
+/*
+ * http_tier_fetch.h: a fetch from the shared tier and the requests on it,
+ * shared by http_tier.c (waiting, fetching, uploading) and
+ * http_tier_stream.c (streaming a fetch as it arrives). Not part of the
+ * tier's interface (http_tier.h).
+ */
+#ifndef CACHEGATE_GATEWAY_HTTP_TIER_FETCH_H
+#define CACHEGATE_GATEWAY_HTTP_TIER_FETCH_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gateway/http_tier.h"
+
+struct tier_stream;
+
+/* Where a fetch stands. */
+enum fetch_state { FETCHING, FETCHED, FETCH_FAILED };
+
+/*
+ * One object on its way from the tier into the local store. GETs may
+ * stream it as it arrives (from a descriptor of the temp file); all but
+ * its last byte go out before it is whole and checked.
+ */
+struct tier_fetch {
+	struct http_tier *tier;
+	struct gateway *gw;
+	enum store_kind kind;
+	char id[STORE_ID_LEN + 1];
+	struct store_put *put;
+	struct tier_fetch *next;
+	/* Under the tier's lock: */
+	struct request *waiters;     /* waiting for the end (or to stream), linked by tier_next */
+	struct tier_stream *readers; /* streams waiting for bytes, suspended */
+	enum fetch_state state;
+	uint64_t written;            /* bytes in the temp file */
+	int64_t length;              /* the object's length, -1 until known */
+	int refs;                    /* the fetch itself, and each stream */
+	int fd;                      /* the temp file, for the streams */
+};
+
+struct http_tier {
+	struct tier tier;
+	pthread_mutex_t lock;        /* guards fetches and their waiters */
+	struct tier_fetch *fetches;
+};
+
+/* Give r the tier's reply and let its connection run again. */
+void tier_resume(struct request *r, const struct tier_reply *reply);
+
+/* Drop a reference to f, freeing it with the last one. Call with the tier's lock. */
+void tier_fetch_unref(struct tier_fetch *f);
+
+/* Let suspended streams read again (their fetch moved on). */
+void tier_wake_readers(struct tier_stream *s);
+
+/* True when r is a GET that can take the object as it arrives. */
+bool tier_can_stream(const struct request *r);
+
+/* r will stream f: take a reference for it. Call with the tier's lock. */
+void tier_stream_from(struct request *r, struct tier_fetch *f);
+
+/*
+ * The tier wrote more of f (a tier_progress): once its length is known the
+ * GETs waiting on it start streaming. Runs on the tier's thread.
+ */
+void tier_fetch_progress(void *ctx, uint64_t written, int64_t length);
+
+#endif
