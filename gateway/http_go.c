@@ -26,6 +26,8 @@ struct go_batch {
 	struct gateway *gw;
 	size_t len;                  /* bytes of body */
 	bool too_long;               /* the body had more than GO_BATCH_MAX lines */
+	int tier_rounds;             /* times the shared tier was asked for what is missing */
+	bool asked_entries;          /* the first round asked for entries */
 	size_t next;                 /* the next line to look up */
 	char head[GO_ENTRY_LEN];     /* the current hit's entry line */
 	size_t head_sent;            /* bytes of head sent; GO_ENTRY_LEN once all are */
@@ -175,6 +177,55 @@ static bool go_batch_output_done(struct go_batch *b)
 	return intact;
 }
 
+/*
+ * With a shared tier, ask it for what the local store lacks before the
+ * stream starts: first the missing entries and the outputs of entries that
+ * are here, then the outputs of the entries that came. True when r now
+ * waits on the tier (its handler runs again once all have ended).
+ */
+static bool go_batch_ask_tier(struct MHD_Connection *c, struct request *r, struct go_batch *b)
+{
+	char action[STORE_ID_LEN + 1], line[GO_ENTRY_LEN], output[STORE_ID_LEN + 1];
+	struct tier_group *g = NULL;
+	struct store_object obj;
+	int round = b->tier_rounds++;
+
+	if (r->gw->tier == NULL || round > 1 || (round == 1 && !b->asked_entries))
+		return false;
+	for (size_t i = 0; i < b->len; i += ID_LINE) {
+		enum store_kind k;
+		const char *id;
+
+		memcpy(action, b->body + i, STORE_ID_LEN);
+		action[STORE_ID_LEN] = '\0';
+		switch (go_find(r->gw->store, action, line, output, &obj)) {
+		case GO_FOUND:
+			close(obj.fd);
+			continue;
+		case GO_NO_ENTRY:
+			if (round > 0)
+				continue;
+			k = STORE_AC;
+			id = action;
+			b->asked_entries = true;
+			break;
+		case GO_NO_OUTPUT:
+			k = STORE_CAS;
+			id = output;
+			break;
+		default:
+			continue;
+		}
+		if (g == NULL && (g = http_tier_group_begin(c, r)) == NULL)
+			return false;
+		http_tier_group_add(g, k, id);
+	}
+	if (g == NULL)
+		return false;
+	http_tier_group_end(g);
+	return true;
+}
+
 /* libmicrohttpd asks for the next bytes of the stream. */
 static ssize_t go_batch_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -243,6 +294,8 @@ enum MHD_Result go_batch_serve(struct MHD_Connection *c, struct request *r)
 	if (b == NULL || !go_batch_valid(b))
 		return respond_text(c, r, MHD_HTTP_BAD_REQUEST,
 		                    "bad batch: the body is action ids, one per line");
+	if (go_batch_ask_tier(c, r, b))
+		return MHD_YES;
 	r->batch = NULL;
 	return respond_stream(c, r, go_batch_read, b, go_batch_free);
 }

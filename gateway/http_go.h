@@ -11,6 +11,9 @@
  *                      GO_BATCH_MAX); 200 streams, in the order asked and
  *                      skipping misses, each hit as its entry line
  *                      (GO_ENTRY_LEN bytes) followed by its output's bytes.
+ * With a shared tier (http_tier.h) both ask it for what the local store
+ * lacks: /go/<action> its entry, then its output; /go/batch all of them
+ * before its stream starts (the entries, then the outputs they name).
  * Every answer carries "Cachegate-Go: 1", so a 404 without it means a
  * server that does not have these paths. /ac and /cas are unchanged.
  * The server has checked the route, the method and the credentials.

@@ -59,16 +59,14 @@ void tier_resume(struct request *r, const struct tier_reply *reply)
 	MHD_resume_connection(r->conn);
 }
 
-/* Suspend c for r, which waits on the tier. */
-static void suspend(struct MHD_Connection *c, struct request *r)
+void tier_suspend(struct MHD_Connection *c, struct request *r)
 {
 	r->conn = c;
 	r->tier_answered = false;
 	MHD_suspend_connection(c);
 }
 
-/* A reply of failure with a reason. */
-static struct tier_reply failure(const char *why)
+struct tier_reply tier_failure(const char *why)
 {
 	struct tier_reply reply = { .result = TIER_FAILED };
 
@@ -89,6 +87,7 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 	struct tier_reply out = *reply;
 	struct request *w;
 	struct tier_stream *readers;
+	struct tier_group_wait *groups;
 	enum store_result res;
 
 	if (reply->result == TIER_OK) {
@@ -97,7 +96,7 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 			metrics_count_damaged(gw->metrics, DAMAGE_S3);
 			fprintf(stderr, "cachegate: cas/%s in the bucket does not hash to its id; "
 			        "neither kept nor served\n", f->id);
-			out = failure("the object in the bucket does not hash to its id");
+			out = tier_failure("the object in the bucket does not hash to its id");
 			out.result = TIER_NOT_FOUND;
 		} else if (res != STORE_OK) {
 			snprintf(out.why, sizeof(out.why), "cannot keep the object: %s",
@@ -121,8 +120,10 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 	f->state = out.result == TIER_OK ? FETCHED : FETCH_FAILED;
 	w = f->waiters;
 	readers = f->readers;
+	groups = f->groups;
 	f->waiters = NULL;
 	f->readers = NULL;
+	f->groups = NULL;
 	tier_fetch_unref(f);
 	pthread_mutex_unlock(&t->lock);
 	while (w != NULL) {
@@ -131,6 +132,7 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 		w = next;
 	}
 	tier_wake_readers(readers);
+	tier_settle_groups(groups);
 }
 
 /* The HEAD asked for r is over: resume r. Runs on the tier's thread. */
@@ -139,45 +141,31 @@ static void head_done(void *ctx, const struct tier_reply *reply)
 	tier_resume(ctx, reply);
 }
 
-/* Join the fetch of object id of kind k in flight, or start one; r is suspended. */
-static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k, const char *id)
+struct tier_fetch *tier_fetch_find(struct http_tier *t, enum store_kind k, const char *id)
 {
-	struct gateway *gw = r->gw;
 	struct tier_fetch *f;
-	struct tier_reply fail;
+
+	for (f = t->fetches; f != NULL; f = f->next)
+		if (f->kind == k && strcmp(f->id, id) == 0)
+			return f;
+	return NULL;
+}
+
+struct tier_fetch *tier_fetch_new(struct http_tier *t, struct gateway *gw, enum store_kind k,
+                                  const char *id, struct tier_reply *why)
+{
+	struct tier_fetch *f = calloc(1, sizeof(*f));
 	enum store_result res;
 
-	pthread_mutex_lock(&t->lock);
-	for (f = t->fetches; f != NULL; f = f->next)
-		if (f->kind == k && strcmp(f->id, id) == 0) {
-			bool now = f->length >= 0 && tier_can_stream(r);
-			if (now) {
-				tier_stream_from(r, f);
-			} else {
-				r->tier_next = f->waiters;
-				f->waiters = r;
-			}
-			pthread_mutex_unlock(&t->lock);
-			if (now) {
-				struct tier_reply ok = { .result = TIER_OK };
-				tier_resume(r, &ok);
-			}
-			return;
-		}
-	f = calloc(1, sizeof(*f));
 	if (f == NULL) {
-		pthread_mutex_unlock(&t->lock);
-		fail = failure("out of memory");
-		tier_resume(r, &fail);
-		return;
+		*why = tier_failure("out of memory");
+		return NULL;
 	}
 	res = store_put_begin(gw->store, k, id, gw->opt->max_object_size, &f->put);
 	if (res != STORE_OK) {
-		pthread_mutex_unlock(&t->lock);
 		free(f);
-		fail = failure(store_result_str(res));
-		tier_resume(r, &fail);
-		return;
+		*why = tier_failure(store_result_str(res));
+		return NULL;
 	}
 	f->tier = t;
 	f->gw = gw;
@@ -187,15 +175,55 @@ static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k
 	f->fd = dup(store_put_fd(f->put));
 	f->kind = k;
 	snprintf(f->id, sizeof(f->id), "%s", id);
-	f->waiters = r;
-	r->tier_next = NULL;
 	f->next = t->fetches;
 	t->fetches = f;
-	pthread_mutex_unlock(&t->lock);
-	if (!t->tier.ops->get(t->tier.backend, k, id, f->put, tier_fetch_progress, fetch_done, f)) {
-		fail = failure("the shared tier is stopping");
+	return f;
+}
+
+void tier_fetch_launch(struct http_tier *t, struct tier_fetch *f)
+{
+	struct tier_reply fail;
+
+	if (!t->tier.ops->get(t->tier.backend, f->kind, f->id, f->put, tier_fetch_progress,
+	                      fetch_done, f)) {
+		fail = tier_failure("the shared tier is stopping");
 		fetch_done(f, &fail);
 	}
+}
+
+/* Join the fetch of object id of kind k in flight, or start one; r is suspended. */
+static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k, const char *id)
+{
+	struct tier_fetch *f;
+	struct tier_reply fail;
+
+	pthread_mutex_lock(&t->lock);
+	f = tier_fetch_find(t, k, id);
+	if (f != NULL) {
+		bool now = f->length >= 0 && tier_can_stream(r);
+		if (now) {
+			tier_stream_from(r, f);
+		} else {
+			r->tier_next = f->waiters;
+			f->waiters = r;
+		}
+		pthread_mutex_unlock(&t->lock);
+		if (now) {
+			struct tier_reply ok = { .result = TIER_OK };
+			tier_resume(r, &ok);
+		}
+		return;
+	}
+	f = tier_fetch_new(t, r->gw, k, id, &fail);
+	if (f == NULL) {
+		pthread_mutex_unlock(&t->lock);
+		tier_resume(r, &fail);
+		return;
+	}
+	f->waiters = r;
+	r->tier_next = NULL;
+	pthread_mutex_unlock(&t->lock);
+	tier_fetch_launch(t, f);
 }
 
 enum MHD_Result http_tier_fetch(struct MHD_Connection *c, struct request *r, enum store_kind k,
@@ -205,11 +233,11 @@ enum MHD_Result http_tier_fetch(struct MHD_Connection *c, struct request *r, enu
 	struct tier_reply fail;
 
 	r->tier_asked |= 1u << k;
-	suspend(c, r);
+	tier_suspend(c, r);
 	if (r->method != METHOD_HEAD || r->route == ROUTE_GO) {
 		fetch_join(t, r, k, id);
 	} else if (!t->tier.ops->head(t->tier.backend, k, id, head_done, r)) {
-		fail = failure("the shared tier is stopping");
+		fail = tier_failure("the shared tier is stopping");
 		tier_resume(r, &fail);
 	}
 	return MHD_YES;
@@ -259,9 +287,9 @@ enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, un
 	else if (store_sha256_fd(obj.fd, 0, obj.size, hash) != STORE_OK)
 		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		                    "store error: cannot read the entry back");
-	suspend(c, r);
+	tier_suspend(c, r);
 	if (!t->tier.ops->put(t->tier.backend, k, r->id, obj.fd, obj.size, hash, upload_done, r)) {
-		fail = failure("the shared tier is stopping");
+		fail = tier_failure("the shared tier is stopping");
 		tier_resume(r, &fail);
 	}
 	return MHD_YES;

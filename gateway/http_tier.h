@@ -45,6 +45,19 @@ enum MHD_Result http_tier_fetch(struct MHD_Connection *c, struct request *r, enu
  */
 enum MHD_Result http_tier_stream(struct MHD_Connection *c, struct request *r);
 
+struct tier_group;
+
+/*
+ * Fetch many objects into the local store for r (POST /go/batch): begin
+ * suspends r, add asks for one object (joining its fetch if one is on its
+ * way), end says no more come. Once every fetch added has ended, however it
+ * ended, r's handler runs again and finds in the local store what came.
+ * begin returns NULL, leaving r running, when out of memory.
+ */
+struct tier_group *http_tier_group_begin(struct MHD_Connection *c, struct request *r);
+void http_tier_group_add(struct tier_group *g, enum store_kind k, const char *id);
+void http_tier_group_end(struct tier_group *g);
+
 /* r is over: let go of a fetch it was to stream and did not. */
 void http_tier_request_done(struct request *r);
 

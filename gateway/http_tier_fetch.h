@@ -14,6 +14,7 @@
 #include "gateway/http_tier.h"
 
 struct tier_stream;
+struct tier_group_wait;
 
 /* Where a fetch stands. */
 enum fetch_state { FETCHING, FETCHED, FETCH_FAILED };
@@ -33,6 +34,7 @@ struct tier_fetch {
 	/* Under the tier's lock: */
 	struct request *waiters;     /* waiting for the end (or to stream), linked by tier_next */
 	struct tier_stream *readers; /* streams waiting for bytes, suspended */
+	struct tier_group_wait *groups; /* groups of fetches waiting for its end */
 	enum fetch_state state;
 	uint64_t written;            /* bytes in the temp file */
 	int64_t length;              /* the object's length, -1 until known */
@@ -46,8 +48,31 @@ struct http_tier {
 	struct tier_fetch *fetches;
 };
 
+/* Suspend c for r, which waits on the tier; do it before asking the tier. */
+void tier_suspend(struct MHD_Connection *c, struct request *r);
+
 /* Give r the tier's reply and let its connection run again. */
 void tier_resume(struct request *r, const struct tier_reply *reply);
+
+/* A reply of failure with a reason. */
+struct tier_reply tier_failure(const char *why);
+
+/* The fetch of object id of kind k in flight, or NULL. Call with the tier's lock. */
+struct tier_fetch *tier_fetch_find(struct http_tier *t, enum store_kind k, const char *id);
+
+/*
+ * A new fetch of object id of kind k, on the list but not started
+ * (tier_fetch_launch, once the lock is let go); NULL with why set when the
+ * local store cannot take it. Call with the tier's lock.
+ */
+struct tier_fetch *tier_fetch_new(struct http_tier *t, struct gateway *gw, enum store_kind k,
+                                  const char *id, struct tier_reply *why);
+
+/* Ask the tier for f's object (made by tier_fetch_new); all waiting on it learn its end. */
+void tier_fetch_launch(struct http_tier *t, struct tier_fetch *f);
+
+/* A fetch the groups in list waited on has ended: free list, resume groups now complete. */
+void tier_settle_groups(struct tier_group_wait *list);
 
 /* Drop a reference to f, freeing it with the last one. Call with the tier's lock. */
 void tier_fetch_unref(struct tier_fetch *f);

@@ -14,6 +14,7 @@ cachegate_SOURCES = \
 	gateway/scrub.c gateway/scrub.h \
 	gateway/tier.h \
 	gateway/http_tier.c gateway/http_tier.h gateway/http_tier_fetch.h \
+	gateway/http_tier_group.c \
 	gateway/http_tier_stream.c \
 	gateway/s3.c gateway/s3.h \
 	gateway/s3_job.c gateway/s3_job.h \

@@ -2,7 +2,8 @@
 # go_s3.sh: the real go command on two machines, each through its own
 # gateway, the two gateways in front of one SeaweedFS bucket. Machine A
 # builds through gateway 1; machine B, empty, through gateway 2 with an empty
-# local store, compiles nothing: all of it came through the bucket.
+# local store, compiles nothing: all of it came through the bucket, most of it
+# in the preload's batches.
 set -eu
 . "${TOP_SRCDIR:-.}/tests/e2e/go_lib.sh"
 # Before go_setup moves HOME: weed is found in the real home's tools cache.
@@ -47,8 +48,12 @@ check "gateway 1 put them in the bucket ($sent bytes)" [ "${sent:-0}" -gt 0 ]
 
 go_env machine-b --remote "$remote2" --verbose
 "$GO" build -x ./... 2>"$work/b-build.log"
+grep 'cachegate-prog: gets' "$work/b-build.log"
 check "machine B compiles nothing" [ "$(compiles "$work/b-build.log")" -eq 0 ]
-check "machine B is served through gateway 2" grep -q 'remote hits [1-9]' "$work/b-build.log"
+check "machine B is served through gateway 2" grep -q 'bytes down [1-9]' "$work/b-build.log"
+# A's list of what it used came through the bucket, and gateway 2 answered the
+# preload's batches by fetching what they named from the bucket.
+check "machine B's gets are answered by the preload" grep -q 'preload hits [1-9]' "$work/b-build.log"
 check "gateway 2 fetched from the bucket" [ -n "$(find "$work/gw2/store/cas" -type f | head -1)" ]
 check "machine B's program is machine A's" [ "$("$GO" run ./cmd/tool)" = 15 ]
 check "no helper warnings, only the stats lines" \

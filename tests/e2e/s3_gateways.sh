@@ -92,6 +92,29 @@ after=$(metric "$gw2" 'cachegate_s3_requests_total{op="GET",result="answered"}')
 check "eight concurrent misses are all served ($same of 8)" test "$same" -eq 8
 check "... by one fetch from S3 ($((after - before)))" test $((after - before)) -eq 1
 
+# POST /go/batch through a gateway whose store lacks the actions: it asks the
+# bucket for their entries, then their outputs, and streams the hits.
+# goentry ACTION OUTPUT SIZE: a Go entry line (common/goentry.h) into $work/e.ACTION.
+goentry() {
+	printf 'v1 %s %s %20d %20d\n' "$1" "$2" "$3" 1 >"$work/e.$1"
+}
+head -c 30000 /dev/urandom >"$work/out1"
+out1=$(sha256sum "$work/out1" | cut -c1-64)
+act1=$(printf 'action 1' | sha256sum | cut -c1-64)
+act2=$(printf 'action 2' | sha256sum | cut -c1-64)
+act3=$(printf 'action 3' | sha256sum | cut -c1-64)
+goentry "$act1" "$out1" 30000
+goentry "$act2" "$(printf 'never stored' | sha256sum | cut -c1-64)" 12
+code -T "$work/out1" "$gw1/cas/$out1" >/dev/null
+code -T "$work/e.$act1" "$gw1/ac/$act1" >/dev/null
+code -T "$work/e.$act2" "$gw1/ac/$act2" >/dev/null
+printf '%s\n%s\n%s\n' "$act3" "$act2" "$act1" >"$work/ids"
+cat "$work/e.$act1" "$work/out1" >"$work/want"
+check "a batch through gateway 2 is answered (200)" \
+	test "$(code --data-binary @"$work/ids" "$gw2/go/batch")" = 200
+check "... with the hit the bucket has, entry and output, byte for byte" cmp -s "$work/body" "$work/want"
+check "... which gateway 2 keeps" test -e "$work/store2/cas/$(echo "$out1" | cut -c1-2)/$out1"
+
 # An object damaged inside the bucket: neither kept nor served.
 printf 'the right bytes' >"$work/right"
 right=$(sha256sum "$work/right" | cut -c1-64)
@@ -152,6 +175,13 @@ check "with S3 down, a local object is still served" test "$(code "$gw2/cas/$big
 start_ms=$(date +%s%N)
 check "a miss is 404" test "$(code "$gw2/cas/$later")" = 404
 took=$((($(date +%s%N) - start_ms) / 1000000))
+check "... within 15 s (${took} ms)" test "$took" -lt 15000
+printf '%s\n%s\n' "$act1" "$(printf 'action later' | sha256sum | cut -c1-64)" >"$work/ids"
+start_ms=$(date +%s%N)
+check "a batch is answered with what the local store has" \
+	test "$(code --data-binary @"$work/ids" "$gw2/go/batch")" = 200
+took=$((($(date +%s%N) - start_ms) / 1000000))
+check "... byte for byte" cmp -s "$work/body" "$work/want"
 check "... within 15 s (${took} ms)" test "$took" -lt 15000
 check "a write is 503" test "$(code -T "$work/later" "$gw1/cas/$later")" = 503
 check "... saying why in one line" test "$(wc -l <"$work/body")" -eq 1
