@@ -20,6 +20,7 @@
 #include "gateway/respond.h"
 
 #define ID_LINE (STORE_ID_LEN + 1)  /* an id and its newline in a batch body */
+#define TIER_ASKS_MAX 256           /* objects one batch asks the shared tier for, per round */
 
 /* A POST /go/batch: the list asked for, then the state of its stream. */
 struct go_batch {
@@ -180,7 +181,9 @@ static bool go_batch_output_done(struct go_batch *b)
 /*
  * With a shared tier, ask it for what the local store lacks before the
  * stream starts: first the missing entries and the outputs of entries that
- * are here, then the outputs of the entries that came. True when r now
+ * are here, then the outputs of the entries that came; at most
+ * TIER_ASKS_MAX each time, so one request cannot start thousands of
+ * transfers (the rest are misses the client asks for itself). True when r now
  * waits on the tier (its handler runs again once all have ended).
  */
 static bool go_batch_ask_tier(struct MHD_Connection *c, struct request *r, struct go_batch *b)
@@ -188,11 +191,11 @@ static bool go_batch_ask_tier(struct MHD_Connection *c, struct request *r, struc
 	char action[STORE_ID_LEN + 1], line[GO_ENTRY_LEN], output[STORE_ID_LEN + 1];
 	struct tier_group *g = NULL;
 	struct store_object obj;
-	int round = b->tier_rounds++;
+	int round = b->tier_rounds++, asked = 0;
 
 	if (r->gw->tier == NULL || round > 1 || (round == 1 && !b->asked_entries))
 		return false;
-	for (size_t i = 0; i < b->len; i += ID_LINE) {
+	for (size_t i = 0; i < b->len && asked < TIER_ASKS_MAX; i += ID_LINE) {
 		enum store_kind k;
 		const char *id;
 
@@ -219,6 +222,7 @@ static bool go_batch_ask_tier(struct MHD_Connection *c, struct request *r, struc
 		if (g == NULL && (g = http_tier_group_begin(c, r)) == NULL)
 			return false;
 		http_tier_group_add(g, k, id);
+		asked++;
 	}
 	if (g == NULL)
 		return false;
