@@ -184,9 +184,10 @@ preload_take_get(struct remote *r, struct job *j)
 		p->waiting = j;
 		return true;
 	}
-	/* Brought, but its entry may still be in the recorder's queue: then ask. */
+	/* Brought: its entry is in the recorder's queue or in the store (else ask). */
 	if ((s == ITEM_BROUGHT || s == ITEM_USED) &&
-	    local_get(r->store, j->action, &j->entry) == LOCAL_OK) {
+	    ((r->recorder != NULL && recorder_find(r->recorder, j->action, &j->entry)) ||
+	     local_get(r->store, j->action, &j->entry) == LOCAL_OK)) {
 		preload_used(p, j->action);
 		fetch_got(r, j, false);
 		return true;

@@ -21,6 +21,7 @@ struct recorder {
 	pthread_mutex_t write_lock;  /* held while an entry is taken and written */
 	pthread_cond_t wake;
 	struct record *head, *tail;
+	struct record *current;      /* taken from the queue and being written */
 	bool stopping;
 };
 
@@ -61,10 +62,13 @@ recorder_main(void *arg)
 			break;
 		pthread_mutex_lock(&rec->write_lock);
 		pthread_mutex_lock(&rec->lock);
-		r = recorder_pop(rec);  /* NULL if recorder_record_now dropped it meanwhile */
+		r = rec->current = recorder_pop(rec);  /* NULL if recorder_record_now dropped it */
 		pthread_mutex_unlock(&rec->lock);
 		if (r != NULL)
 			local_record(rec->store, &r->entry);
+		pthread_mutex_lock(&rec->lock);
+		rec->current = NULL;
+		pthread_mutex_unlock(&rec->lock);
 		pthread_mutex_unlock(&rec->write_lock);
 		free(r);
 	}
@@ -113,6 +117,26 @@ recorder_add(struct recorder *rec, const struct go_entry *e)
 	rec->tail = r;
 	pthread_cond_signal(&rec->wake);
 	pthread_mutex_unlock(&rec->lock);
+}
+
+bool
+recorder_find(struct recorder *rec, const unsigned char action[STORE_HASH_LEN], struct go_entry *e)
+{
+	struct record *r;
+	bool found = false;
+
+	pthread_mutex_lock(&rec->lock);
+	if (rec->current != NULL && memcmp(rec->current->entry.action, action, STORE_HASH_LEN) == 0) {
+		*e = rec->current->entry;
+		found = true;
+	}
+	for (r = rec->head; r != NULL && !found; r = r->next)
+		if (memcmp(r->entry.action, action, STORE_HASH_LEN) == 0) {
+			*e = r->entry;
+			found = true;
+		}
+	pthread_mutex_unlock(&rec->lock);
+	return found;
 }
 
 enum local_result

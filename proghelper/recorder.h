@@ -19,6 +19,13 @@ struct recorder *recorder_start(struct store *s);
 void recorder_add(struct recorder *rec, const struct go_entry *e);
 
 /*
+ * True, with its entry in e, when action's entry is queued or being
+ * written: its output is in the store already, so the entry answers a get.
+ */
+bool recorder_find(struct recorder *rec, const unsigned char action[STORE_HASH_LEN],
+                   struct go_entry *e);
+
+/*
  * Record e (a put's entry) at once, dropping any queued entry of the same
  * action first, so a remote hit's older entry never overwrites it later.
  */
