@@ -40,6 +40,10 @@
 #   SETUPS="cold local gateway floor prog preload gocacher"
 #   PROJECTS="std gen"  `go build std`, and the generated module
 #   GEN_PACKAGES=150    size of the generated module
+#   EMPTY_DIR           where the empty local stores and dirs of the runs go
+#                       (default: inside the work directory, on its file
+#                       system); e.g. /dev/shm, a tmpfs, to take the disk and
+#                       the file system out of the comparison
 # e.g. RTTS=10 SETUPS="prog gocacher" PROJECTS=gen bench/gobuild.sh 3
 #
 # cachegate and cachegate-prog are built here without sanitizers, with -O2,
@@ -102,6 +106,7 @@ cleanup() {
 	for pid in $pids; do kill "$pid" 2>/dev/null || true; done
 	for pid in $pids; do wait "$pid" 2>/dev/null || true; done
 	rm -rf "$work"
+	[ -z "${EMPTY_DIR:-}" ] || [ -z "${empty:-}" ] || rm -rf "$empty"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -261,10 +266,20 @@ done
 # std) would otherwise leave its dirty pages to be written back during the
 # next runs, and after a few GB the kernel throttles every writer, so the
 # later rounds of the setups that write would pay for the earlier ones.
-mkdir -p "$work/trash" "$work/empty"
+# With EMPTY_DIR (a tmpfs, say) the emptied directories are removed instead:
+# a tmpfs has no such slowness, and removing frees their memory for the next.
+empty=$work/empty
+if [ -n "${EMPTY_DIR:-}" ]; then
+	empty=$(mktemp -d "$EMPTY_DIR/cachegate-bench.XXXXXX")
+fi
+mkdir -p "$work/trash" "$empty"
 aside() {
 	for d in "$@"; do
-		printf 'mv %s %s/trash/$(date +%%s%%N) 2>/dev/null; ' "$d" "$work"
+		if [ -n "${EMPTY_DIR:-}" ] && [ "$d" != "$work/native-cold" ]; then
+			printf 'rm -rf %s; ' "$d"
+		else
+			printf 'mv %s %s/trash/$(date +%%s%%N) 2>/dev/null; ' "$d" "$work"
+		fi
 	done
 	printf 'sync'
 }
@@ -287,18 +302,18 @@ for p in $projects; do
 	if [ "$p" = std ]; then
 		! has local || add std "helper, warm local store" "" \
 			"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $work/store-warm' $cmd"
-		! has gateway || add std "helper, empty local store + warm gateway" "$work/empty/std-gateway" \
-			"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $work/empty/std-gateway --remote $remote' $cmd"
+		! has gateway || add std "helper, empty local store + warm gateway" "$empty/std-gateway" \
+			"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $empty/std-gateway --remote $remote' $cmd"
 		! has floor || add std "protocol floor (floorprog, all in memory)" "" \
 			"GOCACHE=$work/prog-gocache GOCACHEPROG='$bin/floorprog $work/floor-index.txt' $cmd"
 	fi
 	for r in $rtts; do
-		! has prog || add "$p" "$label_prog, RTT $r ms" "$work/empty/$p-prog-$r" \
-			"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog $noprel--dir $work/empty/$p-prog-$r --remote http://127.0.0.1:$(cat "$work/gw-$r.port")' $cmd"
-		! has preload || add "$p" "helper + preload, empty local + gateway, RTT $r ms" "$work/empty/$p-preload-$r" \
-			"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $work/empty/$p-preload-$r --remote http://127.0.0.1:$(cat "$work/gw-$r.port")' $cmd"
-		! has gocacher || add "$p" "go-cacher, empty local + gocached, RTT $r ms" "$work/empty/$p-gocacher-$r" \
-			"GOCACHE=$work/gocacher-gocache GOCACHEPROG='$gobin/go-cacher -cache-dir $work/empty/$p-gocacher-$r -cache-server http://127.0.0.1:$(cat "$work/gc-$r.port")' $cmd"
+		! has prog || add "$p" "$label_prog, RTT $r ms" "$empty/$p-prog-$r" \
+			"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog $noprel--dir $empty/$p-prog-$r --remote http://127.0.0.1:$(cat "$work/gw-$r.port")' $cmd"
+		! has preload || add "$p" "helper + preload, empty local + gateway, RTT $r ms" "$empty/$p-preload-$r" \
+			"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $empty/$p-preload-$r --remote http://127.0.0.1:$(cat "$work/gw-$r.port")' $cmd"
+		! has gocacher || add "$p" "go-cacher, empty local + gocached, RTT $r ms" "$empty/$p-gocacher-$r" \
+			"GOCACHE=$work/gocacher-gocache GOCACHEPROG='$gobin/go-cacher -cache-dir $empty/$p-gocacher-$r -cache-server http://127.0.0.1:$(cat "$work/gc-$r.port")' $cmd"
 	done
 done
 

@@ -37,6 +37,7 @@ struct go_batch {
 	struct stat st;              /* the output's file */
 	char output[STORE_ID_LEN + 1];
 	struct store_check *check;   /* hashes the output on its way, unless known good */
+	uint64_t *sent;              /* the request's body_out: bytes of the stream so far */
 	char body[GO_BATCH_MAX * ID_LINE];
 };
 
@@ -270,7 +271,7 @@ static ssize_t go_batch_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (out == 0)
 		return MHD_CONTENT_READER_END_OF_STREAM;
-	metrics_add_bytes_out(b->gw->metrics, out);
+	*b->sent += out;
 	return (ssize_t)out;
 }
 
@@ -301,6 +302,7 @@ enum MHD_Result go_batch_serve(struct MHD_Connection *c, struct request *r)
 	if (go_batch_ask_tier(c, r, b))
 		return MHD_YES;
 	r->batch = NULL;
+	b->sent = &r->body_out;  /* read only while r lives: the stream ends before r */
 	return respond_stream(c, r, go_batch_read, b, go_batch_free);
 }
 
