@@ -23,10 +23,11 @@ TESTS += $(GATEWAY_TESTS)
 # installs Bazel; without it bazel.sh skips, exit 77), faults: kill -9
 # under writers, a full disk (needs root for its tmpfs, else skipped), and a
 # real SeaweedFS as the S3 store (scripts/install-seaweedfs.sh builds it;
-# without it the S3 scripts skip).
+# without it the S3 scripts skip), and the lifecycle rules that bound its
+# bucket (s3_lifecycle.sh waits a minute for one to expire).
 GATEWAY_E2E = tests/e2e/curl.sh tests/e2e/ccache.sh tests/e2e/bazel.sh \
 	tests/e2e/kill_storm.sh tests/e2e/disk_full.sh tests/e2e/s3_seaweedfs.sh \
-	tests/e2e/s3_gateways.sh
+	tests/e2e/s3_gateways.sh tests/e2e/s3_lifecycle.sh
 TESTS += $(GATEWAY_E2E)
 EXTRA_DIST += $(GATEWAY_E2E) tests/e2e/gateway_lib.sh scripts/install-bazel.sh \
 	tests/e2e/s3_lib.sh scripts/install-seaweedfs.sh
