@@ -30,6 +30,7 @@
 #define PRELOAD_LIST_MS 5000L             /* the list, or the gets parked for it, wait no longer */
 #define PRELOAD_LOW_SPEED 1024L           /* bytes/s below which a transfer ... */
 #define PRELOAD_LOW_SPEED_S 10L           /* ... for this long is given up */
+#define PRELOAD_BUFFER (1L << 20)         /* curl's receive buffer for a batch (4 MiB in all) */
 
 /* One POST /go/batch: what it asked, and how far its answer has come. */
 struct batch {
@@ -72,6 +73,8 @@ preload_prepare(struct remote *r, struct job *j, enum job_step step, const char 
 	if (e != NULL) {
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, PRELOAD_LOW_SPEED);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, PRELOAD_LOW_SPEED_S);
+		/* Big reads: a batch is megabytes, and each piece costs a call and a write. */
+		curl_easy_setopt(e, CURLOPT_BUFFERSIZE, PRELOAD_BUFFER);
 	}
 	return e;
 }
