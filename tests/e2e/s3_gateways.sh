@@ -1,10 +1,12 @@
 #!/bin/sh
 # s3_gateways.sh: two gateways in front of one bucket of a real SeaweedFS.
 # What one stores the other serves from an empty local store (ccache too);
-# misses of one object share one fetch; a damaged object in the bucket is
-# neither kept nor served; 1 GiB passes in flat memory (up in parts); with S3 stopped local objects are still served, misses are 404 and
-# writes 503, and all is well again once S3 is back; wrong credentials and a
-# missing bucket stop the start with one line.
+# misses of one object share one fetch; a /go/batch through the empty one is
+# answered from the bucket; a damaged object in the bucket is neither kept
+# nor served; 1 GiB passes in flat memory (up in parts); with S3 hung, and
+# then with S3 stopped, local objects are still served, misses are 404 and
+# writes 503 in bounded time, and all is well again once S3 is back; wrong
+# credentials and a missing bucket stop the start with one line.
 set -eu
 
 . "${TOP_SRCDIR:-.}/tests/e2e/gateway_lib.sh"
@@ -166,6 +168,29 @@ for n in 1 2; do
 	peak=$(eval "awk '/^VmHWM:/ { print \$2 }' /proc/\$gw${n}_pid/status")
 	check "gateway $n's memory stayed flat (peak ${peak} KiB)" test "$peak" -lt 262144
 done
+
+# S3 hung (SIGSTOP: connections are taken, nothing is answered): local objects
+# are served; a miss is 404 and a write 503, each in bounded time; all is well
+# again once S3 goes on.
+head -c 1000 /dev/urandom >"$work/stuck"
+stuck=$(sha256sum "$work/stuck" | cut -c1-64)
+kill -STOP "$s3_pid"
+check "with S3 hung, a local object is still served" test "$(code "$gw2/cas/$big")" = 200
+start_ms=$(date +%s%N)
+curl -s -o "$work/stuck.body" -w '%{http_code}' -T "$work/stuck" "$gw1/cas/$stuck" \
+	>"$work/stuck.code" 2>/dev/null &
+writer=$!
+check "a miss is 404" test "$(code "$gw2/cas/$(printf 'hung' | sha256sum | cut -c1-64)")" = 404
+took=$((($(date +%s%N) - start_ms) / 1000000))
+check "... within 15 s (${took} ms)" test "$took" -lt 15000
+wait "$writer" || true
+took=$((($(date +%s%N) - start_ms) / 1000000))
+check "a write is 503 ($(cat "$work/stuck.body"))" test "$(cat "$work/stuck.code")" = 503
+check "... within 15 s (${took} ms)" test "$took" -lt 15000
+kill -CONT "$s3_pid"
+check "with S3 going on, the write succeeds" \
+	sh -c 'case $1 in 20[01]) ;; *) exit 1 ;; esac' _ "$(code -T "$work/stuck" "$gw1/cas/$stuck")"
+check "... and the other gateway serves it" test "$(code "$gw2/cas/$stuck")" = 200
 
 # S3 down: local objects are served, misses are 404 in bounded time, writes 503.
 head -c 1000 /dev/urandom >"$work/later"

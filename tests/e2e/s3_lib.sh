@@ -169,6 +169,7 @@ s3_start() {
 s3_stop() {
 	[ -n "$s3_pid" ] || return 1
 	s3_t0=$(date +%s%N)
+	kill -CONT "$s3_pid" 2>/dev/null || true  # a test may have stopped it (a hung S3)
 	kill -TERM "$s3_pid" 2>/dev/null || true
 	s3_wait_exit 300
 	s3_forced=
