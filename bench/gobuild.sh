@@ -270,6 +270,7 @@ done
 # a tmpfs has no such slowness, and removing frees their memory for the next.
 empty=$work/empty
 if [ -n "${EMPTY_DIR:-}" ]; then
+	EMPTY_DIR=$(cd "$EMPTY_DIR" && pwd)  # absolute: the gen runs use go -C
 	empty=$(mktemp -d "$EMPTY_DIR/cachegate-bench.XXXXXX")
 fi
 mkdir -p "$work/trash" "$empty"

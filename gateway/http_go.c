@@ -20,7 +20,8 @@
 #include "gateway/respond.h"
 
 #define ID_LINE (STORE_ID_LEN + 1)  /* an id and its newline in a batch body */
-#define TIER_ASKS_MAX 256           /* objects one batch asks the shared tier for, per round */
+#define TIER_ASKS_MAX 64            /* objects one batch asks the shared tier for, per round */
+#define TIER_OUTPUT_MAX (32u << 20) /* larger outputs a batch leaves to the client's own get */
 
 /* A POST /go/batch: the list asked for, then the state of its stream. */
 struct go_batch {
@@ -28,7 +29,7 @@ struct go_batch {
 	size_t len;                  /* bytes of body */
 	bool too_long;               /* the body had more than GO_BATCH_MAX lines */
 	int tier_rounds;             /* times the shared tier was asked for what is missing */
-	bool asked_entries;          /* the first round asked for entries */
+	uint64_t asked[GO_BATCH_MAX / 64];  /* lines whose entry the first round asked for */
 	size_t next;                 /* the next line to look up */
 	char head[GO_ENTRY_LEN];     /* the current hit's entry line */
 	size_t head_sent;            /* bytes of head sent; GO_ENTRY_LEN once all are */
@@ -180,26 +181,31 @@ static bool go_batch_output_done(struct go_batch *b)
 }
 
 /*
- * With a shared tier, ask it for what the local store lacks before the
- * stream starts: first the missing entries and the outputs of entries that
- * are here, then the outputs of the entries that came; at most
- * TIER_ASKS_MAX each time, so one request cannot start thousands of
- * transfers (the rest are misses the client asks for itself). True when r now
- * waits on the tier (its handler runs again once all have ended).
+ * With a shared tier that answers, ask it for what the local store lacks
+ * before the stream starts: first the missing entries and the outputs of
+ * entries that are here, then the outputs of the entries that came; at most
+ * TIER_ASKS_MAX objects each time, none over TIER_OUTPUT_MAX (those, and
+ * what did not come, are misses the client asks for itself). True when r
+ * now waits on the tier (its handler runs again once all have ended).
  */
 static bool go_batch_ask_tier(struct MHD_Connection *c, struct request *r, struct go_batch *b)
 {
 	char action[STORE_ID_LEN + 1], line[GO_ENTRY_LEN], output[STORE_ID_LEN + 1];
 	struct tier_group *g = NULL;
 	struct store_object obj;
+	struct go_entry e;
 	int round = b->tier_rounds++, asked = 0;
 
-	if (r->gw->tier == NULL || round > 1 || (round == 1 && !b->asked_entries))
+	if (r->gw->tier == NULL || round > 1 || !http_tier_healthy(r->gw->tier))
 		return false;
 	for (size_t i = 0; i < b->len && asked < TIER_ASKS_MAX; i += ID_LINE) {
+		size_t n = i / ID_LINE;
+		bool asked_entry = (b->asked[n / 64] >> (n % 64)) & 1;
 		enum store_kind k;
 		const char *id;
 
+		if (round == 1 && !asked_entry)
+			continue;  /* its output, if missing, was asked for in the first round */
 		memcpy(action, b->body + i, STORE_ID_LEN);
 		action[STORE_ID_LEN] = '\0';
 		switch (go_find(r->gw->store, action, line, output, &obj)) {
@@ -207,13 +213,15 @@ static bool go_batch_ask_tier(struct MHD_Connection *c, struct request *r, struc
 			close(obj.fd);
 			continue;
 		case GO_NO_ENTRY:
-			if (round > 0)
+			if (round == 1)
 				continue;
 			k = STORE_AC;
 			id = action;
-			b->asked_entries = true;
+			b->asked[n / 64] |= (uint64_t)1 << (n % 64);
 			break;
 		case GO_NO_OUTPUT:
+			if (!go_entry_parse(line, GO_ENTRY_LEN, &e) || (uint64_t)e.size > TIER_OUTPUT_MAX)
+				continue;
 			k = STORE_CAS;
 			id = output;
 			break;
@@ -302,7 +310,11 @@ enum MHD_Result go_batch_serve(struct MHD_Connection *c, struct request *r)
 	if (go_batch_ask_tier(c, r, b))
 		return MHD_YES;
 	r->batch = NULL;
-	b->sent = &r->body_out;  /* read only while r lives: the stream ends before r */
+	/*
+	 * libmicrohttpd reads the stream only before the request's end (which
+	 * frees r), so only go_batch_read may use this, never go_batch_free.
+	 */
+	b->sent = &r->body_out;
 	return respond_stream(c, r, go_batch_read, b, go_batch_free);
 }
 

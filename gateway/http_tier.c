@@ -37,6 +37,13 @@ void http_tier_free(struct http_tier *t)
 	free(t);
 }
 
+bool http_tier_healthy(const struct http_tier *t)
+{
+	char why[200];
+
+	return t->tier.ops->healthy(t->tier.backend, why, sizeof(why));
+}
+
 void http_tier_health(const struct http_tier *t, char *buf, size_t n)
 {
 	char why[200];
@@ -117,6 +124,8 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 			*p = f->next;
 			break;
 		}
+	if (f->grouped)
+		t->group_fetches--;
 	f->state = out.result == TIER_OK ? FETCHED : FETCH_FAILED;
 	w = f->waiters;
 	readers = f->readers;
@@ -184,8 +193,8 @@ void tier_fetch_launch(struct http_tier *t, struct tier_fetch *f)
 {
 	struct tier_reply fail;
 
-	if (!t->tier.ops->get(t->tier.backend, f->kind, f->id, f->put, tier_fetch_progress,
-	                      fetch_done, f)) {
+	if (!t->tier.ops->get(t->tier.backend, f->kind, f->id, f->put, f->stall_seconds,
+	                      tier_fetch_progress, fetch_done, f)) {
 		fail = tier_failure("the shared tier is stopping");
 		fetch_done(f, &fail);
 	}

@@ -28,6 +28,9 @@ void http_tier_free(struct http_tier *t);
  */
 void http_tier_health(const struct http_tier *t, char *buf, size_t n);
 
+/* True when the tier's last request was answered (not refused, not timed out). */
+bool http_tier_healthy(const struct http_tier *t);
+
 /* True when r may still ask the tier for an object of kind k (once per kind). */
 bool http_tier_may_ask(const struct request *r, enum store_kind k);
 
@@ -47,12 +50,19 @@ enum MHD_Result http_tier_stream(struct MHD_Connection *c, struct request *r);
 
 struct tier_group;
 
+#define TIER_GROUP_STALL_S 3
+#define TIER_GROUP_FETCHES 128
+
 /*
  * Fetch many objects into the local store for r (POST /go/batch): begin
  * suspends r, add asks for one object (joining its fetch if one is on its
  * way), end says no more come. Once every fetch added has ended, however it
  * ended, r's handler runs again and finds in the local store what came.
- * begin returns NULL, leaving r running, when out of memory.
+ * begin returns NULL, leaving r running, when out of memory. A group's own
+ * fetches give up after TIER_GROUP_STALL_S seconds without a byte, so a hung
+ * tier holds a batch only that long; and no more than TIER_GROUP_FETCHES of
+ * them run at once in the gateway (add leaves the rest as misses), so
+ * batches cannot open thousands of files and connections.
  */
 struct tier_group *http_tier_group_begin(struct MHD_Connection *c, struct request *r);
 void http_tier_group_add(struct tier_group *g, enum store_kind k, const char *id);

@@ -30,6 +30,8 @@ struct tier_fetch {
 	enum store_kind kind;
 	char id[STORE_ID_LEN + 1];
 	struct store_put *put;
+	unsigned stall_seconds;      /* passed to the tier's get (0: its own bound) */
+	bool grouped;                /* started for a group: counted in group_fetches */
 	struct tier_fetch *next;
 	/* Under the tier's lock: */
 	struct request *waiters;     /* waiting for the end (or to stream), linked by tier_next */
@@ -46,6 +48,7 @@ struct http_tier {
 	struct tier tier;
 	pthread_mutex_t lock;        /* guards fetches and their waiters */
 	struct tier_fetch *fetches;
+	int group_fetches;           /* fetches on the list started for groups */
 };
 
 /* Suspend c for r, which waits on the tier; do it before asking the tier. */

@@ -3,7 +3,8 @@
  * tier at once (http_tier.h), as a POST /go/batch does for the actions its
  * gateway lacks. Each fetch the group joins holds a link to it; the group
  * counts the fetches not yet ended, plus one until its end is said, and
- * resumes its request when the count falls to zero.
+ * resumes its request when the count falls to zero. The fetches a group
+ * starts are bounded in time and in number (http_tier.h).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -66,9 +67,14 @@ void http_tier_group_add(struct tier_group *g, enum store_kind k, const char *id
 	w->g = g;
 	pthread_mutex_lock(&t->lock);
 	f = tier_fetch_find(t, k, id);
-	if (f == NULL) {
+	if (f == NULL && t->group_fetches < TIER_GROUP_FETCHES) {
 		f = tier_fetch_new(t, g->r->gw, k, id, &why);
 		start = f != NULL;
+		if (start) {
+			f->grouped = true;
+			f->stall_seconds = TIER_GROUP_STALL_S;
+			t->group_fetches++;
+		}
 	}
 	if (f == NULL) {
 		pthread_mutex_unlock(&t->lock);

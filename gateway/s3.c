@@ -175,13 +175,14 @@ static bool submit(struct s3 *s, struct s3_job *j)
 }
 
 static bool s3_get(void *backend, enum store_kind k, const char *id, struct store_put *put,
-                   tier_progress progress, tier_done done, void *ctx)
+                   unsigned stall_seconds, tier_progress progress, tier_done done, void *ctx)
 {
 	struct s3_job *j = s3_job_new(backend, OP_GET, k, id, done, ctx);
 
 	if (j == NULL)
 		return false;
 	j->into = put;
+	j->stall_seconds = stall_seconds;
 	j->progress = progress;
 	return submit(backend, j);
 }

@@ -105,7 +105,8 @@ bool s3_job_prepare(struct s3_job *j)
 	curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(j->easy, CURLOPT_CONNECTTIMEOUT_MS, S3_CONNECT_MS);
 	curl_easy_setopt(j->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(j->easy, CURLOPT_LOW_SPEED_TIME, S3_STALL_SECONDS);
+	curl_easy_setopt(j->easy, CURLOPT_LOW_SPEED_TIME,
+	                 j->stall_seconds > 0 ? (long)j->stall_seconds : S3_STALL_SECONDS);
 	curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->errbuf);
 	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
 	curl_easy_setopt(j->easy, CURLOPT_BUFFERSIZE, S3_BUFFER);

@@ -37,6 +37,7 @@ struct s3_job {
 	char id[STORE_ID_LEN + 1];
 	struct store_put *into;      /* OP_GET */
 	tier_progress progress;      /* OP_GET: told after each piece written, or NULL */
+	unsigned stall_seconds;      /* OP_GET: no byte this long fails it; 0: S3_STALL_SECONDS */
 	int fd;                      /* OP_PUT: the body, read with pread */
 	uint64_t size, sent;
 	char sha256[STORE_ID_LEN + 1];

@@ -35,10 +35,11 @@ struct tier_ops {
 	const char *name;     /* for messages, e.g. "S3" */
 	/*
 	 * Write object id's bytes into put (begun by the caller, who commits
-	 * it), telling progress(ctx, ...) after each piece written.
+	 * it), telling progress(ctx, ...) after each piece written; give up when
+	 * no byte comes for stall_seconds (0: the backend's own bound).
 	 */
 	bool (*get)(void *backend, enum store_kind k, const char *id, struct store_put *put,
-	            tier_progress progress, tier_done done, void *ctx);
+	            unsigned stall_seconds, tier_progress progress, tier_done done, void *ctx);
 	/* Learn whether object id is there and its length. */
 	bool (*head)(void *backend, enum store_kind k, const char *id, tier_done done, void *ctx);
 	/*

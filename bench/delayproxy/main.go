@@ -39,8 +39,9 @@ type chunk struct {
 // for a network, which costs the client and server nothing.
 const chunkSize = 256 << 10
 
-// queueLen chunks may be in flight each way: 256 MiB at most, far more than
-// a bandwidth-delay product on loopback at a few milliseconds.
+// queueLen chunks may be in flight each way: 256 MiB at most (each holds a
+// whole buffer, however little it read), far more than a bandwidth-delay
+// product on loopback at a few milliseconds.
 const queueLen = 1024
 
 var bufs = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}

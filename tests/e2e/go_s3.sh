@@ -48,7 +48,7 @@ check "gateway 1 put them in the bucket ($sent bytes)" [ "${sent:-0}" -gt 0 ]
 
 go_env machine-b --remote "$remote2" --verbose
 "$GO" build -x ./... 2>"$work/b-build.log"
-grep 'cachegate-prog: gets' "$work/b-build.log"
+grep 'cachegate-prog: gets' "$work/b-build.log" || true
 check "machine B compiles nothing" [ "$(compiles "$work/b-build.log")" -eq 0 ]
 check "machine B is served through gateway 2" grep -q 'bytes down [1-9]' "$work/b-build.log"
 # A's list of what it used came through the bucket, and gateway 2 answered the
