@@ -66,6 +66,15 @@ void tier_resume(struct request *r, const struct tier_reply *reply)
 	MHD_resume_connection(r->conn);
 }
 
+void tier_resume_all(struct request *list, const struct tier_reply *reply)
+{
+	while (list != NULL) {
+		struct request *next = list->tier_next;
+		tier_resume(list, reply);
+		list = next;
+	}
+}
+
 void tier_suspend(struct MHD_Connection *c, struct request *r)
 {
 	r->conn = c;
@@ -135,11 +144,7 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 	f->groups = NULL;
 	tier_fetch_unref(f);
 	pthread_mutex_unlock(&t->lock);
-	while (w != NULL) {
-		struct request *next = w->tier_next;
-		tier_resume(w, &out);
-		w = next;
-	}
+	tier_resume_all(w, &out);
 	tier_wake_readers(readers);
 	tier_settle_groups(groups);
 }

@@ -57,6 +57,9 @@ void tier_suspend(struct MHD_Connection *c, struct request *r);
 /* Give r the tier's reply and let its connection run again. */
 void tier_resume(struct request *r, const struct tier_reply *reply);
 
+/* tier_resume every request of list (linked by tier_next) with reply. */
+void tier_resume_all(struct request *list, const struct tier_reply *reply);
+
 /* A reply of failure with a reason. */
 struct tier_reply tier_failure(const char *why);
 

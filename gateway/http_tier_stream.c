@@ -75,11 +75,7 @@ void tier_fetch_progress(void *ctx, uint64_t written, int64_t length)
 	readers = f->readers;
 	f->readers = NULL;
 	pthread_mutex_unlock(&t->lock);
-	while (start != NULL) {
-		struct request *next = start->tier_next;
-		tier_resume(start, &ok);
-		start = next;
-	}
+	tier_resume_all(start, &ok);
 	tier_wake_readers(readers);
 }
 
