@@ -12,6 +12,7 @@ struct store {
 	char *dir;                   /* absolute, no trailing slash */
 	size_t dir_len;
 	struct store_options opts;
+	bool unnamed_temps;          /* puts write unnamed files (O_TMPFILE): put.c */
 };
 
 /*
@@ -30,6 +31,12 @@ enum store_result store_scan_kind(struct store *s, enum store_kind k, store_scan
 
 /* store_scan_kind for action entries, then for CAS objects. */
 enum store_result store_scan(struct store *s, store_scan_visit visit, void *ctx);
+
+/*
+ * True when files can be made unnamed in dir (O_TMPFILE) and named later
+ * through /proc/self/fd (put.c); tried once, with a file linked and removed.
+ */
+bool store_probe_unnamed(const char *dir);
 
 /* Map the current errno to a result. */
 enum store_result store_errno_result(void);

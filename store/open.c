@@ -120,6 +120,8 @@ struct store *store_open(const char *dir, const struct store_options *opts, char
 		store_close(s);
 		return NULL;
 	}
+	snprintf(path, sizeof path, "%s/tmp", s->dir);  /* a crash's leftover is swept */
+	s->unnamed_temps = !s->opts.named_temps && store_probe_unnamed(path);
 	store_sweep_temp(s, time(NULL));
 	return s;
 }

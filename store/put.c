@@ -1,16 +1,23 @@
 /*
  * put.c: streaming, verified, atomic writes.
  *
- * A put writes into a unique temp file under <dir>/tmp that its writer holds
- * an exclusive flock on (so sweeps of leftovers never take a live one),
- * hashes the bytes on the way, and on commit checks them and renames the file
- * into place. Readers see the old object or the whole new one, never a part.
+ * A put writes into a file that no reader can find, hashes the bytes on the
+ * way, and on commit checks them and gives the file its name in one step.
+ * Readers see the old object or the whole new one, never a part.
+ *
+ * Where the file system can (store_open probes it), the file is unnamed
+ * (O_TMPFILE) in the object's own directory: a crash leaves nothing behind,
+ * and commit is one link, with no temp name to make and remove. Elsewhere,
+ * and to replace an object already there, the file gets a unique name under
+ * <dir>/tmp that its writer holds an exclusive flock on (so sweeps of
+ * leftovers never take a live one) and is renamed into place.
  */
 #include "store/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +37,9 @@ struct store_put {
 	uint64_t size;
 	uint64_t limit;          /* 0: none */
 	enum store_result error; /* the first failed write's result */
+	bool unnamed;            /* fd is an O_TMPFILE: no temp_path until it is given one */
 	char temp_path[PATH_MAX];
+	char final_path[PATH_MAX];
 };
 
 /* errno as the result of a failed write: a missing file is an I/O error here, not a miss. */
@@ -41,8 +50,42 @@ static enum store_result write_errno_result(void)
 	return r == STORE_NOT_FOUND ? STORE_IO_ERROR : r;
 }
 
-/* Create and lock a fresh temp file for p, recreating tmp/ if it vanished. */
-static enum store_result open_temp(struct store_put *p)
+/* Make dir, and its parent if that is gone too (a kind directory someone removed). */
+static int make_dir(const char *dir)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	snprintf(parent, sizeof parent, "%s", dir);
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	if (mkdir(parent, 0755) != 0 && errno != EEXIST)
+		return -1;
+	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* Make the directory that will hold path. */
+static int make_parent(const char *path)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof dir, "%s", path);
+	*strrchr(dir, '/') = '\0';
+	return make_dir(dir);
+}
+
+/* Take an exclusive lock on a named temp file and make it 0644; false (errno set) if not. */
+static bool lock_named(int fd)
+{
+	return flock(fd, LOCK_EX) == 0 && fchmod(fd, 0644) == 0;
+}
+
+/* Create and lock a fresh temp file for p under tmp/, recreating tmp/ if it vanished. */
+static enum store_result open_named(struct store_put *p)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		snprintf(p->temp_path, sizeof p->temp_path, "%s/tmp/%s-%.16s-XXXXXX",
@@ -57,7 +100,7 @@ static enum store_result open_temp(struct store_put *p)
 		if (mkdir(tmpdir, 0755) != 0 && errno != EEXIST)
 			return STORE_IO_ERROR;
 	}
-	if (flock(p->fd, LOCK_EX) != 0 || fchmod(p->fd, 0644) != 0) {
+	if (!lock_named(p->fd)) {
 		int saved = errno;
 		close(p->fd);
 		unlink(p->temp_path);
@@ -66,6 +109,61 @@ static enum store_result open_temp(struct store_put *p)
 		return STORE_IO_ERROR;
 	}
 	return STORE_OK;
+}
+
+/* Open an unnamed file for p in its object's directory; false when that cannot be. */
+static bool open_unnamed(struct store_put *p)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof dir, "%s", p->final_path);
+	*strrchr(dir, '/') = '\0';
+	p->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+	if (p->fd < 0 && errno == ENOENT && make_dir(dir) == 0)
+		p->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+	if (p->fd >= 0 && fchmod(p->fd, 0644) != 0) {  /* whatever the umask, as named ones */
+		close(p->fd);
+		p->fd = -1;
+	}
+	p->unnamed = p->fd >= 0;
+	return p->unnamed;
+}
+
+/* The file p writes into: unnamed where the store can, else named under tmp/. */
+static enum store_result open_temp(struct store_put *p)
+{
+	if (p->store->unnamed_temps && open_unnamed(p))
+		return STORE_OK;
+	return open_named(p);
+}
+
+/* Bytes of the longest "/proc/self/fd/<fd>", plus the NUL. */
+#define FD_NAME_MAX sizeof "/proc/self/fd/-2147483648"
+
+/* The name the kernel gives open file fd: linking it names an unnamed file. */
+static void fd_name(int fd, char name[FD_NAME_MAX])
+{
+	snprintf(name, FD_NAME_MAX, "/proc/self/fd/%d", fd);
+}
+
+bool store_probe_unnamed(const char *dir)
+{
+	char name[FD_NAME_MAX], path[PATH_MAX];
+	static atomic_uint probes;
+	bool ok;
+	int fd;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return false;
+	fd_name(fd, name);
+	snprintf(path, sizeof path, "%s/probe-%ld-%u", dir, (long)getpid(),
+	         atomic_fetch_add(&probes, 1));
+	ok = linkat(AT_FDCWD, name, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0;
+	if (ok)
+		unlink(path);
+	close(fd);
+	return ok;
 }
 
 enum store_result store_put_begin(struct store *s, enum store_kind k, const char *id,
@@ -85,6 +183,11 @@ enum store_result store_put_begin(struct store *s, enum store_kind k, const char
 	p->limit = limit;
 	p->fd = -1;
 	memcpy(p->id, id, STORE_ID_LEN + 1);
+	r = store_object_path(s, k, id, p->final_path, sizeof p->final_path);
+	if (r != STORE_OK) {
+		free(p);
+		return r;
+	}
 	if (k == STORE_CAS) {
 		p->digest = EVP_MD_CTX_new();
 		if (p->digest == NULL || EVP_DigestInit_ex(p->digest, EVP_sha256(), NULL) != 1) {
@@ -152,7 +255,8 @@ enum store_result store_put_error(const struct store_put *p)
 static void put_free(struct store_put *p)
 {
 	if (p->fd >= 0) {
-		unlink(p->temp_path);
+		if (p->temp_path[0] != '\0')
+			unlink(p->temp_path);
 		close(p->fd);
 	}
 	EVP_MD_CTX_free(p->digest);
@@ -202,54 +306,87 @@ static bool keep_existing(struct store_put *p, const char *final_path)
 	return true;
 }
 
-/* Rename the temp file to final_path, creating its <xx> directory if needed. */
-static enum store_result move_into_place(struct store_put *p, const char *final_path)
+/* Rename the named temp file into place, making the object's directory if needed. */
+static enum store_result rename_into_place(struct store_put *p)
 {
-	if (rename(p->temp_path, final_path) == 0)
+	if (rename(p->temp_path, p->final_path) == 0)
 		return STORE_OK;
 	if (errno == ENOENT) {
-		char parent[PATH_MAX];
-		char *slash;
-
-		snprintf(parent, sizeof parent, "%s", final_path);
-		slash = strrchr(parent, '/');
-		*slash = '\0';
-		if (mkdir(parent, 0755) != 0 && errno != EEXIST) {
-			/* The kind directory itself may have been removed. */
-			char *kind_slash = strrchr(parent, '/');
-			*kind_slash = '\0';
-			if (mkdir(parent, 0755) != 0 && errno != EEXIST)
-				return store_errno_result();
-			*kind_slash = '/';
-			if (mkdir(parent, 0755) != 0 && errno != EEXIST)
-				return store_errno_result();
-		}
-		if (rename(p->temp_path, final_path) == 0)
+		if (make_parent(p->final_path) != 0)
+			return store_errno_result();
+		if (rename(p->temp_path, p->final_path) == 0)
 			return STORE_OK;
 	}
 	return write_errno_result();
 }
 
+/*
+ * Give the unnamed file a name under tmp/ (locked first, so no sweep takes
+ * it), for a rename over an object already there.
+ */
+static enum store_result name_unnamed(struct store_put *p)
+{
+	static atomic_uint names;
+	char name[FD_NAME_MAX];
+
+	if (flock(p->fd, LOCK_EX) != 0)
+		return STORE_IO_ERROR;
+	fd_name(p->fd, name);
+	for (int attempt = 0; attempt < 100; attempt++) {
+		snprintf(p->temp_path, sizeof p->temp_path, "%s/tmp/%s-%.16s-%ld-%u", p->store->dir,
+		         store_kind_name(p->kind), p->id, (long)getpid(), atomic_fetch_add(&names, 1));
+		if (linkat(AT_FDCWD, name, AT_FDCWD, p->temp_path, AT_SYMLINK_FOLLOW) == 0)
+			return STORE_OK;
+		if (errno != EEXIST)
+			break;
+	}
+	p->temp_path[0] = '\0';
+	return write_errno_result();
+}
+
+/*
+ * Link the unnamed file in as the object. One already there is kept when it
+ * is an intact CAS object, else replaced by a rename.
+ */
+static enum store_result link_into_place(struct store_put *p, bool *kept)
+{
+	char name[FD_NAME_MAX];
+	enum store_result r;
+
+	fd_name(p->fd, name);
+	if (linkat(AT_FDCWD, name, AT_FDCWD, p->final_path, AT_SYMLINK_FOLLOW) == 0)
+		return STORE_OK;
+	if (errno == ENOENT && make_parent(p->final_path) == 0 &&
+	    linkat(AT_FDCWD, name, AT_FDCWD, p->final_path, AT_SYMLINK_FOLLOW) == 0)
+		return STORE_OK;
+	if (errno != EEXIST)
+		return write_errno_result();
+	if (keep_existing(p, p->final_path)) {
+		*kept = true;
+		return STORE_OK;
+	}
+	r = name_unnamed(p);
+	return r == STORE_OK ? rename_into_place(p) : r;
+}
+
 enum store_result store_put_commit(struct store_put *p, int64_t expected_size)
 {
-	char final_path[PATH_MAX];
 	enum store_result r = STORE_OK;
+	bool kept = false;
 
 	if (expected_size >= 0 && p->size != (uint64_t)expected_size)
 		r = STORE_SIZE_MISMATCH;
 	if (r == STORE_OK && p->digest != NULL)
 		r = check_digest(p);
-	if (r == STORE_OK)
-		r = store_object_path(p->store, p->kind, p->id, final_path, sizeof final_path);
-	if (r == STORE_OK && keep_existing(p, final_path)) {
+	if (r == STORE_OK && !p->unnamed && keep_existing(p, p->final_path)) {
 		put_free(p);
 		return STORE_OK;
 	}
 	if (r == STORE_OK && p->store->opts.fsync && fsync(p->fd) != 0)
 		r = store_errno_result();
 	if (r == STORE_OK)
-		r = move_into_place(p, final_path);
-	if (r == STORE_OK) {
+		r = p->unnamed ? link_into_place(p, &kept) : rename_into_place(p);
+	if (r == STORE_OK && !kept) {
 		/* The file now lives at final_path: do not unlink it on free. */
 		close(p->fd);
 		p->fd = -1;

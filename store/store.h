@@ -4,11 +4,13 @@
  * Layout under a store directory:
  *   <dir>/ac/<xx>/<id>    action entries (opaque bytes, replaced by a later put)
  *   <dir>/cas/<xx>/<id>   content blobs whose SHA-256 is <id>
- *   <dir>/tmp/            writes in progress (same file system: rename is atomic)
+ *   <dir>/tmp/            named writes in progress (same file system: rename is atomic)
  *   <dir>/README          what the folder is
  *
- * Every write goes to a unique temp file, is hashed while written, verified,
- * then renamed into place, so a reader never sees a partial or wrong object.
+ * Every write goes to a file no reader can find (unnamed where the file
+ * system allows, else a unique name in tmp/), is hashed while written,
+ * verified, then linked or renamed into place, so a reader never sees a
+ * partial or wrong object.
  * Many processes and threads may use one directory at once. A struct store
  * holds no mutable state after store_open, so one may be shared by threads.
  */
@@ -66,7 +68,8 @@ bool store_unhex(const char *hex, unsigned char hash[STORE_HASH_LEN]);
 bool store_parse_size(const char *text, uint64_t *bytes);
 
 struct store_options {
-	bool fsync;  /* fsync each object before its rename (slower, survives power loss) */
+	bool fsync;        /* fsync each object before it is named (slower, survives power loss) */
+	bool named_temps;  /* write through named files in tmp/ even where unnamed ones work */
 };
 
 struct store;
@@ -110,7 +113,7 @@ enum store_result store_object_name(enum store_kind k, const char *id,
 struct store_put;
 
 /*
- * Start writing object id of kind k into a fresh temp file. limit > 0 caps
+ * Start writing object id of kind k into a fresh file no reader can find. limit > 0 caps
  * the body in bytes (store_put_write then fails with STORE_TOO_LARGE).
  * On success *out owns the write: finish it with store_put_commit or
  * store_put_abort, exactly once.

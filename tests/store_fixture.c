@@ -15,14 +15,25 @@
 char *fixture_dir;
 struct store *fixture_store;
 
-void fixture_open(void)
+/* Open fixture_store with opts on a new directory. */
+static void fixture_open_with(const struct store_options *opts)
 {
 	char *cause = NULL;
 
 	fixture_dir = tmpdir_make("cgstore");
 	cr_assert_not_null(fixture_dir);
-	fixture_store = store_open(fixture_dir, NULL, &cause);
+	fixture_store = store_open(fixture_dir, opts, &cause);
 	cr_assert_not_null(fixture_store, "store_open: %s", cause ? cause : "?");
+}
+
+void fixture_open(void)
+{
+	fixture_open_with(NULL);
+}
+
+void fixture_open_named(void)
+{
+	fixture_open_with(&(struct store_options){ .named_temps = true });
 }
 
 void fixture_close(void)

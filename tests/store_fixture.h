@@ -15,6 +15,9 @@ extern struct store *fixture_store;
 void fixture_open(void);
 void fixture_close(void);
 
+/* fixture_open with writes through named temp files in tmp/ (store_options.named_temps). */
+void fixture_open_named(void);
+
 /* The lowercase hex SHA-256 of buf. */
 void fixture_sha256(const void *buf, size_t n, char hex[STORE_ID_LEN + 1]);
 

@@ -2,6 +2,7 @@
  * store_put_test.c: streaming puts, verified gets, corruption as a miss.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,11 +11,14 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/store_fixture.h"
 
 TestSuite(store_put, .init = fixture_open, .fini = fixture_close);
+/* The same promises kept through named temp files in tmp/, as where O_TMPFILE is missing. */
+TestSuite(store_put_named, .init = fixture_open_named, .fini = fixture_close);
 
 static const char other_id[] =
 	"1111111111111111111111111111111111111111111111111111111111111111";
@@ -35,7 +39,8 @@ static char *read_object(enum store_kind k, const char *id, size_t *len)
 	return buf;
 }
 
-Test(store_put, cas_round_trip_in_chunks)
+/* A CAS object written in pieces reads back whole, and leaves no temp file. */
+static void check_cas_round_trip(void)
 {
 	char body[10000];
 	char id[STORE_ID_LEN + 1];
@@ -65,6 +70,16 @@ Test(store_put, cas_round_trip_in_chunks)
 	snprintf(expect, sizeof expect, "%s/cas/%.2s/%s", store_dir(fixture_store), id, id);
 	cr_assert_str_eq(path, expect);
 	cr_assert_eq(access(path, R_OK), 0);
+}
+
+Test(store_put, cas_round_trip_in_chunks)
+{
+	check_cas_round_trip();
+}
+
+Test(store_put_named, cas_round_trip_in_chunks)
+{
+	check_cas_round_trip();
 }
 
 Test(store_put, wrong_hash_stores_nothing)
@@ -109,11 +124,91 @@ Test(store_put, abort_leaves_nothing_visible)
 
 	cr_assert_eq(store_put_begin(fixture_store, STORE_AC, other_id, 0, &p), STORE_OK);
 	cr_assert_eq(store_put_write(p, "partial", 7), STORE_OK);
-	cr_assert_eq(fixture_temp_count(), 1);
 	cr_assert_eq(store_stat(fixture_store, STORE_AC, other_id, NULL), STORE_NOT_FOUND,
 	             "a write in progress is not visible");
 	store_put_abort(p);
 	cr_assert_eq(fixture_temp_count(), 0);
+}
+
+Test(store_put_named, abort_removes_the_live_temp_file)
+{
+	struct store_put *p;
+
+	cr_assert_eq(store_put_begin(fixture_store, STORE_AC, other_id, 0, &p), STORE_OK);
+	cr_assert_eq(store_put_write(p, "partial", 7), STORE_OK);
+	cr_assert_eq(fixture_temp_count(), 1, "a named write lives in tmp/");
+	cr_assert_eq(store_stat(fixture_store, STORE_AC, other_id, NULL), STORE_NOT_FOUND,
+	             "a write in progress is not visible");
+	store_put_abort(p);
+	cr_assert_eq(fixture_temp_count(), 0);
+}
+
+/* Skip the test unless dir's file system makes unnamed files (O_TMPFILE). */
+static void need_unnamed(const char *dir)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR, 0600);
+
+	if (fd < 0)
+		cr_skip_test("no O_TMPFILE on this file system");
+	close(fd);
+}
+
+/* Entries in <fixture_dir>/<kind>/<xx> for the id's xx; 0 when it does not exist. */
+static int dir_entries(const char *kind, const char *id)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	int count = 0;
+	DIR *d;
+
+	snprintf(path, sizeof path, "%s/%s/%.2s", fixture_dir, kind, id);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		count += e->d_name[0] != '.';
+	closedir(d);
+	return count;
+}
+
+Test(store_put, a_write_in_progress_has_no_name_anywhere)
+{
+	char id[STORE_ID_LEN + 1];
+	struct store_put *p;
+
+	need_unnamed(fixture_dir);
+	fixture_sha256("unnamed", 7, id);
+	cr_assert_eq(store_put_begin(fixture_store, STORE_CAS, id, 0, &p), STORE_OK);
+	cr_assert_eq(store_put_write(p, "unnamed", 7), STORE_OK);
+	cr_assert_eq(fixture_temp_count(), 0, "nothing in tmp/");
+	cr_assert_eq(dir_entries("cas", id), 0, "nothing beside the objects");
+	cr_assert_eq(store_put_commit(p, 7), STORE_OK);
+	cr_assert_eq(dir_entries("cas", id), 1);
+	cr_assert_eq(store_stat(fixture_store, STORE_CAS, id, NULL), STORE_OK);
+}
+
+Test(store_put, a_killed_writer_leaves_nothing_behind)
+{
+	char id[STORE_ID_LEN + 1];
+	int status;
+	pid_t pid;
+
+	need_unnamed(fixture_dir);
+	fixture_sha256("killed", 6, id);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct store_put *p;
+		if (store_put_begin(fixture_store, STORE_CAS, id, 0, &p) == STORE_OK &&
+		    store_put_write(p, "killed", 6) == STORE_OK)
+			raise(SIGKILL);
+		_exit(1);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the writer was not killed");
+	cr_assert_eq(fixture_temp_count(), 0, "no temp file to sweep");
+	cr_assert_eq(dir_entries("cas", id), 0);
+	cr_assert_eq(store_stat(fixture_store, STORE_CAS, id, NULL), STORE_NOT_FOUND);
 }
 
 Test(store_put, bad_ids_never_touch_the_disk)
@@ -133,7 +228,8 @@ Test(store_put, bad_ids_never_touch_the_disk)
 	cr_assert_eq(fixture_temp_count(), 0);
 }
 
-Test(store_put, ac_is_replaced_by_a_later_put)
+/* A later AC put replaces the entry. */
+static void check_ac_replaced(void)
 {
 	char buf[64];
 	size_t len = 0;
@@ -148,7 +244,18 @@ Test(store_put, ac_is_replaced_by_a_later_put)
 	             STORE_TOO_LARGE);
 }
 
-Test(store_put, existing_cas_object_is_kept)
+Test(store_put, ac_is_replaced_by_a_later_put)
+{
+	check_ac_replaced();
+}
+
+Test(store_put_named, ac_is_replaced_by_a_later_put)
+{
+	check_ac_replaced();
+}
+
+/* An intact CAS object is kept as it is by a put of the same id. */
+static void check_cas_kept(void)
 {
 	char id[STORE_ID_LEN + 1];
 	char path[PATH_MAX];
@@ -162,6 +269,16 @@ Test(store_put, existing_cas_object_is_kept)
 	cr_assert_eq(stat(path, &after), 0);
 	cr_assert_eq(before.st_ino, after.st_ino, "a handed-out file is never replaced");
 	cr_assert_eq(fixture_temp_count(), 0);
+}
+
+Test(store_put, existing_cas_object_is_kept)
+{
+	check_cas_kept();
+}
+
+Test(store_put_named, existing_cas_object_is_kept)
+{
+	check_cas_kept();
 }
 
 Test(store_put, empty_object)
@@ -202,7 +319,8 @@ Test(store_put, wrong_size_on_disk_is_a_miss_and_removed)
 	             "the bad entry was removed");
 }
 
-Test(store_put, a_damaged_cas_object_of_the_same_size_is_replaced_by_a_put)
+/* A damaged CAS object is replaced by a put of its id. */
+static void check_damaged_replaced(void)
 {
 	char id[STORE_ID_LEN + 1], *got;
 	size_t len;
@@ -216,6 +334,16 @@ Test(store_put, a_damaged_cas_object_of_the_same_size_is_replaced_by_a_put)
 	          (int)len, got);
 	free(got);
 	cr_assert_eq(fixture_temp_count(), 0);
+}
+
+Test(store_put, a_damaged_cas_object_of_the_same_size_is_replaced_by_a_put)
+{
+	check_damaged_replaced();
+}
+
+Test(store_put_named, a_damaged_cas_object_of_the_same_size_is_replaced_by_a_put)
+{
+	check_damaged_replaced();
 }
 
 /* store_verify callback: count a damaged object in the size_t at ctx. */
@@ -357,7 +485,7 @@ Test(store_put, open_writes_readme_and_layout)
 	cr_assert_eq(access(path, X_OK), 0);
 }
 
-Test(store_put, open_sweeps_stale_unlocked_temp_files_only)
+Test(store_put_named, open_sweeps_stale_unlocked_temp_files_only)
 {
 	char stale[PATH_MAX], fresh[PATH_MAX];
 	struct timespec old[2] = { { .tv_sec = 1000000 }, { .tv_sec = 1000000 } };

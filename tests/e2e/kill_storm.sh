@@ -70,7 +70,8 @@ check "the writers stored entries between kills ($entries)" test "$entries" -gt 
 check "every action entry is one a writer sent" test "$strangers" -eq 0
 
 # The running gateway sweeps what the killed writes left in tmp/ (once a
-# few seconds old, so that no live writer's new file is taken).
+# few seconds old, so that no live writer's new file is taken). Where the
+# file system has O_TMPFILE, a killed write's file was unnamed and is gone.
 start
 tries=0
 while [ -n "$(ls -A "$work/store/tmp")" ] && [ "$tries" -lt 150 ]; do
