@@ -11,6 +11,16 @@
 // An EOF is passed on (CloseWrite) with the same delay, after the chunks
 // before it; a reset or error is passed on as a reset. SIGTERM or SIGINT: exit 0.
 //
+// The relay runs on the machine it measures and stands for a network, which
+// costs the client and server no CPU; so on Linux it relays without copying:
+// the reader splice(2)s what the socket has into a kernel pipe of its own
+// (one per chunk in flight, from a pool), the writer splices that pipe into
+// the other socket when the chunk is due. The bytes never enter this process,
+// which saves the two copies (what CPU is left is mostly the kernel's TCP
+// work on the relay's own sockets).
+// Where splice is refused (or no pipe can be had), chunks are read into a
+// buffer and written, as before.
+//
 // Usage: delayproxy -listen 127.0.0.1:0 -port-file FILE -upstream HOST:PORT -delay 5ms
 package main
 
@@ -28,23 +38,31 @@ import (
 	"time"
 )
 
+// A chunk is what one read took from the source: n bytes, either in a kernel
+// pipe (p, spliced) or in a buffer (buf, copied), due at dst at time due.
 type chunk struct {
+	p   *kpipe
 	buf *[]byte // from bufs; its first n bytes are the data
 	n   int
 	due time.Time
 }
 
-// chunkSize is the most one read takes. Reads are big and their buffers
-// reused, so that relaying costs this machine little CPU: the relay stands
-// for a network, which costs the client and server nothing.
+// chunkSize is the most one read into a buffer takes (when not splicing).
+// Reads are big and their buffers reused, to keep that path's CPU cost low.
 const chunkSize = 256 << 10
 
-// queueLen chunks may be in flight each way: 256 MiB at most (each holds a
-// whole buffer, however little it read), far more than a bandwidth-delay
-// product on loopback at a few milliseconds.
-const queueLen = 1024
+// queueLen chunks may wait each way, so at most queueLen+2 are in flight (one
+// being read, one being written): each holds at most pipeSize (1 MiB) in a
+// pipe or chunkSize in a buffer, so 258 MiB and 516 pipes (1032 fds) at most,
+// far more than a bandwidth-delay product on loopback at a few milliseconds.
+// A full queue holds the reader back, so data waits in the socket (as behind
+// a slow link) and the next chunk takes more of it.
+const queueLen = 256
 
 var bufs = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
+// errNoSplice: this kernel or socket cannot splice; copy instead.
+var errNoSplice = errors.New("splice not supported")
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (port 0: any free port)")
@@ -105,30 +123,30 @@ func relay(client *net.TCPConn, upstream string, delay time.Duration, hold time.
 	defer server.Close()
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); pipe(server, client, delay, hold) }()
-	go func() { defer wg.Done(); pipe(client, server, delay, time.Time{}) }()
+	go func() { defer wg.Done(); oneWay(server, client, delay, hold) }()
+	go func() { defer wg.Done(); oneWay(client, server, delay, time.Time{}) }()
 	wg.Wait()
 }
 
-// pipe delivers what src sends to dst, each chunk delay after it was read
+// oneWay delivers what src sends to dst, each chunk delay after it was read
 // (and never before hold).
-func pipe(dst, src *net.TCPConn, delay time.Duration, hold time.Time) {
+func oneWay(dst, src *net.TCPConn, delay time.Duration, hold time.Time) {
 	q := make(chan chunk, queueLen)
 	var rerr error
 	var end time.Time // when the EOF or error is due at dst
 	go func() {
 		defer close(q)
 		for {
-			buf := bufs.Get().(*[]byte)
-			n, err := src.Read(*buf)
+			c, err := readChunk(src)
 			now := time.Now()
 			if now.Before(hold) {
 				now = hold
 			}
-			if n > 0 {
-				q <- chunk{buf, n, now.Add(delay)}
+			if c.n > 0 {
+				c.due = now.Add(delay)
+				q <- c
 			} else {
-				bufs.Put(buf)
+				c.release(true)
 			}
 			if err != nil {
 				rerr, end = err, now.Add(delay)
@@ -139,17 +157,17 @@ func pipe(dst, src *net.TCPConn, delay time.Duration, hold time.Time) {
 	var werr error
 	for c := range q {
 		if werr != nil {
-			bufs.Put(c.buf)
+			c.release(false)
 			continue // drain, so the reader never blocks on a dead writer
 		}
 		if d := time.Until(c.due); d > 0 {
 			time.Sleep(d)
 		}
-		if _, werr = dst.Write((*c.buf)[:c.n]); werr != nil {
+		if werr = c.writeTo(dst); werr != nil {
 			src.Close() // the reader stops; the other direction sees it too
 			dst.Close()
 		}
-		bufs.Put(c.buf)
+		c.release(werr == nil)
 	}
 	if d := time.Until(end); werr == nil && d > 0 {
 		time.Sleep(d)
@@ -162,5 +180,40 @@ func pipe(dst, src *net.TCPConn, delay time.Duration, hold time.Time) {
 		dst.SetLinger(0)
 		dst.Close()
 		src.Close()
+	}
+}
+
+// readChunk waits for src and takes what it has: spliced into a pipe from the
+// pool, or read into a buffer when there is no pipe or splice is refused.
+// A chunk of 0 bytes with io.EOF is the end.
+func readChunk(src *net.TCPConn) (chunk, error) {
+	if p := getPipe(); p != nil {
+		n, err := spliceIn(src, p)
+		if !errors.Is(err, errNoSplice) {
+			return chunk{p: p, n: n}, err
+		}
+		putPipe(p, true)
+	}
+	buf := bufs.Get().(*[]byte)
+	n, err := src.Read(*buf)
+	return chunk{buf: buf, n: n}, err
+}
+
+// writeTo gives dst the chunk's bytes.
+func (c chunk) writeTo(dst *net.TCPConn) error {
+	if c.p != nil {
+		return spliceOut(dst, c.p, c.n)
+	}
+	_, err := dst.Write((*c.buf)[:c.n])
+	return err
+}
+
+// release returns the chunk's pipe or buffer; a pipe that may still hold
+// data (sent is false) is closed rather than pooled.
+func (c chunk) release(sent bool) {
+	if c.p != nil {
+		putPipe(c.p, sent)
+	} else {
+		bufs.Put(c.buf)
 	}
 }
