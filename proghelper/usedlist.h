@@ -36,7 +36,10 @@ void usedlist_digest_add(struct usedlist_digest *d, const char line[GO_ENTRY_LEN
 /* A new empty list in a temp file, or NULL. */
 struct usedlist *usedlist_open(void);
 
-/* Add e at the end (any thread). A write error quietly ends the list. */
+/*
+ * Add e at the end (any thread), unless its action is listed already. A
+ * write error quietly ends the list.
+ */
 void usedlist_add(struct usedlist *u, const struct go_entry *e);
 
 /*

@@ -1,6 +1,7 @@
 /*
  * prog_local_test.c: the helper's Go cache on the local store: entries and
- * outputs, bad entries, deferred recording, and the daily trim.
+ * outputs, bad entries, deferred recording, the list of what a build used,
+ * and the daily trim.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 
 #include "proghelper/local.h"
 #include "proghelper/recorder.h"
+#include "proghelper/usedlist.h"
 #include "tests/store_fixture.h"
 
 #define DAY (24 * 3600)
@@ -185,4 +187,50 @@ Test(prog_local, trim_to_a_size_keeps_what_this_run_used)
 	             "what this run used stays, whatever the size");
 	cr_assert_eq(store_usage(fixture_store, &u), STORE_OK);
 	cr_assert_eq(u.objects, 2);
+}
+
+/* Finish u and read back its entry lines (after the header) into buf; their count. */
+static size_t
+list_lines(struct usedlist *u, char *buf, size_t cap, struct usedlist_digest *d)
+{
+	uint64_t size = 0;
+	ssize_t n;
+	int fd;
+
+	cr_assert(usedlist_finish(u, &fd, &size, d));
+	cr_assert_leq(size, USEDLIST_HEADER_LEN + cap);
+	cr_assert_eq(lseek(fd, USEDLIST_HEADER_LEN, SEEK_SET), (off_t)USEDLIST_HEADER_LEN);
+	n = read(fd, buf, size - USEDLIST_HEADER_LEN);
+	close(fd);
+	cr_assert_eq((uint64_t)n, size - USEDLIST_HEADER_LEN);
+	return (size_t)n / GO_ENTRY_LEN;
+}
+
+Test(prog_local, an_action_used_twice_is_listed_once)
+{
+	struct usedlist *once = usedlist_open(), *twice = usedlist_open();
+	struct usedlist_digest d_once, d_twice;
+	char lines[4 * GO_ENTRY_LEN], first[GO_ENTRY_LEN + 1], second[GO_ENTRY_LEN + 1];
+	struct go_entry a, b, again;
+
+	cr_assert(once != NULL && twice != NULL);
+	put("used twice", 0x31, &a);
+	put("used once", 0x32, &b);
+	again = a;
+	again.time_ns += 1000;  /* asked again later: the same action */
+	usedlist_add(once, &a);
+	usedlist_add(once, &b);
+	usedlist_add(twice, &a);
+	usedlist_add(twice, &b);
+	usedlist_add(twice, &again);
+	usedlist_add(twice, &b);
+	cr_assert_eq(list_lines(once, lines, sizeof lines, &d_once), 2);
+	cr_assert_eq(list_lines(twice, lines, sizeof lines, &d_twice), 2);
+	go_entry_format(&a, first);
+	go_entry_format(&b, second);
+	cr_assert(memcmp(lines, first, GO_ENTRY_LEN) == 0, "the first use keeps its place");
+	cr_assert(memcmp(lines + GO_ENTRY_LEN, second, GO_ENTRY_LEN) == 0);
+	cr_assert(memcmp(&d_once, &d_twice, sizeof d_once) == 0, "the same list, the same digest");
+	usedlist_free(once);
+	usedlist_free(twice);
 }
