@@ -91,7 +91,7 @@ enum MHD_Result respond_stream(struct MHD_Connection *c, struct request *r,
                                MHD_ContentReaderCallback read, void *cls,
                                MHD_ContentReaderFreeCallback done)
 {
-	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, RESPOND_STREAM_BLOCK,
 	                                                              read, cls, done);
 
 	if (resp == NULL) {

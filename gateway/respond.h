@@ -48,6 +48,9 @@ enum MHD_Result respond_object(struct MHD_Connection *c, struct request *r,
                                struct store_object *obj, const char *cas_id,
                                const char *entry);
 
+/* The most bytes a stream's read callback is asked for at once. */
+#define RESPOND_STREAM_BLOCK (256 * 1024)
+
 /*
  * 200 with a body of unknown length (chunked) produced by read(cls, ...);
  * done(cls) is called once the response is freed, also when this fails.

