@@ -113,6 +113,11 @@ local_trim(struct store *s, uint64_t max_bytes, time_t run_start, char **cause)
 		free(mark);
 		return true;
 	}
+	if (store_is_new(s)) {
+		local_trim_mark(mark, now);  /* a fresh machine's store: nothing to look at */
+		free(mark);
+		return true;
+	}
 	memset(&o, 0, sizeof o);
 	o.now = now;
 	o.max_unused = LOCAL_TRIM_UNUSED;

@@ -52,8 +52,10 @@ char *local_write_error(const struct store *s, enum store_result r);
 /*
  * Trim the store unless it was trimmed in the last day: remove objects
  * unused for five days, then least recently used ones while it is larger
- * than max_bytes (0: no limit), never anything used since run_start.
- * Returns false and sets *cause (caller frees) when trimming failed.
+ * than max_bytes (0: no limit), never anything used since run_start. A
+ * store this run made (store_is_new) holds nothing older, so it is only
+ * marked as trimmed now. Returns false and sets *cause (caller frees) when
+ * trimming failed.
  */
 bool local_trim(struct store *s, uint64_t max_bytes, time_t run_start, char **cause);
 

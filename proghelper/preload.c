@@ -41,6 +41,7 @@ struct batch {
 	char head[GO_ENTRY_LEN];            /* the record's entry line, as it arrives */
 	size_t head_len;
 	bool in_body;                       /* the record's output is arriving */
+	bool had_output;                    /* the store has it already: its bytes are dropped */
 	struct go_entry entry;              /* the record's entry */
 	uint64_t left;                      /* its output bytes still to come */
 };
@@ -194,6 +195,7 @@ preload_record_begins(struct remote *r, struct job *j)
 {
 	struct batch *b = j->batch;
 	char o[STORE_ID_LEN + 1];
+	uint64_t have = 0;
 	int k;
 
 	if (!go_entry_parse(b->head, GO_ENTRY_LEN, &b->entry))
@@ -217,7 +219,11 @@ preload_record_begins(struct remote *r, struct job *j)
 		r->preload->budget -= more;
 	}
 	store_hex(b->entry.output, o);
-	if (store_put_begin(r->store, STORE_CAS, o, (uint64_t)b->entry.size, &j->put) != STORE_OK)
+	/* Outputs many actions share (an empty one, say) are written once. */
+	b->had_output = store_stat(r->store, STORE_CAS, o, &have) == STORE_OK &&
+	                have == (uint64_t)b->entry.size;
+	if (b->had_output ||
+	    store_put_begin(r->store, STORE_CAS, o, (uint64_t)b->entry.size, &j->put) != STORE_OK)
 		j->put = NULL;  /* its bytes are read and dropped */
 	b->in_body = true;
 	b->left = (uint64_t)b->entry.size;
@@ -229,7 +235,8 @@ static void
 preload_record_ends(struct remote *r, struct job *j)
 {
 	struct batch *b = j->batch;
-	bool ok = j->put != NULL && store_put_commit(j->put, b->entry.size) == STORE_OK;
+	bool ok = b->had_output ||
+	          (j->put != NULL && store_put_commit(j->put, b->entry.size) == STORE_OK);
 
 	j->put = NULL;
 	b->in_body = false;

@@ -13,6 +13,7 @@ struct store {
 	size_t dir_len;
 	struct store_options opts;
 	bool unnamed_temps;          /* puts write unnamed files (O_TMPFILE): put.c */
+	bool made;                   /* store_open created ac/: the store is new */
 };
 
 /*

@@ -86,6 +86,7 @@ struct store *store_open(const char *dir, const struct store_options *opts, char
 	struct store *s;
 	char resolved[PATH_MAX];
 	char path[PATH_MAX + sizeof "/cas"];
+	bool made = false;
 
 	if (dir == NULL || *dir == '\0') {
 		cause_set(cause, "store directory is not set");
@@ -101,7 +102,9 @@ struct store *store_open(const char *dir, const struct store_options *opts, char
 	}
 	for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", resolved, subdirs[i]);
-		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+		if (mkdir(path, 0755) == 0)
+			made |= i == 0;
+		else if (errno != EEXIST) {
 			cause_set(cause, "cannot create %s: %s", path, strerror(errno));
 			return NULL;
 		}
@@ -113,6 +116,7 @@ struct store *store_open(const char *dir, const struct store_options *opts, char
 		return NULL;
 	}
 	s->dir_len = strlen(s->dir);
+	s->made = made;
 	if (opts != NULL)
 		s->opts = *opts;
 	if (write_readme(s) != 0) {
@@ -137,6 +141,11 @@ void store_close(struct store *s)
 const char *store_dir(const struct store *s)
 {
 	return s->dir;
+}
+
+bool store_is_new(const struct store *s)
+{
+	return s->made;
 }
 
 size_t store_path_max(const struct store *s)

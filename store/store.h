@@ -87,6 +87,9 @@ void store_close(struct store *s);
 /* The store's directory as an absolute path. */
 const char *store_dir(const struct store *s);
 
+/* True when store_open created the store's layout: nothing in it predates this process. */
+bool store_is_new(const struct store *s);
+
 /*
  * Write the path of an object into buf (size n). The object need not exist.
  * Returns STORE_BAD_ID for an invalid id (buf is then untouched).

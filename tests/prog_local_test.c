@@ -18,7 +18,7 @@
 
 #define DAY (24 * 3600)
 
-TestSuite(prog_local, .init = fixture_open, .fini = fixture_close);
+TestSuite(prog_local, .init = fixture_open_existing, .fini = fixture_close);
 
 /* Store body as the output of an action made of seed, and its entry. */
 static void
@@ -204,6 +204,28 @@ list_lines(struct usedlist *u, char *buf, size_t cap, struct usedlist_digest *d)
 	close(fd);
 	cr_assert_eq((uint64_t)n, size - USEDLIST_HEADER_LEN);
 	return (size_t)n / GO_ENTRY_LEN;
+}
+
+Test(prog_local, a_store_this_run_made_is_only_marked_as_trimmed)
+{
+	char dir[4200], mark[4300], *cause = NULL;
+	struct go_entry old, got;
+	struct store *fresh, *shared = fixture_store;
+
+	snprintf(dir, sizeof dir, "%s/fresh", fixture_dir);
+	fresh = store_open(dir, NULL, &cause);
+	cr_assert_not_null(fresh);
+	cr_assert(store_is_new(fresh));
+	fixture_store = fresh;  /* put() and age() write to fixture_store */
+	put("old output", 10, &old);
+	age(STORE_AC, old.action, 9 * DAY);
+	age(STORE_CAS, old.output, 9 * DAY);
+	cr_assert(local_trim(fresh, 0, time(NULL), &cause), "%s", cause);
+	cr_assert_eq(local_get(fresh, old.action, &got), LOCAL_OK, "nothing is looked at");
+	snprintf(mark, sizeof mark, "%s/prog-trim.txt", dir);
+	cr_assert_eq(access(mark, R_OK), 0, "the next trim is a day away");
+	fixture_store = shared;
+	store_close(fresh);
 }
 
 Test(prog_local, an_action_used_twice_is_listed_once)

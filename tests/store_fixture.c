@@ -31,6 +31,17 @@ void fixture_open(void)
 	fixture_open_with(NULL);
 }
 
+void fixture_open_existing(void)
+{
+	char *cause = NULL;
+
+	fixture_open();
+	store_close(fixture_store);
+	fixture_store = store_open(fixture_dir, NULL, &cause);
+	cr_assert_not_null(fixture_store, "store_open: %s", cause ? cause : "?");
+	cr_assert(!store_is_new(fixture_store));
+}
+
 void fixture_open_named(void)
 {
 	fixture_open_with(&(struct store_options){ .named_temps = true });

@@ -15,6 +15,9 @@ extern struct store *fixture_store;
 void fixture_open(void);
 void fixture_close(void);
 
+/* fixture_open, then the store opened again, as by a later run (store_is_new is false). */
+void fixture_open_existing(void);
+
 /* fixture_open with writes through named temp files in tmp/ (store_options.named_temps). */
 void fixture_open_named(void);
 
