@@ -91,8 +91,8 @@ enum MHD_Result respond_stream(struct MHD_Connection *c, struct request *r,
                                MHD_ContentReaderCallback read, void *cls,
                                MHD_ContentReaderFreeCallback done)
 {
-	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, RESPOND_STREAM_BLOCK,
-	                                                              read, cls, done);
+	struct MHD_Response *resp =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, RESPOND_STREAM_BLOCK, read, cls, done);
 
 	if (resp == NULL) {
 		done(cls);

@@ -116,8 +116,9 @@ enum store_result store_object_name(enum store_kind k, const char *id,
 struct store_put;
 
 /*
- * Start writing object id of kind k into a fresh file no reader can find. limit > 0 caps
- * the body in bytes (store_put_write then fails with STORE_TOO_LARGE).
+ * Start writing object id of kind k into a fresh file no reader can find.
+ * limit > 0 caps the body in bytes (store_put_write then fails with
+ * STORE_TOO_LARGE).
  * On success *out owns the write: finish it with store_put_commit or
  * store_put_abort, exactly once.
  */
