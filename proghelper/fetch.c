@@ -267,7 +267,7 @@ void
 fetch_start(struct remote *r, struct job *j)
 {
 	/* A get restarted without /go has asked already: the preload is past it. */
-	if (j->easy == NULL && preload_take_get(r, j))
+	if (j->easy == NULL && !j->past_preload && preload_take_get(r, j))
 		return;
 	j->step = r->no_go ? STEP_GET_AC : STEP_GET_GO;
 	if (!fetch_launch(r, j))

@@ -7,8 +7,9 @@
  * PRELOAD_BATCH at a time and PRELOAD_JOBS requests at once, until the list
  * or the byte budget is spent. Each record of an answer streams into a
  * store write that checks its size and SHA-256, as any fetched output, and
- * its entry is then recorded. A get for an action on its way waits for it;
- * one the preload brought is a local hit. Gets that come while the list is
+ * its entry is then recorded. A get for an action on its way waits for it,
+ * PRELOAD_WAIT_MS at most, then asks for itself (preload_expire); one the
+ * preload brought is a local hit. Gets that come while the list is
  * on its way wait for it and its first batches, which likely hold them
  * (preload_items.c). The list is only advice: a missing, stale or wrong
  * one, a server without /go, or a failed request only ends the preload or
@@ -372,24 +373,25 @@ preload_step_done(struct remote *r, struct job *j, CURLcode result, long code)
 
 /* ---- driving it --------------------------------------------------------- */
 
-void
-preload_pump(struct remote *r)
+int
+preload_pump(struct remote *r, int wait_ms)
 {
 	struct preload *p = r->preload;
 	struct batch *b;
 
 	if (p == NULL)
-		return;
+		return wait_ms;
 	if (p->phase != PHASE_DONE && (atomic_load(&r->off) || r->no_go)) {
 		preload_cancel(r);  /* which also lets the parked gets go on */
-		return;
+		return wait_ms;
 	}
+	wait_ms = preload_expire(r, wait_ms);
 	if (p->phase == PHASE_LISTING)
-		return;
+		return wait_ms;
 	if (p->phase == PHASE_START) {
 		preload_fetch_list(r);
 		if (p->phase == PHASE_LISTING)
-			return;
+			return wait_ms;
 	}
 	if (p->phase == PHASE_BATCHES) {
 		while (r->running_preloads < PRELOAD_JOBS && !p->list_end &&
@@ -399,6 +401,7 @@ preload_pump(struct remote *r)
 			p->phase = PHASE_DONE;
 	}
 	preload_unpark(r);
+	return wait_ms;
 }
 
 void

@@ -13,6 +13,13 @@
 /* Actions the table keeps at most: a whole list, and as many asked besides. */
 #define PRELOAD_MAX_ITEMS (2 * USEDLIST_MAX_ENTRIES)
 
+/*
+ * A get waits this long for an action on its way, then asks for itself: a
+ * slow stream, or a stale list whose batch holds much the build does not
+ * need ahead of it, never holds the go command up for longer.
+ */
+#define PRELOAD_WAIT_MS 1000
+
 /* Where an action stands, as far as the preload knows. */
 enum item_state {
 	ITEM_FREE = 0,  /* an empty slot of the table */
@@ -74,5 +81,13 @@ void preload_settle(struct remote *r, const unsigned char action[STORE_HASH_LEN]
 
 /* The list's first batches are out (or there is none): parked gets go on. */
 void preload_unpark(struct remote *r);
+
+/*
+ * Gets that have waited PRELOAD_WAIT_MS since they were asked go back to
+ * the queue to ask for themselves (the action, if it still comes, is
+ * stored once and counted unused). Returns the milliseconds until the next
+ * waiting get is due, at most wait_ms.
+ */
+int preload_expire(struct remote *r, int wait_ms);
 
 #endif

@@ -146,6 +146,31 @@ preload_settle(struct remote *r, const unsigned char action[STORE_HASH_LEN],
 	}
 }
 
+int
+preload_expire(struct remote *r, int wait_ms)
+{
+	struct preload *p = r->preload;
+	struct job **at = &p->waiting, *j;
+	int64_t now = remote_now_us();
+
+	while ((j = *at) != NULL) {
+		int64_t due = j->queued_us + (int64_t)PRELOAD_WAIT_MS * 1000;
+		struct job_list one = { j, j };
+
+		if (now < due) {
+			if ((due - now) / 1000 + 1 < wait_ms)
+				wait_ms = (int)((due - now) / 1000 + 1);
+			at = &j->next;
+			continue;
+		}
+		*at = j->next;
+		j->next = NULL;
+		j->past_preload = true;
+		preload_requeue(r, &one);
+	}
+	return wait_ms;
+}
+
 /* The list's first batches are out (or there is none): parked gets go on. */
 void
 preload_unpark(struct remote *r)

@@ -259,7 +259,7 @@ remote_main(void *arg)
 		if (stopping)
 			preload_cancel(r);
 		else
-			preload_pump(r);
+			wait_ms = preload_pump(r, wait_ms);
 		remote_start_waiting(r);
 		curl_multi_perform(r->multi, &running);
 		progressed = false;

@@ -60,6 +60,7 @@ struct job {
 	bool have_entry;                   /* STEP_GET_GO: entry holds the answer's entry */
 	struct store_put *put;             /* STEP_GET_*: the local write of the output */
 	bool put_failed;                   /* the local write could not start */
+	bool past_preload;                 /* get: waited its time for the preload, asks itself */
 	int fd;                            /* STEP_PUT_CAS/LIST: the file sent, or -1 */
 	struct batch *batch;               /* STEP_GET_BATCH: what it asks, how far it got */
 	struct usedlist_digest digest;     /* STEP_PUT_LIST: the list's digest */
@@ -189,8 +190,13 @@ struct preload *preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t ma
 /* Add the run's preload counters to st and free p. NULL is allowed. */
 void preload_free(struct preload *p, struct stats *st);
 
-/* Start what can start now: the list's fetch, then batches, within the limits. */
-void preload_pump(struct remote *r);
+/*
+ * Start what can start now: the list's fetch, then batches, within the
+ * limits. Gets that have waited PRELOAD_WAIT_MS for an action on its way
+ * go back to the queue to ask for themselves. Returns the milliseconds
+ * until the next of them is due (at most wait_ms), for the loop's poll.
+ */
+int preload_pump(struct remote *r, int wait_ms);
 
 /* Close has begun: stop every preload request and start no more. */
 void preload_cancel(struct remote *r);
