@@ -1,11 +1,15 @@
 # Tests of the helper: criterion suites and end-to-end scripts with the go command.
 # Each test program is built from tests/<name>.c and links the default LDADD.
+check_LIBRARIES += libprogtest.a
+libprogtest_a_SOURCES = tests/prog_remote_fixture.h tests/prog_remote_fixture.c
+
 PROG_TESTS = \
 	tests/prog_protocol_test \
 	tests/prog_options_test \
 	tests/prog_local_test \
 	tests/prog_diskpath_test \
 	tests/prog_remote_test \
+	tests/prog_preload_test \
 	tests/prog_pipe_test
 check_PROGRAMS += $(PROG_TESTS)
 TESTS += $(PROG_TESTS)

@@ -1,0 +1,271 @@
+/*
+ * prog_preload_test.c: the helper's preload against servers in the test's
+ * own process: what a batch stream brings is kept only when right, and a
+ * get behind a batch that does not come asks for itself.
+ */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/goentry.h"
+#include "proghelper/local.h"
+#include "proghelper/usedlist.h"
+#include "tests/prog_remote_fixture.h"
+
+TestSuite(prog_preload, .init = remote_fixture_setup, .fini = remote_fixture_teardown,
+          .timeout = 60);
+
+/*
+ * A server for the preload: GET /ac/<any> is the list, POST /go/batch the
+ * stream in preload_stream, handed out 7 bytes at a time so that records
+ * and entry lines arrive split; GET /go/<id> is a miss from a /go server.
+ */
+static char preload_list[4096], preload_stream[4096];
+static size_t preload_list_len, preload_stream_len;
+
+static ssize_t
+preload_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	size_t n = preload_stream_len - (size_t)pos;
+
+	(void)cls;
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	n = n < 7 ? n : 7;
+	n = n < max ? n : max;
+	memcpy(buf, preload_stream + pos, n);
+	return (ssize_t)n;
+}
+
+static enum MHD_Result
+preload_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
+               const char *version, const char *data, size_t *data_size, void **state)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	unsigned status = 200;
+
+	(void)cls, (void)version, (void)data;
+	if (*state == NULL) {
+		*state = c;  /* answer once the body, if any, is in */
+		return MHD_YES;
+	}
+	if (*data_size > 0) {
+		*data_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(method, "POST") == 0 && strcmp(path, "/go/batch") == 0) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, preload_stream_read,
+		                                         NULL, NULL);
+	} else if (strcmp(method, "GET") == 0 && strncmp(path, "/ac/", 4) == 0) {
+		resp = MHD_create_response_from_buffer(preload_list_len, preload_list,
+		                                       MHD_RESPMEM_PERSISTENT);
+	} else {
+		resp = MHD_create_response_from_buffer(10, "not found", MHD_RESPMEM_PERSISTENT);
+		status = 404;
+	}
+	MHD_add_response_header(resp, "Cachegate-Go", "1");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Append an entry line for action seed with output body (n bytes) to buf at *len. */
+static void
+preload_record(char *buf, size_t *len, unsigned char seed, const char *body, size_t n,
+               bool with_body, struct go_entry *e)
+{
+	memset(e->action, seed, STORE_HASH_LEN);
+	EVP_Digest(body, n, e->output, NULL, EVP_sha256(), NULL);
+	e->size = (int64_t)n;
+	e->time_ns = 1700000000000000000LL + seed;
+	go_entry_format(e, buf + *len);
+	*len += GO_ENTRY_LEN;
+	if (with_body) {
+		memcpy(buf + *len, body, n);
+		*len += n;
+	}
+}
+
+Test(prog_preload, the_preload_keeps_what_is_right_in_its_stream_and_nothing_else)
+{
+	static const char *const bodies[] = { "first output", "second", "third output", "" };
+	unsigned char key[STORE_HASH_LEN];
+	struct go_entry e[4], dummy;
+	struct remote_options o = { .preload_key = key, .preload_max = 1 << 20 };
+	char o3[STORE_ID_LEN + 1], *cause = NULL;
+	struct MHD_Daemon *d;
+	struct remote *r;
+	struct store *b;
+	json_t *j;
+
+	/* The list names four actions; the stream skips the second (the server lacks it), */
+	/* brings the third with bytes that are not its output, and the first and fourth right. */
+	memcpy(preload_list, USEDLIST_HEADER, USEDLIST_HEADER_LEN);
+	preload_list_len = USEDLIST_HEADER_LEN;
+	preload_stream_len = 0;
+	for (int i = 0; i < 4; i++) {
+		size_t n = strlen(bodies[i]);
+		preload_record(preload_list, &preload_list_len, (unsigned char)(0x60 + i), bodies[i], n,
+		               false, &e[i]);
+		if (i == 1)
+			continue;
+		preload_record(preload_stream, &preload_stream_len, (unsigned char)(0x60 + i),
+		               bodies[i], n, true, &dummy);
+		if (i == 2)
+			preload_stream[preload_stream_len - 1] ^= 1;  /* one flipped bit */
+	}
+	memset(key, 0x5c, sizeof key);
+	d = fake_server_start(preload_answer);
+	o.url = url;
+
+	b = store_named("b");
+	r = remote_start(&o, b, writer, &counters, &cause);
+	cr_assert_not_null(r, "%s", cause);
+	/* Let the preload finish: the fourth (empty) output is the stream's last record. */
+	store_hex(e[2].output, o3);
+	for (int i = 0; i < 500 && local_get(b, e[3].action, &dummy) != LOCAL_OK; i++)
+		usleep(10000);
+	for (int i = 0; i < 4; i++) {
+		j = ask(r, i + 1, e[i].action);
+		if (i == 0 || i == 3) {
+			cr_assert(json_is_string(json_object_get(j, "DiskPath")), "action %d: no hit", i);
+			cr_assert_eq(json_integer_value(json_object_get(j, "Size")), e[i].size);
+		} else {
+			cr_assert(json_is_true(json_object_get(j, "Miss")), "action %d: not a miss", i);
+		}
+		json_decref(j);
+	}
+	remote_stop(r, 10000);
+	cr_assert_eq(atomic_load(&counters.preload_hits), 2);
+	cr_assert_eq(atomic_load(&counters.preload_bytes), strlen(bodies[0]) + strlen(bodies[3]));
+	cr_assert_eq(store_stat(b, STORE_CAS, o3, NULL), STORE_NOT_FOUND,
+	             "the damaged output was kept");
+	MHD_stop_daemon(d);
+	store_close(b);
+}
+
+/*
+ * A server whose batch never ends: the list names a huge output and then a
+ * small one, the stream trickles the huge one (fast enough for libcurl's
+ * low-speed limit), and GET /go/<small> answers the small one at once.
+ */
+static struct go_entry trickle_small;
+static const char trickle_body[] = "the small output";
+static atomic_int trickle_go_gets;
+static atomic_bool trickle_streaming;
+
+static ssize_t
+trickle_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	if (pos < preload_stream_len) {  /* the huge output's entry line */
+		size_t n = preload_stream_len - (size_t)pos;
+		n = n < max ? n : max;
+		memcpy(buf, preload_stream + pos, n);
+		return (ssize_t)n;
+	}
+	atomic_store(&trickle_streaming, true);
+	usleep(2000);
+	memset(buf, 'x', max < 16 ? max : 16);
+	return max < 16 ? (ssize_t)max : 16;
+}
+
+static enum MHD_Result
+trickle_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
+               const char *version, const char *data, size_t *data_size, void **state)
+{
+	char small[STORE_ID_LEN + 1], want[sizeof "/go/" + STORE_ID_LEN], line[GO_ENTRY_LEN + 1];
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	unsigned status = 200;
+
+	(void)cls, (void)version, (void)data;
+	if (*state == NULL) {
+		*state = c;
+		return MHD_YES;
+	}
+	if (*data_size > 0) {
+		*data_size = 0;
+		return MHD_YES;
+	}
+	store_hex(trickle_small.action, small);
+	snprintf(want, sizeof want, "/go/%s", small);
+	if (strcmp(method, "POST") == 0 && strcmp(path, "/go/batch") == 0) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, trickle_read, NULL,
+		                                         NULL);
+	} else if (strcmp(method, "GET") == 0 && strncmp(path, "/ac/", 4) == 0) {
+		resp = MHD_create_response_from_buffer(preload_list_len, preload_list,
+		                                       MHD_RESPMEM_PERSISTENT);
+	} else if (strcmp(method, "GET") == 0 && strcmp(path, want) == 0) {
+		atomic_fetch_add(&trickle_go_gets, 1);
+		resp = MHD_create_response_from_buffer(strlen(trickle_body), (void *)trickle_body,
+		                                       MHD_RESPMEM_PERSISTENT);
+		go_entry_format(&trickle_small, line);
+		line[GO_ENTRY_LEN - 1] = '\0';
+		MHD_add_response_header(resp, "Cachegate-Entry", line);
+	} else {
+		resp = MHD_create_response_from_buffer(10, "not found", MHD_RESPMEM_PERSISTENT);
+		status = 404;
+	}
+	MHD_add_response_header(resp, "Cachegate-Go", "1");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+Test(prog_preload, a_get_behind_a_slow_batch_asks_for_itself)
+{
+	unsigned char key[STORE_HASH_LEN];
+	struct remote_options o = { .preload_key = key, .preload_max = 1ull << 30 };
+	char line[GO_ENTRY_LEN + 1], *cause = NULL;
+	struct go_entry huge;
+	struct MHD_Daemon *d;
+	struct remote *r;
+	struct store *b;
+	json_t *j;
+
+	/* The list: an 8 MB output that never finishes coming, then the small one (one batch). */
+	memcpy(preload_list, USEDLIST_HEADER, USEDLIST_HEADER_LEN);
+	preload_list_len = USEDLIST_HEADER_LEN;
+	preload_record(preload_list, &preload_list_len, 0x71, trickle_body, strlen(trickle_body),
+	               false, &trickle_small);
+	memset(&huge, 0, sizeof huge);
+	memset(huge.action, 0x70, STORE_HASH_LEN);
+	memset(huge.output, 0x42, STORE_HASH_LEN);
+	huge.size = 8 << 20;
+	huge.time_ns = 1700000000000000000LL;
+	/* The huge one first, in the list and in the stream. */
+	go_entry_format(&huge, line);
+	memmove(preload_list + USEDLIST_HEADER_LEN + GO_ENTRY_LEN, preload_list + USEDLIST_HEADER_LEN,
+	        GO_ENTRY_LEN);
+	memcpy(preload_list + USEDLIST_HEADER_LEN, line, GO_ENTRY_LEN);
+	preload_list_len += GO_ENTRY_LEN;
+	go_entry_format(&huge, preload_stream);
+	preload_stream_len = GO_ENTRY_LEN;
+	memset(key, 0x5d, sizeof key);
+	d = fake_server_start(trickle_answer);
+	o.url = url;
+
+	b = store_named("b");
+	r = remote_start(&o, b, writer, &counters, &cause);
+	cr_assert_not_null(r, "%s", cause);
+	for (int i = 0; i < 1000 && !atomic_load(&trickle_streaming); i++)
+		usleep(10000);
+	cr_assert(atomic_load(&trickle_streaming), "the batch never started");
+	/* It waits for the batch, which never gets to it; then it asks for itself. */
+	j = ask(r, 1, trickle_small.action);
+	cr_assert(json_is_string(json_object_get(j, "DiskPath")), "not a hit");
+	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), trickle_small.size);
+	json_decref(j);
+	cr_assert_eq(atomic_load(&trickle_go_gets), 1, "it did not ask for itself once");
+	remote_stop(r, 10000);
+	cr_assert_eq(atomic_load(&counters.preload_hits), 0);
+	MHD_stop_daemon(d);
+	store_close(b);
+}
+
