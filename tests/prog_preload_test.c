@@ -21,11 +21,17 @@ TestSuite(prog_preload, .init = remote_fixture_setup, .fini = remote_fixture_tea
 
 /*
  * A server for the preload: GET /ac/<any> is the list, POST /go/batch the
- * stream in preload_stream, handed out 7 bytes at a time so that records
- * and entry lines arrive split; GET /go/<id> is a miss from a /go server.
+ * stream that batch_read gives (by default preload_stream, handed out 7
+ * bytes at a time so that records and entry lines arrive split), GET
+ * /go/<id> the output of served_entry (when set) and else a miss from a
+ * /go server.
  */
 static char preload_list[4096], preload_stream[4096];
 static size_t preload_list_len, preload_stream_len;
+static MHD_ContentReaderCallback batch_read;  /* NULL: preload_stream_read */
+static const struct go_entry *served_entry;
+static const char *served_body;
+static atomic_int served_gets;
 
 static ssize_t
 preload_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -39,6 +45,28 @@ preload_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	n = n < max ? n : max;
 	memcpy(buf, preload_stream + pos, n);
 	return (ssize_t)n;
+}
+
+/* The answer to GET /go/<id>: served_entry's output, if id is its action; else NULL. */
+static struct MHD_Response *
+served_output(const char *path)
+{
+	char want[sizeof "/go/" + STORE_ID_LEN], line[GO_ENTRY_LEN + 1];
+	struct MHD_Response *resp;
+
+	if (served_entry == NULL)
+		return NULL;
+	memcpy(want, "/go/", 4);
+	store_hex(served_entry->action, want + 4);
+	if (strcmp(path, want) != 0)
+		return NULL;
+	atomic_fetch_add(&served_gets, 1);
+	resp = MHD_create_response_from_buffer(strlen(served_body), (void *)served_body,
+	                                       MHD_RESPMEM_PERSISTENT);
+	go_entry_format(served_entry, line);
+	line[GO_ENTRY_LEN - 1] = '\0';  /* the header value: the line without its newline */
+	MHD_add_response_header(resp, "Cachegate-Entry", line);
+	return resp;
 }
 
 static enum MHD_Result
@@ -59,12 +87,14 @@ preload_answer(void *cls, struct MHD_Connection *c, const char *path, const char
 		return MHD_YES;
 	}
 	if (strcmp(method, "POST") == 0 && strcmp(path, "/go/batch") == 0) {
-		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, preload_stream_read,
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64,
+		                                         batch_read != NULL ? batch_read
+		                                                            : preload_stream_read,
 		                                         NULL, NULL);
 	} else if (strcmp(method, "GET") == 0 && strncmp(path, "/ac/", 4) == 0) {
 		resp = MHD_create_response_from_buffer(preload_list_len, preload_list,
 		                                       MHD_RESPMEM_PERSISTENT);
-	} else {
+	} else if ((resp = served_output(path)) == NULL) {
 		resp = MHD_create_response_from_buffer(10, "not found", MHD_RESPMEM_PERSISTENT);
 		status = 404;
 	}
@@ -150,13 +180,12 @@ Test(prog_preload, the_preload_keeps_what_is_right_in_its_stream_and_nothing_els
 }
 
 /*
- * A server whose batch never ends: the list names a huge output and then a
- * small one, the stream trickles the huge one (fast enough for libcurl's
- * low-speed limit), and GET /go/<small> answers the small one at once.
+ * A batch that never ends, for preload_answer: the list names a huge output
+ * and then a small one; the stream trickles the huge one (fast enough for
+ * libcurl's low-speed limit), and GET /go/<small> answers the small one.
  */
 static struct go_entry trickle_small;
 static const char trickle_body[] = "the small output";
-static atomic_int trickle_go_gets;
 static atomic_bool trickle_streaming;
 
 static ssize_t
@@ -173,49 +202,6 @@ trickle_read(void *cls, uint64_t pos, char *buf, size_t max)
 	usleep(2000);
 	memset(buf, 'x', max < 16 ? max : 16);
 	return max < 16 ? (ssize_t)max : 16;
-}
-
-static enum MHD_Result
-trickle_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
-               const char *version, const char *data, size_t *data_size, void **state)
-{
-	char small[STORE_ID_LEN + 1], want[sizeof "/go/" + STORE_ID_LEN], line[GO_ENTRY_LEN + 1];
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	unsigned status = 200;
-
-	(void)cls, (void)version, (void)data;
-	if (*state == NULL) {
-		*state = c;
-		return MHD_YES;
-	}
-	if (*data_size > 0) {
-		*data_size = 0;
-		return MHD_YES;
-	}
-	store_hex(trickle_small.action, small);
-	snprintf(want, sizeof want, "/go/%s", small);
-	if (strcmp(method, "POST") == 0 && strcmp(path, "/go/batch") == 0) {
-		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, trickle_read, NULL,
-		                                         NULL);
-	} else if (strcmp(method, "GET") == 0 && strncmp(path, "/ac/", 4) == 0) {
-		resp = MHD_create_response_from_buffer(preload_list_len, preload_list,
-		                                       MHD_RESPMEM_PERSISTENT);
-	} else if (strcmp(method, "GET") == 0 && strcmp(path, want) == 0) {
-		atomic_fetch_add(&trickle_go_gets, 1);
-		resp = MHD_create_response_from_buffer(strlen(trickle_body), (void *)trickle_body,
-		                                       MHD_RESPMEM_PERSISTENT);
-		go_entry_format(&trickle_small, line);
-		line[GO_ENTRY_LEN - 1] = '\0';
-		MHD_add_response_header(resp, "Cachegate-Entry", line);
-	} else {
-		resp = MHD_create_response_from_buffer(10, "not found", MHD_RESPMEM_PERSISTENT);
-		status = 404;
-	}
-	MHD_add_response_header(resp, "Cachegate-Go", "1");
-	ret = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
 }
 
 Test(prog_preload, a_get_behind_a_slow_batch_asks_for_itself)
@@ -248,7 +234,10 @@ Test(prog_preload, a_get_behind_a_slow_batch_asks_for_itself)
 	go_entry_format(&huge, preload_stream);
 	preload_stream_len = GO_ENTRY_LEN;
 	memset(key, 0x5d, sizeof key);
-	d = fake_server_start(trickle_answer);
+	batch_read = trickle_read;
+	served_entry = &trickle_small;
+	served_body = trickle_body;
+	d = fake_server_start(preload_answer);
 	o.url = url;
 
 	b = store_named("b");
@@ -262,7 +251,7 @@ Test(prog_preload, a_get_behind_a_slow_batch_asks_for_itself)
 	cr_assert(json_is_string(json_object_get(j, "DiskPath")), "not a hit");
 	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), trickle_small.size);
 	json_decref(j);
-	cr_assert_eq(atomic_load(&trickle_go_gets), 1, "it did not ask for itself once");
+	cr_assert_eq(atomic_load(&served_gets), 1, "it did not ask for itself once");
 	remote_stop(r, 10000);
 	cr_assert_eq(atomic_load(&counters.preload_hits), 0);
 	MHD_stop_daemon(d);
