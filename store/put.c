@@ -78,12 +78,6 @@ static int make_parent(const char *path)
 	return make_dir(dir);
 }
 
-/* Take an exclusive lock on a named temp file and make it 0644; false (errno set) if not. */
-static bool lock_named(int fd)
-{
-	return flock(fd, LOCK_EX) == 0 && fchmod(fd, 0644) == 0;
-}
-
 /* Create and lock a fresh temp file for p under tmp/, recreating tmp/ if it vanished. */
 static enum store_result open_named(struct store_put *p)
 {
@@ -100,7 +94,7 @@ static enum store_result open_named(struct store_put *p)
 		if (mkdir(tmpdir, 0755) != 0 && errno != EEXIST)
 			return STORE_IO_ERROR;
 	}
-	if (!lock_named(p->fd)) {
+	if (flock(p->fd, LOCK_EX) != 0 || fchmod(p->fd, 0644) != 0) {
 		int saved = errno;
 		close(p->fd);
 		unlink(p->temp_path);

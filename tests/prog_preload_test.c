@@ -121,13 +121,41 @@ preload_record(char *buf, size_t *len, unsigned char seed, const char *body, siz
 	}
 }
 
+/* Empty the list (its header only) and the stream. */
+static void
+preload_start_list(void)
+{
+	memcpy(preload_list, USEDLIST_HEADER, USEDLIST_HEADER_LEN);
+	preload_list_len = USEDLIST_HEADER_LEN;
+	preload_stream_len = 0;
+}
+
+/*
+ * Start preload_answer (into *d) and a client of it for a new store "b"
+ * (into *b) that preloads the list under a key of key_byte, within max.
+ */
+static struct remote *
+preload_client(unsigned char key_byte, uint64_t max, struct MHD_Daemon **d, struct store **b)
+{
+	unsigned char key[STORE_HASH_LEN];
+	struct remote_options o = { .preload_key = key, .preload_max = max };
+	char *cause = NULL;
+	struct remote *r;
+
+	memset(key, key_byte, sizeof key);
+	*d = fake_server_start(preload_answer);
+	o.url = url;
+	*b = store_named("b");
+	r = remote_start(&o, *b, writer, &counters, &cause);
+	cr_assert_not_null(r, "%s", cause);
+	return r;
+}
+
 Test(prog_preload, the_preload_keeps_what_is_right_in_its_stream_and_nothing_else)
 {
 	static const char *const bodies[] = { "first output", "second", "third output", "" };
-	unsigned char key[STORE_HASH_LEN];
 	struct go_entry e[4], dummy;
-	struct remote_options o = { .preload_key = key, .preload_max = 1 << 20 };
-	char o3[STORE_ID_LEN + 1], *cause = NULL;
+	char o3[STORE_ID_LEN + 1];
 	struct MHD_Daemon *d;
 	struct remote *r;
 	struct store *b;
@@ -135,9 +163,7 @@ Test(prog_preload, the_preload_keeps_what_is_right_in_its_stream_and_nothing_els
 
 	/* The list names four actions; the stream skips the second (the server lacks it), */
 	/* brings the third with bytes that are not its output, and the first and fourth right. */
-	memcpy(preload_list, USEDLIST_HEADER, USEDLIST_HEADER_LEN);
-	preload_list_len = USEDLIST_HEADER_LEN;
-	preload_stream_len = 0;
+	preload_start_list();
 	for (int i = 0; i < 4; i++) {
 		size_t n = strlen(bodies[i]);
 		preload_record(preload_list, &preload_list_len, (unsigned char)(0x60 + i), bodies[i], n,
@@ -149,13 +175,7 @@ Test(prog_preload, the_preload_keeps_what_is_right_in_its_stream_and_nothing_els
 		if (i == 2)
 			preload_stream[preload_stream_len - 1] ^= 1;  /* one flipped bit */
 	}
-	memset(key, 0x5c, sizeof key);
-	d = fake_server_start(preload_answer);
-	o.url = url;
-
-	b = store_named("b");
-	r = remote_start(&o, b, writer, &counters, &cause);
-	cr_assert_not_null(r, "%s", cause);
+	r = preload_client(0x5c, 1 << 20, &d, &b);
 	/* Let the preload finish: the fourth (empty) output is the stream's last record. */
 	store_hex(e[2].output, o3);
 	for (int i = 0; i < 500 && local_get(b, e[3].action, &dummy) != LOCAL_OK; i++)
@@ -206,9 +226,7 @@ trickle_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 Test(prog_preload, a_get_behind_a_slow_batch_asks_for_itself)
 {
-	unsigned char key[STORE_HASH_LEN];
-	struct remote_options o = { .preload_key = key, .preload_max = 1ull << 30 };
-	char line[GO_ENTRY_LEN + 1], *cause = NULL;
+	char line[GO_ENTRY_LEN + 1];
 	struct go_entry huge;
 	struct MHD_Daemon *d;
 	struct remote *r;
@@ -216,33 +234,23 @@ Test(prog_preload, a_get_behind_a_slow_batch_asks_for_itself)
 	json_t *j;
 
 	/* The list: an 8 MB output that never finishes coming, then the small one (one batch). */
-	memcpy(preload_list, USEDLIST_HEADER, USEDLIST_HEADER_LEN);
-	preload_list_len = USEDLIST_HEADER_LEN;
-	preload_record(preload_list, &preload_list_len, 0x71, trickle_body, strlen(trickle_body),
-	               false, &trickle_small);
 	memset(&huge, 0, sizeof huge);
 	memset(huge.action, 0x70, STORE_HASH_LEN);
 	memset(huge.output, 0x42, STORE_HASH_LEN);
 	huge.size = 8 << 20;
 	huge.time_ns = 1700000000000000000LL;
-	/* The huge one first, in the list and in the stream. */
 	go_entry_format(&huge, line);
-	memmove(preload_list + USEDLIST_HEADER_LEN + GO_ENTRY_LEN, preload_list + USEDLIST_HEADER_LEN,
-	        GO_ENTRY_LEN);
-	memcpy(preload_list + USEDLIST_HEADER_LEN, line, GO_ENTRY_LEN);
+	preload_start_list();
+	memcpy(preload_list + preload_list_len, line, GO_ENTRY_LEN);
 	preload_list_len += GO_ENTRY_LEN;
-	go_entry_format(&huge, preload_stream);
+	memcpy(preload_stream, line, GO_ENTRY_LEN);  /* the stream: its entry line, then a trickle */
 	preload_stream_len = GO_ENTRY_LEN;
-	memset(key, 0x5d, sizeof key);
+	preload_record(preload_list, &preload_list_len, 0x71, trickle_body, strlen(trickle_body),
+	               false, &trickle_small);
 	batch_read = trickle_read;
 	served_entry = &trickle_small;
 	served_body = trickle_body;
-	d = fake_server_start(preload_answer);
-	o.url = url;
-
-	b = store_named("b");
-	r = remote_start(&o, b, writer, &counters, &cause);
-	cr_assert_not_null(r, "%s", cause);
+	r = preload_client(0x5d, 1ull << 30, &d, &b);
 	for (int i = 0; i < 1000 && !atomic_load(&trickle_streaming); i++)
 		usleep(10000);
 	cr_assert(atomic_load(&trickle_streaming), "the batch never started");
