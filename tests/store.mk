@@ -8,6 +8,7 @@ libcgtest_a_SOURCES = \
 STORE_TESTS = \
 	tests/store_id_test \
 	tests/store_put_test \
+	tests/store_open_test \
 	tests/store_trim_test \
 	tests/store_concurrency_test
 check_PROGRAMS += $(STORE_TESTS)
