@@ -5,8 +5,9 @@
  * cachegate, or any plain /ac + /cas server) the helper switches for the
  * rest of the run to two: GET /ac/<action> for the entry line, then, unless
  * the output is already in the local store, GET /cas/<output>. Either way
- * the output streams into a store write that checks its size and SHA-256
- * before the entry is recorded and the go command answered.
+ * an output the store lacks streams into a store write that checks its size
+ * and SHA-256 before the entry is recorded and the go command answered; one
+ * it has (an output many actions share) is not written again.
  */
 #include "proghelper/remote_job.h"
 #include "proghelper/diskpath.h"
@@ -94,6 +95,24 @@ fetch_write_line(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/*
+ * True when the local store has j's output already, of its size; it is then
+ * marked used (sizes agreeing, so nothing is removed), or a trim could take
+ * the DiskPath about to be handed out. Outputs many actions share (an empty
+ * one, say) are so written once.
+ */
+static bool
+fetch_output_here(struct remote *r, const struct job *j)
+{
+	char o[STORE_ID_LEN + 1];
+	uint64_t have = 0;
+
+	store_hex(j->entry.output, o);
+	return store_stat(r->store, STORE_CAS, o, &have) == STORE_OK &&
+	       have == (uint64_t)j->entry.size &&
+	       store_touch(r->store, STORE_CAS, o, j->entry.size) == STORE_OK;
+}
+
 /* Start the local write of a job's output, once; false if it cannot start. */
 static bool
 fetch_begin_put(struct remote *r, struct job *j)
@@ -129,6 +148,7 @@ fetch_header(char *data, size_t size, size_t nmemb, void *arg)
 			j->line_len = GO_ENTRY_LEN;
 		}
 		j->have_entry = fetch_parse_entry(j);
+		j->had_output = j->have_entry && fetch_output_here(j->remote, j);
 	}
 	return n;
 }
@@ -142,6 +162,8 @@ fetch_write_output(char *data, size_t size, size_t nmemb, void *arg)
 
 	if (j->step == STEP_GET_GO && !j->have_entry)
 		return 0;
+	if (j->step == STEP_GET_GO && j->had_output)
+		return n;  /* a copy of what the store has */
 	if (!fetch_begin_put(j->remote, j))
 		return 0;
 	return store_put_write(j->put, data, n) == STORE_OK ? n : 0;
@@ -158,7 +180,7 @@ fetch_launch(struct remote *r, struct job *j)
 		e = remote_prepare(r, j, "go", j->action);
 		if (e == NULL)
 			return false;
-		j->go_answer = j->have_entry = false;
+		j->go_answer = j->have_entry = j->had_output = false;
 		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, fetch_header);
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
 		break;
@@ -222,8 +244,6 @@ fetch_got_output(struct remote *r, struct job *j)
 static void
 fetch_got_entry(struct remote *r, struct job *j)
 {
-	char o[STORE_ID_LEN + 1];
-	uint64_t have = 0;
 	int running;
 
 	if (!fetch_parse_entry(j)) {
@@ -231,13 +251,7 @@ fetch_got_entry(struct remote *r, struct job *j)
 		remote_finish_job(r, j, false);
 		return;
 	}
-	store_hex(j->entry.output, o);
-	/*
-	 * Already here: mark it used (sizes agreeing, so nothing is removed), or
-	 * a trim could take the DiskPath about to be handed out.
-	 */
-	if (store_stat(r->store, STORE_CAS, o, &have) == STORE_OK && have == (uint64_t)j->entry.size &&
-	    store_touch(r->store, STORE_CAS, o, j->entry.size) == STORE_OK) {
+	if (fetch_output_here(r, j)) {
 		fetch_got(r, j, true);
 		return;
 	}
@@ -280,7 +294,10 @@ fetch_step_done(struct remote *r, struct job *j, CURLcode result, long code)
 	switch (j->step) {
 	case STEP_GET_GO:
 		if (result == CURLE_OK && code == 200 && j->have_entry) {
-			fetch_got_output(r, j);
+			if (j->had_output)
+				fetch_got(r, j, true);
+			else
+				fetch_got_output(r, j);
 			return true;
 		}
 		if (fetch_no_go(code, j)) {

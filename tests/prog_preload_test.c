@@ -23,15 +23,12 @@ TestSuite(prog_preload, .init = remote_fixture_setup, .fini = remote_fixture_tea
  * A server for the preload: GET /ac/<any> is the list, POST /go/batch the
  * stream that batch_read gives (by default preload_stream, handed out 7
  * bytes at a time so that records and entry lines arrive split), GET
- * /go/<id> the output of served_entry (when set) and else a miss from a
- * /go server.
+ * /go/<id> served_output (prog_remote_fixture.h) and else a miss from a /go
+ * server.
  */
 static char preload_list[4096], preload_stream[4096];
 static size_t preload_list_len, preload_stream_len;
 static MHD_ContentReaderCallback batch_read;  /* NULL: preload_stream_read */
-static const struct go_entry *served_entry;
-static const char *served_body;
-static atomic_int served_gets;
 
 static ssize_t
 preload_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -45,28 +42,6 @@ preload_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	n = n < max ? n : max;
 	memcpy(buf, preload_stream + pos, n);
 	return (ssize_t)n;
-}
-
-/* The answer to GET /go/<id>: served_entry's output, if id is its action; else NULL. */
-static struct MHD_Response *
-served_output(const char *path)
-{
-	char want[sizeof "/go/" + STORE_ID_LEN], line[GO_ENTRY_LEN + 1];
-	struct MHD_Response *resp;
-
-	if (served_entry == NULL)
-		return NULL;
-	memcpy(want, "/go/", 4);
-	store_hex(served_entry->action, want + 4);
-	if (strcmp(path, want) != 0)
-		return NULL;
-	atomic_fetch_add(&served_gets, 1);
-	resp = MHD_create_response_from_buffer(strlen(served_body), (void *)served_body,
-	                                       MHD_RESPMEM_PERSISTENT);
-	go_entry_format(served_entry, line);
-	line[GO_ENTRY_LEN - 1] = '\0';  /* the header value: the line without its newline */
-	MHD_add_response_header(resp, "Cachegate-Entry", line);
-	return resp;
 }
 
 static enum MHD_Result

@@ -25,6 +25,9 @@ char *dir;
 char url[64];
 struct reply *writer;
 struct stats counters;
+const struct go_entry *served_entry;
+const char *served_body;
+atomic_int served_gets;
 static pid_t gateway = -1;
 static int replies[2] = { -1, -1 };  /* what the client answers, as the go command reads it */
 
@@ -180,6 +183,27 @@ fake_server_start(MHD_AccessHandlerCallback handler)
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	snprintf(url, sizeof url, "http://127.0.0.1:%u", info->port);
 	return d;
+}
+
+struct MHD_Response *
+served_output(const char *path)
+{
+	char want[sizeof "/go/" + STORE_ID_LEN], line[GO_ENTRY_LEN + 1];
+	struct MHD_Response *resp;
+
+	if (served_entry == NULL)
+		return NULL;
+	memcpy(want, "/go/", 4);
+	store_hex(served_entry->action, want + 4);
+	if (strcmp(path, want) != 0)
+		return NULL;
+	atomic_fetch_add(&served_gets, 1);
+	resp = MHD_create_response_from_buffer(strlen(served_body), (void *)served_body,
+	                                       MHD_RESPMEM_PERSISTENT);
+	go_entry_format(served_entry, line);
+	line[GO_ENTRY_LEN - 1] = '\0';  /* the header value: the line without its newline */
+	MHD_add_response_header(resp, "Cachegate-Entry", line);
+	return resp;
 }
 
 /* Ask r for action and return the reply. */

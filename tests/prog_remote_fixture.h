@@ -7,6 +7,7 @@
 #ifndef CACHEGATE_TESTS_PROG_REMOTE_FIXTURE_H
 #define CACHEGATE_TESTS_PROG_REMOTE_FIXTURE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,16 @@ void local_put(struct store *s, const void *body, size_t n, unsigned char seed,
 
 /* Start a server in this process on a free loopback port, answering with handler; sets url. */
 struct MHD_Daemon *fake_server_start(MHD_AccessHandlerCallback handler);
+
+/*
+ * A /go server's answer to GET path, for fake servers: when path is
+ * /go/<served_entry's action>, served_entry in its header and served_body
+ * as the output (counted in served_gets); else NULL.
+ */
+extern const struct go_entry *served_entry;
+extern const char *served_body;
+extern atomic_int served_gets;
+struct MHD_Response *served_output(const char *path);
 
 /* Ask r for action and return the reply. */
 json_t *ask(struct remote *r, int64_t id, const unsigned char action[32]);

@@ -1,7 +1,8 @@
 /*
  * prog_remote_test.c: the helper's remote client against a real cachegate
- * on loopback: uploads, fetches into the local store, bad data from the
- * server, an unreachable server, tokens and --read-only.
+ * on loopback, or a server in the test's own process: uploads, fetches into
+ * the local store, bad data from the server, an unreachable server and
+ * --read-only.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -394,102 +395,6 @@ Test(prog_remote, read_only_never_writes)
 	store_close(s);
 }
 
-/* Write the gateway's auth file and start it with it. */
-static void
-gateway_with_tokens(void)
-{
-	char auth[512];
-	FILE *f;
-
-	snprintf(auth, sizeof auth, "%s/auth", dir);
-	f = fopen(auth, "w");
-	cr_assert_not_null(f);
-	fputs("writer-token write\nreader-token read\n", f);
-	fclose(f);
-	const char *const extra[] = { "--auth-file", auth, NULL };
-	gateway_start(extra);
-}
-
-Test(prog_remote, tokens_are_sent_and_checked)
-{
-	struct store *a, *b;
-	struct remote *r;
-	struct go_entry e;
-	json_t *j;
-
-	gateway_with_tokens();
-	a = store_named("a");
-	b = store_named("b");
-	local_put(a, "payload", 7, 4, &e);
-
-	/* A read token cannot upload: uploads stop, nothing breaks. */
-	r = client(a, "reader-token", false);
-	remote_upload(r, &e);
-	remote_stop(r, 5000);
-	cr_assert_eq(atomic_load(&counters.uploads), 0);
-
-	r = client(a, "writer-token", false);
-	remote_upload(r, &e);
-	remote_stop(r, 5000);
-	cr_assert_eq(atomic_load(&counters.uploads), 1);
-
-	/* A wrong token is a miss, and the remote is dropped at once. */
-	r = client(b, "wrong-token", false);
-	j = ask(r, 1, e.action);
-	cr_assert(json_is_true(json_object_get(j, "Miss")));
-	json_decref(j);
-	cr_assert_eq(remote_get(r, 2, e.action), REMOTE_OFF);
-	remote_stop(r, 1000);
-
-	r = client(b, "reader-token", false);
-	j = ask(r, 3, e.action);
-	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), 7);
-	json_decref(j);
-	remote_stop(r, 1000);
-	store_close(a);
-	store_close(b);
-}
-
-Test(prog_remote, an_upload_refused_for_want_of_a_token_still_leaves_reads_on)
-{
-	char auth[512];
-	struct store *a, *b;
-	struct remote *r;
-	struct go_entry shared, mine;
-	json_t *j;
-	FILE *f;
-
-	snprintf(auth, sizeof auth, "%s/auth", dir);
-	f = fopen(auth, "w");
-	cr_assert_not_null(f);
-	fputs("writer-token write\n", f);
-	fclose(f);
-	const char *const extra[] = { "--auth-file", auth, "--anonymous-read", NULL };
-	gateway_start(extra);
-	a = store_named("a");
-	b = store_named("b");
-	local_put(a, "shared", 6, 5, &shared);
-	r = client(a, "writer-token", false);
-	remote_upload(r, &shared);
-	remote_stop(r, 5000);
-	cr_assert_eq(atomic_load(&counters.uploads), 1);
-
-	/* No token: the gateway lets us read but not write. */
-	local_put(b, "mine", 4, 6, &mine);
-	r = client(b, NULL, false);
-	cr_assert_eq(remote_upload(r, &mine), REMOTE_QUEUED);
-	for (int i = 0; i < 3000 && atomic_load(&counters.remote_errors) == 0; i++)
-		usleep(10000);
-	cr_assert_eq(atomic_load(&counters.remote_errors), 1, "the upload was refused");
-	cr_assert_eq(remote_upload(r, &mine), REMOTE_OFF, "no more uploads are tried");
-	j = ask(r, 1, shared.action);
-	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), 6, "reads still work");
-	json_decref(j);
-	remote_stop(r, 1000);
-	store_close(a);
-	store_close(b);
-}
-
 Test(prog_remote, a_remote_hit_on_an_output_already_here_marks_it_used)
 {
 	struct store *a, *b;
@@ -528,4 +433,64 @@ Test(prog_remote, a_remote_hit_on_an_output_already_here_marks_it_used)
 	             "a DiskPath just handed out must not look unused to the next trim");
 	store_close(a);
 	store_close(b);
+}
+
+/* A /go server with one answer (served_output), and misses. */
+static enum MHD_Result
+go_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
+          const char *version, const char *data, size_t *data_size, void **state)
+{
+	struct MHD_Response *resp = served_output(path);
+	unsigned status = 200;
+	enum MHD_Result ret;
+
+	(void)cls, (void)method, (void)version, (void)data, (void)data_size, (void)state;
+	if (resp == NULL) {
+		resp = MHD_create_response_from_buffer(10, "not found", MHD_RESPMEM_PERSISTENT);
+		status = 404;
+	}
+	MHD_add_response_header(resp, "Cachegate-Go", "1");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+Test(prog_remote, an_output_already_here_is_not_written_again)
+{
+	struct MHD_Daemon *d;
+	struct store *s;
+	struct remote *r;
+	struct go_entry e;
+	char hex[STORE_ID_LEN + 1], path[4096], got[8] = "";
+	FILE *f;
+	json_t *j;
+
+	/* The store has the output (from another action); the server sends other bytes for it. */
+	s = store_named("s");
+	memset(e.action, 0x31, STORE_HASH_LEN);
+	EVP_Digest("right", 5, e.output, NULL, EVP_sha256(), NULL);
+	e.size = 5;
+	e.time_ns = 1;
+	store_hex(e.output, hex);
+	cr_assert_eq(store_put_bytes(s, STORE_CAS, hex, "right", 5), STORE_OK);
+	served_entry = &e;
+	served_body = "wrong";
+	d = fake_server_start(go_answer);
+
+	r = client(s, NULL, false);
+	j = ask(r, 1, e.action);
+	cr_assert_eq(store_object_path(s, STORE_CAS, hex, path, sizeof path), STORE_OK);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "DiskPath")), path,
+	                 "the entry is taken, with the output already here");
+	json_decref(j);
+	remote_stop(r, 1000);
+	cr_assert_eq(atomic_load(&served_gets), 1);
+	cr_assert_eq(atomic_load(&counters.remote_errors), 0, "the bytes sent were not even looked at");
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fread(got, 1, sizeof got - 1, f), 5);
+	fclose(f);
+	cr_assert_str_eq(got, "right");
+	MHD_stop_daemon(d);
+	store_close(s);
 }
