@@ -7,6 +7,8 @@ libgwtest_a_SOURCES = tests/gateway_fixture.h tests/gateway_fixture.c
 # Each test program is built from tests/<name>.c and links the default LDADD.
 GATEWAY_TESTS = \
 	tests/gateway_api_test \
+	tests/gateway_metrics_test \
+	tests/gateway_upload_test \
 	tests/gateway_auth_test \
 	tests/gateway_refusal_test \
 	tests/gateway_go_test \

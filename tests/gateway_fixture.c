@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -277,6 +278,58 @@ void gw_reply_free(struct gw_reply *r)
 	free(r->body);
 	free(r->headers);
 	r->body = r->headers = NULL;
+}
+
+bool gw_header_value(const struct gw_reply *r, const char *name, char *out, size_t n)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = r->headers; p != NULL && *p != '\0'; ) {
+		const char *eol = strstr(p, "\r\n");
+		if (strncasecmp(p, name, len) == 0 && p[len] == ':') {
+			const char *v = p + len + 1;
+			size_t vlen;
+			while (*v == ' ')
+				v++;
+			vlen = eol != NULL ? (size_t)(eol - v) : strlen(v);
+			snprintf(out, n, "%.*s", (int)vlen, v);
+			return true;
+		}
+		p = eol != NULL ? eol + 2 : NULL;
+	}
+	return false;
+}
+
+void gw_assert_one_line(const struct gw_reply *r)
+{
+	cr_assert_gt(r->len, 1, "error body is empty");
+	cr_assert_eq(r->body[r->len - 1], '\n', "error body does not end its line: %s", r->body);
+	cr_assert_null(memchr(r->body, '\n', r->len - 1), "error body has several lines: %s",
+	               r->body);
+}
+
+long long gw_metric(const struct gw *g, const char *sample)
+{
+	struct gw_reply r;
+	long long v = -1;
+	size_t n = strlen(sample);
+	char *save = NULL;
+
+	cr_assert_eq(gw_http(g, "GET", "/metrics", NULL, 0, NULL, &r), 200);
+	for (char *line = strtok_r(r.body, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, sample, n) == 0 && line[n] == ' ')
+			v = atoll(line + n + 1);
+	gw_reply_free(&r);
+	return v;
+}
+
+void gw_fill(char *buf, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = (char)(seed >> 16);
+	}
 }
 
 void gw_sha256_hex(const void *buf, size_t n, char hex[65])

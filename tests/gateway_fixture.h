@@ -67,6 +67,19 @@ long gw_http(const struct gw *g, const char *method, const char *path, const voi
 
 void gw_reply_free(struct gw_reply *r);
 
+/*
+ * The value of response header name (any case) in r, copied into out (n
+ * bytes, NUL-terminated); false when r has no such header.
+ */
+bool gw_header_value(const struct gw_reply *r, const char *name, char *out, size_t n);
+/* Fail the test unless r's body is exactly one non-empty line, as an error's is. */
+void gw_assert_one_line(const struct gw_reply *r);
+/* The value of the /metrics sample (its name with its labels, if any), or -1. */
+long long gw_metric(const struct gw *g, const char *sample);
+/* Fill buf with n deterministic bytes from seed. */
+void gw_fill(char *buf, size_t n, unsigned seed);
+/* An id of the right form that no test stores under /cas. */
+#define GW_ZERO_ID "0000000000000000000000000000000000000000000000000000000000000000"
 /* Hex SHA-256 of buf. */
 void gw_sha256_hex(const void *buf, size_t n, char hex[65]);
 

@@ -71,22 +71,6 @@ static void damage(const struct object *o, enum damage how)
 	close(fd);
 }
 
-/* The value of the metric line that starts with name, or -1. */
-static long long metric(const char *name)
-{
-	struct gw_reply r;
-	long long v = -1;
-	char line[256], *at;
-
-	snprintf(line, sizeof(line), "\n%s", name);
-	cr_assert_eq(gw_http(&g, "GET", "/metrics", NULL, 0, NULL, &r), 200);
-	at = strstr(r.body, line);
-	if (at != NULL)
-		v = atoll(at + strlen(line));
-	gw_reply_free(&r);
-	return v;
-}
-
 /* True when o's file is in the store. */
 static bool present(const struct object *o)
 {
@@ -123,7 +107,7 @@ Test(gateway_integrity, a_damaged_small_object_is_a_miss_and_goes)
 		cr_assert_not(present(&o[i]), "damage %d: the damaged file is still there", i);
 		free(o[i].body);
 	}
-	cr_assert_eq(metric("cachegate_damaged_objects_total{found_by=\"read\"} "), 3);
+	cr_assert_eq(gw_metric(&g, "cachegate_damaged_objects_total{found_by=\"read\"}"), 3);
 	cr_assert_eq(gw_stop(&g), 0);
 }
 
@@ -144,7 +128,7 @@ Test(gateway_integrity, a_damaged_large_object_never_arrives_whole)
 		cr_assert_eq(gw_http(&g, "GET", o[i].path, NULL, 0, NULL, NULL), 404);
 		free(o[i].body);
 	}
-	cr_assert_eq(metric("cachegate_damaged_objects_total{found_by=\"read\"} "), 3);
+	cr_assert_eq(gw_metric(&g, "cachegate_damaged_objects_total{found_by=\"read\"}"), 3);
 	cr_assert_eq(gw_stop(&g), 0);
 }
 
@@ -176,7 +160,7 @@ Test(gateway_integrity, a_put_of_the_right_bytes_replaces_a_damaged_object)
 	cr_assert_eq(gw_http(&g, "PUT", large.path, large.body, large.size, expect, NULL), 201);
 	cr_assert(get_is_right(&small));
 	cr_assert(get_is_right(&large));
-	cr_assert_eq(metric("cachegate_damaged_objects_total{found_by=\"put\"} "), 2);
+	cr_assert_eq(gw_metric(&g, "cachegate_damaged_objects_total{found_by=\"put\"}"), 2);
 	/* An intact object is still not written again. */
 	cr_assert_eq(gw_http(&g, "PUT", large.path, large.body, large.size, expect, NULL), 200);
 	free(small.body);
@@ -197,8 +181,8 @@ Test(gateway_integrity, the_scrub_finds_damage_that_no_read_asked_for)
 		usleep(50 * 1000);
 	cr_assert_not(present(&damaged), "the scrub left the damaged object in place");
 	cr_assert(present(&intact));
-	cr_assert_eq(metric("cachegate_damaged_objects_total{found_by=\"scrub\"} "), 1);
-	cr_assert_geq(metric("cachegate_scrubbed_objects_total "), 2);
+	cr_assert_eq(gw_metric(&g, "cachegate_damaged_objects_total{found_by=\"scrub\"}"), 1);
+	cr_assert_geq(gw_metric(&g, "cachegate_scrubbed_objects_total"), 2);
 	cr_assert(get_is_right(&intact));
 	free(intact.body);
 	free(damaged.body);

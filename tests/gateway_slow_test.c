@@ -2,7 +2,9 @@
  * gateway_slow_test.c: slow clients are bounded. A request head that never
  * arrives whole is cut at --header-timeout however it trickles, an idle
  * keep-alive connection too, and with default flags a thousand trickling
- * connections keep a normal client out for no longer than that.
+ * connections keep a normal client out for no longer than that. A request
+ * is cut at --request-timeout, a body slower than --min-body-rate after its
+ * window, and connections beyond --max-connections are answered 503.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -197,5 +199,70 @@ Test(gateway_slow, a_body_slower_than_the_minimum_rate_is_cut_after_its_window)
 	gw_read_response(steady, resp, sizeof(resp), 10000);
 	cr_assert(strncmp(resp, "HTTP/1.1 201", 12) == 0, "got: %s", resp);
 	close(steady);
+	cr_assert_eq(gw_stop(&g), 0);
+}
+
+Test(gateway_slow, slow_request_is_cut_at_the_deadline)
+{
+	static const char *const flags[] = {"--request-timeout", "1", NULL};
+	char req[512], resp[256];
+	bool closed = false;
+	int fd;
+
+	gw_start(&g, flags, NULL);
+	fd = gw_connect(&g);
+	snprintf(req, sizeof(req),
+	         "PUT /ac/%s HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n", GW_ZERO_ID);
+	cr_assert(gw_send_all(fd, req, strlen(req)));
+	/* Trickle a byte every 100 ms: never idle, but never done; bounded at 30 s. */
+	for (int i = 0; i < 300 && !closed; i++) {
+		if (!gw_send_all(fd, "x", 1))
+			closed = true;
+		else if (gw_read_response(fd, resp, sizeof(resp), 100) == 0 &&
+		         recv(fd, resp, 1, MSG_DONTWAIT) == 0)
+			closed = true;
+	}
+	close(fd);
+	cr_assert(closed, "the server never cut the trickling request");
+	for (int i = 0; i < 2000 && gw_count_files(&g, "tmp") != 0; i++)
+		usleep(10000);
+	cr_assert_eq(gw_count_files(&g, "ac") + gw_count_files(&g, "tmp"), 0);
+	cr_assert_eq(gw_stop(&g), 0);
+}
+
+Test(gateway_slow, too_many_connections_is_503)
+{
+	/* Every client here has one address: its own limit must not come first. */
+	static const char *const flags[] = {"--max-connections", "2", "--max-connections-per-ip", "0",
+	                                    NULL};
+	const char partial[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+	struct gw_reply r;
+	long st = 0;
+	int idle[2];
+
+	gw_start(&g, flags, NULL);
+	/* Two clients hold their connections open, mid-request. */
+	for (int i = 0; i < 2; i++) {
+		idle[i] = gw_connect(&g);
+		cr_assert(gw_send_all(idle[i], partial, strlen(partial)));
+	}
+	/* Once the server has taken both, a third is told to come back later; bounded wait. */
+	for (int i = 0; i < 1000 && st != 503; i++) {
+		st = gw_http(&g, "GET", "/healthz", NULL, 0, NULL, &r);
+		if (st == 503)
+			gw_assert_one_line(&r);
+		gw_reply_free(&r);
+		if (st != 503)
+			usleep(10000);
+	}
+	cr_assert_eq(st, 503);
+	close(idle[0]);
+	close(idle[1]);
+	for (int i = 0; i < 1000 && st != 200; i++) {
+		st = gw_http(&g, "GET", "/healthz", NULL, 0, NULL, NULL);
+		if (st != 200)
+			usleep(10000);
+	}
+	cr_assert_eq(st, 200);
 	cr_assert_eq(gw_stop(&g), 0);
 }

@@ -13,9 +13,9 @@
 TestSuite(prog_auth, .init = remote_fixture_setup, .fini = remote_fixture_teardown,
           .timeout = 60);
 
-/* Write the gateway's auth file and start it with it. */
+/* Start the gateway with an auth file of these token lines, and one more flag (or NULL). */
 static void
-gateway_with_tokens(void)
+gateway_with_tokens(const char *tokens, const char *flag)
 {
 	char auth[512];
 	FILE *f;
@@ -23,9 +23,9 @@ gateway_with_tokens(void)
 	snprintf(auth, sizeof auth, "%s/auth", dir);
 	f = fopen(auth, "w");
 	cr_assert_not_null(f);
-	fputs("writer-token write\nreader-token read\n", f);
+	fputs(tokens, f);
 	fclose(f);
-	const char *const extra[] = { "--auth-file", auth, NULL };
+	const char *const extra[] = { "--auth-file", auth, flag, NULL };
 	gateway_start(extra);
 }
 
@@ -36,7 +36,7 @@ Test(prog_auth, tokens_are_sent_and_checked)
 	struct go_entry e;
 	json_t *j;
 
-	gateway_with_tokens();
+	gateway_with_tokens("writer-token write\nreader-token read\n", NULL);
 	a = store_named("a");
 	b = store_named("b");
 	local_put(a, "payload", 7, 4, &e);
@@ -71,20 +71,12 @@ Test(prog_auth, tokens_are_sent_and_checked)
 
 Test(prog_auth, an_upload_refused_for_want_of_a_token_still_leaves_reads_on)
 {
-	char auth[512];
 	struct store *a, *b;
 	struct remote *r;
 	struct go_entry shared, mine;
 	json_t *j;
-	FILE *f;
 
-	snprintf(auth, sizeof auth, "%s/auth", dir);
-	f = fopen(auth, "w");
-	cr_assert_not_null(f);
-	fputs("writer-token write\n", f);
-	fclose(f);
-	const char *const extra[] = { "--auth-file", auth, "--anonymous-read", NULL };
-	gateway_start(extra);
+	gateway_with_tokens("writer-token write\n", "--anonymous-read");
 	a = store_named("a");
 	b = store_named("b");
 	local_put(a, "shared", 6, 5, &shared);

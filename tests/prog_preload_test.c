@@ -49,8 +49,6 @@ preload_answer(void *cls, struct MHD_Connection *c, const char *path, const char
                const char *version, const char *data, size_t *data_size, void **state)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	unsigned status = 200;
 
 	(void)cls, (void)version, (void)data;
 	if (*state == NULL) {
@@ -69,14 +67,10 @@ preload_answer(void *cls, struct MHD_Connection *c, const char *path, const char
 	} else if (strcmp(method, "GET") == 0 && strncmp(path, "/ac/", 4) == 0) {
 		resp = MHD_create_response_from_buffer(preload_list_len, preload_list,
 		                                       MHD_RESPMEM_PERSISTENT);
-	} else if ((resp = served_output(path)) == NULL) {
-		resp = MHD_create_response_from_buffer(10, "not found", MHD_RESPMEM_PERSISTENT);
-		status = 404;
+	} else {
+		resp = served_output(path);
 	}
-	MHD_add_response_header(resp, "Cachegate-Go", "1");
-	ret = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return go_queue(c, resp);
 }
 
 /* Append an entry line for action seed with output body (n bytes) to buf at *len. */

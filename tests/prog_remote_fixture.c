@@ -206,6 +206,22 @@ served_output(const char *path)
 	return resp;
 }
 
+enum MHD_Result
+go_queue(struct MHD_Connection *c, struct MHD_Response *resp)
+{
+	unsigned status = 200;
+	enum MHD_Result ret;
+
+	if (resp == NULL) {
+		resp = MHD_create_response_from_buffer(10, "not found", MHD_RESPMEM_PERSISTENT);
+		status = 404;
+	}
+	MHD_add_response_header(resp, "Cachegate-Go", "1");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 /* Ask r for action and return the reply. */
 json_t *
 ask(struct remote *r, int64_t id, const unsigned char action[32])

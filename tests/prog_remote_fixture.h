@@ -58,6 +58,9 @@ extern const char *served_body;
 extern atomic_int served_gets;
 struct MHD_Response *served_output(const char *path);
 
+/* Queue resp with status 200, or a miss when NULL, as a /go server answers; then release it. */
+enum MHD_Result go_queue(struct MHD_Connection *c, struct MHD_Response *resp);
+
 /* Ask r for action and return the reply. */
 json_t *ask(struct remote *r, int64_t id, const unsigned char action[32]);
 

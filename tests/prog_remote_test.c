@@ -440,19 +440,8 @@ static enum MHD_Result
 go_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
           const char *version, const char *data, size_t *data_size, void **state)
 {
-	struct MHD_Response *resp = served_output(path);
-	unsigned status = 200;
-	enum MHD_Result ret;
-
 	(void)cls, (void)method, (void)version, (void)data, (void)data_size, (void)state;
-	if (resp == NULL) {
-		resp = MHD_create_response_from_buffer(10, "not found", MHD_RESPMEM_PERSISTENT);
-		status = 404;
-	}
-	MHD_add_response_header(resp, "Cachegate-Go", "1");
-	ret = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return go_queue(c, served_output(path));
 }
 
 Test(prog_remote, an_output_already_here_is_not_written_again)
