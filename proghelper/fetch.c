@@ -95,24 +95,6 @@ fetch_write_line(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/*
- * True when the local store has j's output already, of its size; it is then
- * marked used (sizes agreeing, so nothing is removed), or a trim could take
- * the DiskPath about to be handed out. Outputs many actions share (an empty
- * one, say) are so written once.
- */
-static bool
-fetch_output_here(struct remote *r, const struct job *j)
-{
-	char o[STORE_ID_LEN + 1];
-	uint64_t have = 0;
-
-	store_hex(j->entry.output, o);
-	return store_stat(r->store, STORE_CAS, o, &have) == STORE_OK &&
-	       have == (uint64_t)j->entry.size &&
-	       store_touch(r->store, STORE_CAS, o, j->entry.size) == STORE_OK;
-}
-
 /* Start the local write of a job's output, once; false if it cannot start. */
 static bool
 fetch_begin_put(struct remote *r, struct job *j)
@@ -148,7 +130,8 @@ fetch_header(char *data, size_t size, size_t nmemb, void *arg)
 			j->line_len = GO_ENTRY_LEN;
 		}
 		j->have_entry = fetch_parse_entry(j);
-		j->had_output = j->have_entry && fetch_output_here(j->remote, j);
+		/* Outputs many actions share (an empty one, say) are written once. */
+		j->had_output = j->have_entry && local_has_output(j->remote->store, &j->entry);
 	}
 	return n;
 }
@@ -162,6 +145,10 @@ fetch_write_output(char *data, size_t size, size_t nmemb, void *arg)
 
 	if (j->step == STEP_GET_GO && !j->have_entry)
 		return 0;
+	/* No more than the entry says (a store write of an empty output sets no limit). */
+	if (n > (uint64_t)j->entry.size - j->body_bytes)
+		return 0;
+	j->body_bytes += n;
 	if (j->step == STEP_GET_GO && j->had_output)
 		return n;  /* a copy of what the store has */
 	if (!fetch_begin_put(j->remote, j))
@@ -201,6 +188,7 @@ fetch_launch(struct remote *r, struct job *j)
 		break;
 	}
 	/* Both carry an output: stream it into the store, giving up on a stalled body. */
+	j->body_bytes = 0;
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, FETCH_LOW_SPEED);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, FETCH_LOW_SPEED_S);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fetch_write_output);
@@ -251,7 +239,7 @@ fetch_got_entry(struct remote *r, struct job *j)
 		remote_finish_job(r, j, false);
 		return;
 	}
-	if (fetch_output_here(r, j)) {
+	if (local_has_output(r->store, &j->entry)) {
 		fetch_got(r, j, true);
 		return;
 	}
@@ -294,8 +282,10 @@ fetch_step_done(struct remote *r, struct job *j, CURLcode result, long code)
 	switch (j->step) {
 	case STEP_GET_GO:
 		if (result == CURLE_OK && code == 200 && j->have_entry) {
-			if (j->had_output)
+			if (j->had_output && j->body_bytes == (uint64_t)j->entry.size)
 				fetch_got(r, j, true);
+			else if (j->had_output)
+				remote_finish_job(r, j, false);  /* a body its own entry does not match */
 			else
 				fetch_got_output(r, j);
 			return true;

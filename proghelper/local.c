@@ -49,6 +49,17 @@ local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct go
 	return r == STORE_OK ? LOCAL_OK : LOCAL_ERROR;
 }
 
+bool
+local_has_output(struct store *s, const struct go_entry *e)
+{
+	char o[STORE_ID_LEN + 1];
+	uint64_t have = 0;
+
+	store_hex(e->output, o);
+	return store_stat(s, STORE_CAS, o, &have) == STORE_OK && have == (uint64_t)e->size &&
+	       store_touch(s, STORE_CAS, o, e->size) == STORE_OK;
+}
+
 enum local_result
 local_record(struct store *s, const struct go_entry *e)
 {

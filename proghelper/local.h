@@ -39,6 +39,13 @@ int64_t local_now_ns(void);
 enum local_result local_get(struct store *s, const unsigned char action[STORE_HASH_LEN],
                             struct go_entry *e);
 
+/*
+ * True when s has e's output, of e's size; it is then marked used, so that
+ * a trim cannot take the DiskPath about to be handed out. An object of
+ * another size is left alone (the entry may be the wrong one).
+ */
+bool local_has_output(struct store *s, const struct go_entry *e);
+
 /* Record e as the entry of its action (the output must already be stored). */
 enum local_result local_record(struct store *s, const struct go_entry *e);
 

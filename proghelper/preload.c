@@ -196,7 +196,6 @@ preload_record_begins(struct remote *r, struct job *j)
 {
 	struct batch *b = j->batch;
 	char o[STORE_ID_LEN + 1];
-	uint64_t have = 0;
 	int k;
 
 	if (!go_entry_parse(b->head, GO_ENTRY_LEN, &b->entry))
@@ -211,18 +210,21 @@ preload_record_begins(struct remote *r, struct job *j)
 		preload_set(r->preload, b->actions[b->seen], ITEM_FAILED, 0);
 		preload_settle(r, b->actions[b->seen], NULL);
 	}
-	b->seen = k + 1;
-	/* The server's entry may name a larger output than the list: the budget still holds. */
+	/*
+	 * The server's entry may name a larger output than the list: the budget
+	 * still holds. Refused, the record is the first of those the batch's end
+	 * settles as not coming.
+	 */
 	if ((uint64_t)b->entry.size > b->sizes[k]) {
 		uint64_t more = (uint64_t)b->entry.size - b->sizes[k];
 		if (more > r->preload->budget)
 			return false;
 		r->preload->budget -= more;
 	}
+	b->seen = k + 1;
 	store_hex(b->entry.output, o);
 	/* Outputs many actions share (an empty one, say) are written once. */
-	b->had_output = store_stat(r->store, STORE_CAS, o, &have) == STORE_OK &&
-	                have == (uint64_t)b->entry.size;
+	b->had_output = local_has_output(r->store, &b->entry);
 	if (b->had_output ||
 	    store_put_begin(r->store, STORE_CAS, o, (uint64_t)b->entry.size, &j->put) != STORE_OK)
 		j->put = NULL;  /* its bytes are read and dropped */
@@ -417,6 +419,7 @@ preload_cancel(struct remote *r)
 	for (i = r->nactive - 1; i >= 0; i--)
 		if (i < r->nactive && r->active[i]->kind == JOB_PRELOAD)
 			remote_free_job(r, r->active[i]);
+	preload_release_waiting(r);
 }
 
 /* ---- setting up and ending --------------------------------------------- */

@@ -90,4 +90,7 @@ void preload_unpark(struct remote *r);
  */
 int preload_expire(struct remote *r, int wait_ms);
 
+/* The preload is over: every get still waiting for it asks for itself. */
+void preload_release_waiting(struct remote *r);
+
 #endif

@@ -171,6 +171,22 @@ preload_expire(struct remote *r, int wait_ms)
 	return wait_ms;
 }
 
+void
+preload_release_waiting(struct remote *r)
+{
+	struct preload *p = r->preload;
+	struct job *j;
+
+	while ((j = p->waiting) != NULL) {
+		struct job_list one = { j, j };
+
+		p->waiting = j->next;
+		j->next = NULL;
+		j->past_preload = true;
+		preload_requeue(r, &one);
+	}
+}
+
 /* The list's first batches are out (or there is none): parked gets go on. */
 void
 preload_unpark(struct remote *r)
@@ -204,7 +220,8 @@ preload_take_get(struct remote *r, struct job *j)
 	if (it == NULL && p->phase != PHASE_DONE)
 		item_add(p, j->action);  /* ASKED: the preload will leave it alone */
 	pthread_mutex_unlock(&p->lock);
-	if (s == ITEM_COMING) {
+	/* Coming: wait, while a batch is there to bring it. */
+	if (s == ITEM_COMING && r->running_preloads > 0) {
 		j->next = p->waiting;
 		p->waiting = j;
 		return true;

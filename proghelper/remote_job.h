@@ -59,6 +59,7 @@ struct job {
 	bool go_answer;                    /* STEP_GET_GO: the answer came from a /go server */
 	bool have_entry;                   /* STEP_GET_GO: entry holds the answer's entry */
 	bool had_output;                   /* STEP_GET_GO: the store has the output; body dropped */
+	uint64_t body_bytes;               /* STEP_GET_GO and _CAS: output bytes received */
 	struct store_put *put;             /* STEP_GET_*: the local write of the output */
 	bool put_failed;                   /* the local write could not start */
 	bool past_preload;                 /* get: waited its time for the preload, asks itself */

@@ -9,6 +9,7 @@ PROG_TESTS = \
 	tests/prog_local_test \
 	tests/prog_diskpath_test \
 	tests/prog_remote_test \
+	tests/prog_fetch_test \
 	tests/prog_auth_test \
 	tests/prog_preload_test \
 	tests/prog_pipe_test

@@ -235,3 +235,41 @@ Test(prog_preload, a_get_behind_a_slow_batch_asks_for_itself)
 	store_close(b);
 }
 
+Test(prog_preload, a_record_over_the_budget_ends_its_batch_and_its_get_asks_for_itself)
+{
+	static const char grown_body[] = "an output grown since the list was made";
+	struct go_entry listed, grown;
+	struct MHD_Daemon *d;
+	struct remote *r;
+	struct store *b;
+	json_t *j;
+
+	/* The list names a 5-byte output; the server's entry names a larger one, past the budget. */
+	preload_start_list();
+	preload_record(preload_list, &preload_list_len, 0x72, "small", 5, false, &listed);
+	preload_record(preload_stream, &preload_stream_len, 0x72, grown_body, strlen(grown_body), true,
+	               &grown);
+	served_entry = &grown;
+	served_body = grown_body;
+	r = preload_client(0x5e, 5, &d, &b);
+	cr_assert_eq(remote_get(r, 1, grown.action), REMOTE_QUEUED);
+	for (int i = 0; i < 1000 && atomic_load(&counters.remote_errors) == 0; i++)
+		usleep(10000);
+	cr_assert_eq(atomic_load(&counters.remote_errors), 1, "the batch was not refused");
+	/*
+	 * Close at once: a get still waiting for the refused record (well short
+	 * of PRELOAD_WAIT_MS) would never be answered; it must have asked for
+	 * itself, or do so now.
+	 */
+	remote_stop(r, 10000);
+	j = next_reply();
+	cr_assert_eq(json_integer_value(json_object_get(j, "ID")), 1);
+	cr_assert(json_is_string(json_object_get(j, "DiskPath")), "not a hit");
+	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), grown.size);
+	json_decref(j);
+	cr_assert_eq(atomic_load(&served_gets), 1, "it did not ask for itself once");
+	cr_assert_eq(atomic_load(&counters.preload_hits), 0);
+	cr_assert_eq(atomic_load(&counters.preload_bytes), 0, "the budget was overrun");
+	MHD_stop_daemon(d);
+	store_close(b);
+}
