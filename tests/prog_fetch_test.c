@@ -135,6 +135,20 @@ Test(prog_fetch, an_output_with_the_wrong_bytes_is_refused)
 	store_close(s);
 }
 
+/* Fill e for action seed with output body, and put that output (not the entry) into s. */
+static void
+output_only(struct store *s, unsigned char seed, const char *body, struct go_entry *e)
+{
+	char hex[STORE_ID_LEN + 1];
+
+	memset(e->action, seed, STORE_HASH_LEN);
+	EVP_Digest(body, strlen(body), e->output, NULL, EVP_sha256(), NULL);
+	e->size = (int64_t)strlen(body);
+	e->time_ns = 1;
+	store_hex(e->output, hex);
+	cr_assert_eq(store_put_bytes(s, STORE_CAS, hex, body, strlen(body)), STORE_OK);
+}
+
 /* A /go server with one answer (served_output), and misses. */
 static enum MHD_Result
 go_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
@@ -156,12 +170,8 @@ Test(prog_fetch, an_output_already_here_is_not_written_again)
 
 	/* The store has the output (from another action); the server sends other bytes for it. */
 	s = store_named("s");
-	memset(e.action, 0x31, STORE_HASH_LEN);
-	EVP_Digest("right", 5, e.output, NULL, EVP_sha256(), NULL);
-	e.size = 5;
-	e.time_ns = 1;
+	output_only(s, 0x31, "right", &e);
 	store_hex(e.output, hex);
-	cr_assert_eq(store_put_bytes(s, STORE_CAS, hex, "right", 5), STORE_OK);
 	served_entry = &e;
 	served_body = "wrong";
 	d = fake_server_start(go_answer);
@@ -190,17 +200,11 @@ Test(prog_fetch, a_go_answer_longer_than_its_entry_is_refused)
 	struct store *s;
 	struct remote *r;
 	struct go_entry here, empty, got;
-	char hex[STORE_ID_LEN + 1];
 	json_t *j;
 
 	/* An output the store has, and the empty one: each answered with more bytes than it has. */
 	s = store_named("s");
-	memset(here.action, 0x32, STORE_HASH_LEN);
-	EVP_Digest("right", 5, here.output, NULL, EVP_sha256(), NULL);
-	here.size = 5;
-	here.time_ns = 1;
-	store_hex(here.output, hex);
-	cr_assert_eq(store_put_bytes(s, STORE_CAS, hex, "right", 5), STORE_OK);
+	output_only(s, 0x32, "right", &here);
 	memset(empty.action, 0x33, STORE_HASH_LEN);
 	EVP_Digest("", 0, empty.output, NULL, EVP_sha256(), NULL);
 	empty.size = 0;
