@@ -284,8 +284,11 @@ fetch_step_done(struct remote *r, struct job *j, CURLcode result, long code)
 		if (result == CURLE_OK && code == 200 && j->have_entry) {
 			if (j->had_output && j->body_bytes == (uint64_t)j->entry.size)
 				fetch_got(r, j, true);
-			else if (j->had_output)
-				remote_finish_job(r, j, false);  /* a body its own entry does not match */
+			else if (j->had_output) {
+				/* A body its own entry does not match. */
+				stats_add(&r->stats->remote_errors, 1);
+				remote_finish_job(r, j, false);
+			}
 			else
 				fetch_got_output(r, j);
 			return true;

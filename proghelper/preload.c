@@ -8,7 +8,7 @@
  * or the byte budget is spent. Each record of an answer streams into a
  * store write that checks its size and SHA-256, as any fetched output, and
  * its entry is then recorded. A get for an action on its way waits for it,
- * PRELOAD_WAIT_MS at most, then asks for itself (preload_expire); one the
+ * PRELOAD_WAIT_MS by default, then asks for itself (preload_expire); one the
  * preload brought is a local hit. Gets that come while the list is
  * on its way wait for it and its first batches, which likely hold them
  * (preload_items.c). The list is only advice: a missing, stale or wrong
@@ -125,17 +125,14 @@ preload_got_list(struct preload *p)
 		p->phase = PHASE_BATCHES;
 }
 
-/* True when the local store has action's entry and an output of its size. */
+/* True when the local store has action's entry and its output (then marked used). */
 static bool
 preload_have(struct store *s, const struct go_entry *e)
 {
-	char a[STORE_ID_LEN + 1], o[STORE_ID_LEN + 1];
-	uint64_t size = 0;
+	char a[STORE_ID_LEN + 1];
 
 	store_hex(e->action, a);
-	store_hex(e->output, o);
-	return store_stat(s, STORE_AC, a, NULL) == STORE_OK &&
-	       store_stat(s, STORE_CAS, o, &size) == STORE_OK && size == (uint64_t)e->size;
+	return store_stat(s, STORE_AC, a, NULL) == STORE_OK && local_has_output(s, e);
 }
 
 /* The next batch from the list (its actions marked COMING), or NULL at its end. */
@@ -205,8 +202,9 @@ preload_record_begins(struct remote *r, struct job *j)
 			break;
 	if (k == b->n)
 		return false;  /* not asked, or out of order: the stream cannot be trusted */
-	/* Records skipped are actions the server does not have. */
+	/* Records skipped are actions the server lacks: their bytes go back to the budget. */
 	for (; b->seen < k; b->seen++) {
+		r->preload->budget += b->sizes[b->seen];
 		preload_set(r->preload, b->actions[b->seen], ITEM_FAILED, 0);
 		preload_settle(r, b->actions[b->seen], NULL);
 	}
@@ -340,6 +338,7 @@ preload_job_ended(struct remote *r, struct job *j)
 		preload_settle(r, b->entry.action, NULL);
 	}
 	for (; b->seen < b->n; b->seen++) {
+		p->budget += b->sizes[b->seen];  /* not brought: the budget may spend it on others */
 		preload_set(p, b->actions[b->seen], ITEM_FAILED, 0);
 		preload_settle(r, b->actions[b->seen], NULL);
 	}
@@ -419,13 +418,12 @@ preload_cancel(struct remote *r)
 	for (i = r->nactive - 1; i >= 0; i--)
 		if (i < r->nactive && r->active[i]->kind == JOB_PRELOAD)
 			remote_free_job(r, r->active[i]);
-	preload_release_waiting(r);
 }
 
 /* ---- setting up and ending --------------------------------------------- */
 
 struct preload *
-preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t max_bytes)
+preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t max_bytes, long wait_ms)
 {
 	struct preload *p = calloc(1, sizeof *p);
 
@@ -433,6 +431,7 @@ preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t max_bytes)
 		return NULL;
 	memcpy(p->key, key, STORE_HASH_LEN);
 	p->budget = max_bytes;
+	p->wait_us = (int64_t)(wait_ms > 0 ? wait_ms : PRELOAD_WAIT_MS) * 1000;
 	p->phase = PHASE_START;
 	pthread_mutex_init(&p->lock, NULL);
 	return p;

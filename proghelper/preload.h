@@ -14,9 +14,9 @@
 #define PRELOAD_MAX_ITEMS (2 * USEDLIST_MAX_ENTRIES)
 
 /*
- * A get waits this long for an action on its way, then asks for itself: a
- * slow stream, or a stale list whose batch holds much the build does not
- * need ahead of it, never holds the go command up for longer.
+ * By default a get waits this long for an action on its way, then asks for
+ * itself: a slow stream, or a stale list whose batch holds much the build
+ * does not need ahead of it, never holds the go command up for longer.
  */
 #define PRELOAD_WAIT_MS 1000
 
@@ -48,6 +48,7 @@ enum preload_phase {
 struct preload {
 	unsigned char key[STORE_HASH_LEN];  /* the list's /ac id */
 	uint64_t budget;                    /* output bytes the preload may still ask for */
+	int64_t wait_us;                    /* how long a get waits for a COMING action */
 	enum preload_phase phase;
 	FILE *list;                         /* the fetched list, read in order */
 	bool list_end;                      /* everything in it has been looked at */
@@ -83,14 +84,11 @@ void preload_settle(struct remote *r, const unsigned char action[STORE_HASH_LEN]
 void preload_unpark(struct remote *r);
 
 /*
- * Gets that have waited PRELOAD_WAIT_MS since they were asked go back to
+ * Gets that have waited p->wait_us since they were asked go back to
  * the queue to ask for themselves (the action, if it still comes, is
  * stored once and counted unused). Returns the milliseconds until the next
  * waiting get is due, at most wait_ms.
  */
 int preload_expire(struct remote *r, int wait_ms);
-
-/* The preload is over: every get still waiting for it asks for itself. */
-void preload_release_waiting(struct remote *r);
 
 #endif

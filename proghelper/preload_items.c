@@ -154,7 +154,7 @@ preload_expire(struct remote *r, int wait_ms)
 	int64_t now = remote_now_us();
 
 	while ((j = *at) != NULL) {
-		int64_t due = j->queued_us + (int64_t)PRELOAD_WAIT_MS * 1000;
+		int64_t due = j->queued_us + p->wait_us;
 		struct job_list one = { j, j };
 
 		if (now < due) {
@@ -169,22 +169,6 @@ preload_expire(struct remote *r, int wait_ms)
 		preload_requeue(r, &one);
 	}
 	return wait_ms;
-}
-
-void
-preload_release_waiting(struct remote *r)
-{
-	struct preload *p = r->preload;
-	struct job *j;
-
-	while ((j = p->waiting) != NULL) {
-		struct job_list one = { j, j };
-
-		p->waiting = j->next;
-		j->next = NULL;
-		j->past_preload = true;
-		preload_requeue(r, &one);
-	}
 }
 
 /* The list's first batches are out (or there is none): parked gets go on. */
@@ -220,8 +204,7 @@ preload_take_get(struct remote *r, struct job *j)
 	if (it == NULL && p->phase != PHASE_DONE)
 		item_add(p, j->action);  /* ASKED: the preload will leave it alone */
 	pthread_mutex_unlock(&p->lock);
-	/* Coming: wait, while a batch is there to bring it. */
-	if (s == ITEM_COMING && r->running_preloads > 0) {
+	if (s == ITEM_COMING) {
 		j->next = p->waiting;
 		p->waiting = j;
 		return true;

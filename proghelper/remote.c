@@ -363,7 +363,7 @@ remote_start(const struct remote_options *o, struct store *s, struct reply *w, s
 	r->recorder = o->recorder;
 	r->used = o->used;
 	if (o->preload_key != NULL)
-		r->preload = preload_new(o->preload_key, o->preload_max);
+		r->preload = preload_new(o->preload_key, o->preload_max, o->preload_wait_ms);
 	ok = r->url != NULL && r->diskpath_root != NULL && r->token_source != NULL && r->multi != NULL;
 	ok = ok && (o->cacert == NULL || r->cacert != NULL) && (o->cert == NULL || r->cert != NULL) &&
 	     (o->key == NULL || r->key != NULL);

@@ -34,6 +34,7 @@ struct remote_options {
 	struct usedlist *used;     /* remote hits are added to it; NULL: none */
 	const unsigned char *preload_key;  /* preload the list under this key; NULL: no preload */
 	uint64_t preload_max;      /* bytes the preload may fetch */
+	long preload_wait_ms;      /* a get's wait for what the preload brings; 0: PRELOAD_WAIT_MS */
 };
 
 enum remote_result {

@@ -160,7 +160,8 @@ bool fetch_step_done(struct remote *r, struct job *j, CURLcode result, long code
 /*
  * libcurl's header callback for answers from /go paths: notes whether the
  * server knows them (j->go_answer) and the entry of GET /go/<action>
- * (j->entry, j->have_entry).
+ * (j->entry, j->have_entry), and whether the local store has its output
+ * already (j->had_output; it is then marked used, and the body dropped).
  */
 size_t fetch_header(char *data, size_t size, size_t nmemb, void *arg);
 
@@ -186,21 +187,30 @@ bool upload_step_done(struct remote *r, struct job *j, CURLcode result, long cod
 
 /* ---- preload.c --------------------------------------------------------- */
 
-/* Set up preloading under list key, within max_bytes; NULL when out of memory. */
-struct preload *preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t max_bytes);
+/*
+ * Set up preloading under list key, within max_bytes, gets waiting at most
+ * wait_ms (0: PRELOAD_WAIT_MS) for an action on its way; NULL when out of
+ * memory.
+ */
+struct preload *preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t max_bytes,
+                            long wait_ms);
 
 /* Add the run's preload counters to st and free p. NULL is allowed. */
 void preload_free(struct preload *p, struct stats *st);
 
 /*
  * Start what can start now: the list's fetch, then batches, within the
- * limits. Gets that have waited PRELOAD_WAIT_MS for an action on its way
+ * limits. Gets that have waited their time for an action on its way
  * go back to the queue to ask for themselves. Returns the milliseconds
  * until the next of them is due (at most wait_ms), for the loop's poll.
  */
 int preload_pump(struct remote *r, int wait_ms);
 
-/* Close has begun: stop every preload request and start no more. */
+/*
+ * Close has begun, or the remote is off or has no /go paths: stop every
+ * preload request (which settles what each was bringing, so no get is
+ * left waiting) and start no more.
+ */
 void preload_cancel(struct remote *r);
 
 /*

@@ -78,7 +78,7 @@ static void try_access(enum cred c, long *get, long *put)
 		cr_assert_not_null(strstr(r.headers, "WWW-Authenticate: Bearer"),
 		                   "401 without a challenge");
 	gw_reply_free(&r);
-	*get = gw_http(&g, "GET", "/cas/" "0000000000000000000000000000000000000000000000000000000000000000",
+	*get = gw_http(&g, "GET", "/cas/" GW_ZERO_ID,
 	               NULL, 0, headers, &r);
 	if (*get == 401)
 		cr_assert_not_null(strstr(r.headers, "WWW-Authenticate: Basic"),

@@ -135,7 +135,7 @@ static void check_default_dir(const char *const *env, const char *expect)
 	gw_start(&g, NULL, env);
 	snprintf(readme, sizeof(readme), "%s/README", expect);
 	cr_assert_eq(stat(readme, &st), 0, "no store at %s", expect);
-	cr_assert_eq(gw_http(&g, "PUT", "/ac/0000000000000000000000000000000000000000000000000000000000000000",
+	cr_assert_eq(gw_http(&g, "PUT", "/ac/" GW_ZERO_ID,
 	                     "x", 1, NULL, NULL), 201);
 	cr_assert_eq(gw_stop(&g), 0);
 }

@@ -78,7 +78,7 @@ void gw_assert_one_line(const struct gw_reply *r);
 long long gw_metric(const struct gw *g, const char *sample);
 /* Fill buf with n deterministic bytes from seed. */
 void gw_fill(char *buf, size_t n, unsigned seed);
-/* An id of the right form that no test stores under /cas. */
+/* An id of the right form; no test stores an object under /cas with it. */
 #define GW_ZERO_ID "0000000000000000000000000000000000000000000000000000000000000000"
 /* Hex SHA-256 of buf. */
 void gw_sha256_hex(const void *buf, size_t n, char hex[65]);

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "proghelper/local.h"
 #include "tests/prog_remote_fixture.h"
 
 TestSuite(prog_auth, .init = remote_fixture_setup, .fini = remote_fixture_teardown,

@@ -156,14 +156,20 @@ next_reply(void)
 
 /* Put body into s as the output of an action made from seed; fill e. */
 void
-local_put(struct store *s, const void *body, size_t n, unsigned char seed, struct go_entry *e)
+entry_make(unsigned char seed, const void *body, size_t n, struct go_entry *e)
 {
-	char hex[STORE_ID_LEN + 1];
-
 	memset(e->action, seed, STORE_HASH_LEN);
 	EVP_Digest(body, n, e->output, NULL, EVP_sha256(), NULL);
 	e->size = (int64_t)n;
 	e->time_ns = 1700000000000000000LL + seed;
+}
+
+void
+local_put(struct store *s, const void *body, size_t n, unsigned char seed, struct go_entry *e)
+{
+	char hex[STORE_ID_LEN + 1];
+
+	entry_make(seed, body, n, e);
 	store_hex(e->output, hex);
 	cr_assert_eq(store_put_bytes(s, STORE_CAS, hex, body, n), STORE_OK);
 	cr_assert_eq(local_record(s, e), LOCAL_OK);
@@ -185,6 +191,15 @@ fake_server_start(MHD_AccessHandlerCallback handler)
 	return d;
 }
 
+/* A body that never ends. */
+static ssize_t
+served_endless(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls, (void)pos;
+	memset(buf, 'x', max);
+	return (ssize_t)max;
+}
+
 struct MHD_Response *
 served_output(const char *path)
 {
@@ -198,8 +213,12 @@ served_output(const char *path)
 	if (strcmp(path, want) != 0)
 		return NULL;
 	atomic_fetch_add(&served_gets, 1);
-	resp = MHD_create_response_from_buffer(strlen(served_body), (void *)served_body,
-	                                       MHD_RESPMEM_PERSISTENT);
+	if (served_body != NULL)
+		resp = MHD_create_response_from_buffer(strlen(served_body), (void *)served_body,
+		                                       MHD_RESPMEM_PERSISTENT);
+	else
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, served_endless, NULL,
+		                                         NULL);
 	go_entry_format(served_entry, line);
 	line[GO_ENTRY_LEN - 1] = '\0';  /* the header value: the line without its newline */
 	MHD_add_response_header(resp, "Cachegate-Entry", line);

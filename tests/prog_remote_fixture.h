@@ -41,7 +41,10 @@ struct remote *client(struct store *s, const char *token, bool read_only);
 /* The next reply line, parsed (the caller decrefs). */
 json_t *next_reply(void);
 
-/* Put body into s as the output of an action made from seed; fill e. */
+/* Fill e: the entry of an action made from seed, whose output is body (n bytes). */
+void entry_make(unsigned char seed, const void *body, size_t n, struct go_entry *e);
+
+/* Put body into s as the output of an action made from seed, and its entry; fill e. */
 void local_put(struct store *s, const void *body, size_t n, unsigned char seed,
                struct go_entry *e);
 
@@ -51,7 +54,7 @@ struct MHD_Daemon *fake_server_start(MHD_AccessHandlerCallback handler);
 /*
  * A /go server's answer to GET path, for fake servers: when path is
  * /go/<served_entry's action>, served_entry in its header and served_body
- * as the output (counted in served_gets); else NULL.
+ * as the output (NULL: bytes without end), counted in served_gets; else NULL.
  */
 extern const struct go_entry *served_entry;
 extern const char *served_body;
