@@ -282,15 +282,15 @@ fetch_step_done(struct remote *r, struct job *j, CURLcode result, long code)
 	switch (j->step) {
 	case STEP_GET_GO:
 		if (result == CURLE_OK && code == 200 && j->have_entry) {
-			if (j->had_output && j->body_bytes == (uint64_t)j->entry.size)
+			if (!j->had_output) {
+				fetch_got_output(r, j);
+			} else if (j->body_bytes == (uint64_t)j->entry.size) {
 				fetch_got(r, j, true);
-			else if (j->had_output) {
+			} else {
 				/* A body its own entry does not match. */
 				stats_add(&r->stats->remote_errors, 1);
 				remote_finish_job(r, j, false);
 			}
-			else
-				fetch_got_output(r, j);
 			return true;
 		}
 		if (fetch_no_go(code, j)) {
