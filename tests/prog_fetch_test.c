@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-
 #include "proghelper/local.h"
 #include "tests/prog_remote_fixture.h"
 

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "common/goentry.h"
 #include "proghelper/local.h"
 #include "proghelper/usedlist.h"
