@@ -13,6 +13,7 @@ libcgprog_a_SOURCES = \
 	proghelper/fetch.c proghelper/upload.c \
 	proghelper/preload.h proghelper/preload.c proghelper/preload_items.c \
 	proghelper/scope.h proghelper/scope.c \
+	proghelper/actionset.h proghelper/actionset.c \
 	proghelper/usedlist.h proghelper/usedlist.c \
 	proghelper/recorder.h proghelper/recorder.c \
 	proghelper/stats.h proghelper/stats.c \

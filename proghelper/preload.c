@@ -433,6 +433,7 @@ preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t max_bytes, long wa
 	p->budget = max_bytes;
 	p->wait_us = (int64_t)(wait_ms > 0 ? wait_ms : PRELOAD_WAIT_MS) * 1000;
 	p->phase = PHASE_START;
+	actionset_init(&p->items, sizeof(struct item));
 	pthread_mutex_init(&p->lock, NULL);
 	return p;
 }
@@ -457,15 +458,17 @@ preload_free(struct preload *p, struct stats *st)
 
 	if (p == NULL)
 		return;
-	for (i = 0; i < p->cap; i++)
-		if (p->items[i].state == ITEM_BROUGHT)
-			unused += p->items[i].size;
+	for (i = 0; i < p->items.cap; i++) {
+		const struct item *it = actionset_slot(&p->items, i);
+		if (it != NULL && it->state == ITEM_BROUGHT)
+			unused += it->size;
+	}
 	stats_add(&st->preload_hits, p->hits);
 	stats_add(&st->preload_bytes, p->bytes);
 	stats_add(&st->preload_unused, unused);
 	if (p->list != NULL)
 		fclose(p->list);
 	pthread_mutex_destroy(&p->lock);
-	free(p->items);
+	actionset_free(&p->items);
 	free(p);
 }

@@ -7,6 +7,7 @@
 #define CACHEGATE_PROG_PRELOAD_H
 
 #include "proghelper/remote_job.h"
+#include "proghelper/actionset.h"
 
 #include <stdio.h>
 
@@ -22,7 +23,7 @@
 
 /* Where an action stands, as far as the preload knows. */
 enum item_state {
-	ITEM_FREE = 0,  /* an empty slot of the table */
+	ITEM_FREE = 0,  /* not in the table */
 	ITEM_ASKED,     /* the go command asked first: the preload leaves it alone */
 	ITEM_COMING,    /* in a batch in flight */
 	ITEM_BROUGHT,   /* stored by the preload, not asked for yet */
@@ -30,9 +31,9 @@ enum item_state {
 	ITEM_FAILED,    /* its batch did not bring it */
 };
 
-/* One slot of the table. */
+/* One record of the table (an actionset). */
 struct item {
-	uint64_t key;    /* the first 8 bytes of the action id */
+	uint64_t key;    /* actionset_key of the action: first, as actionset.h wants */
 	uint64_t size;   /* of its output, once COMING */
 	enum item_state state;
 };
@@ -58,15 +59,14 @@ struct preload {
 	struct job_list parked;             /* gets that came before the list, in order */
 
 	pthread_mutex_t lock;               /* guards the rest: the main thread counts hits */
-	struct item *items;                 /* open addressing, cap a power of two */
-	size_t cap, count;
+	struct actionset items;             /* of struct item */
 	uint64_t hits, bytes;
 };
 
-/* The slot of action, or NULL; the caller holds p->lock. */
+/* The record of action, or NULL; the caller holds p->lock. */
 struct item *item_find(struct preload *p, const unsigned char action[STORE_HASH_LEN]);
 
-/* The slot of action, added (ASKED) if new; NULL when the table is full. Holding p->lock. */
+/* The record of action, added (ASKED) if new; NULL when the table is full. Holding p->lock. */
 struct item *item_add(struct preload *p, const unsigned char action[STORE_HASH_LEN]);
 
 /* Set a known action's state; BROUGHT adds size to the bytes brought. */

@@ -1,73 +1,33 @@
 /*
  * preload_items.c: what the preload knows of each action the run has seen
- * (a table of 24 bytes per action: a 64-bit prefix of its id, its size, its
- * state), and the gets that wait: for the list (parked), or for an action
+ * (an actionset of 24 bytes per action: a 64-bit prefix of its id, its
+ * size, its state), and the gets that wait: for the list (parked), or for an action
  * on its way (waiting), until it comes or does not.
  */
 #include "proghelper/preload.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* ---- the table (the caller holds p->lock) ------------------------------ */
 
-static uint64_t
-item_key(const unsigned char action[STORE_HASH_LEN])
-{
-	uint64_t k;
-
-	memcpy(&k, action, sizeof k);
-	return k;
-}
-
 struct item *
 item_find(struct preload *p, const unsigned char action[STORE_HASH_LEN])
 {
-	uint64_t k = item_key(action);
-	size_t i;
-
-	if (p->cap == 0)
-		return NULL;
-	for (i = k & (p->cap - 1); p->items[i].state != ITEM_FREE; i = (i + 1) & (p->cap - 1))
-		if (p->items[i].key == k)
-			return &p->items[i];
-	return NULL;
+	return actionset_find(&p->items, actionset_key(action));
 }
 
-/* The slot of action, added (ASKED) if new; NULL when the table is full. */
 struct item *
 item_add(struct preload *p, const unsigned char action[STORE_HASH_LEN])
 {
-	struct item *it = item_find(p, action), *old = p->items;
-	size_t i, oldcap = p->cap;
+	struct item *it = item_find(p, action);
+	bool added;
 
-	if (it != NULL)
+	if (it != NULL || p->items.count >= PRELOAD_MAX_ITEMS)
 		return it;
-	if (p->count >= PRELOAD_MAX_ITEMS)
-		return NULL;
-	if ((p->count + 1) * 2 > p->cap) {
-		size_t cap = p->cap > 0 ? p->cap * 2 : 1024;
-		struct item *grown = calloc(cap, sizeof *grown);
-		if (grown == NULL)
-			return NULL;
-		p->items = grown;
-		p->cap = cap;
-		for (i = 0; i < oldcap; i++) {
-			size_t at = old[i].key & (cap - 1);
-			if (old[i].state == ITEM_FREE)
-				continue;
-			while (grown[at].state != ITEM_FREE)
-				at = (at + 1) & (cap - 1);
-			grown[at] = old[i];
-		}
-		free(old);
-	}
-	for (i = item_key(action) & (p->cap - 1); p->items[i].state != ITEM_FREE;
-	     i = (i + 1) & (p->cap - 1))
-		;
-	p->items[i] = (struct item){ item_key(action), 0, ITEM_ASKED };
-	p->count++;
-	return &p->items[i];
+	it = actionset_add(&p->items, actionset_key(action), &added);
+	if (it != NULL && added)
+		it->state = ITEM_ASKED;
+	return it;
 }
 
 /* Put the gets of l back at the head of the queue, in their order; empties l. */
@@ -130,7 +90,7 @@ preload_settle(struct remote *r, const unsigned char action[STORE_HASH_LEN],
 	struct job **at = &p->waiting, *j;
 
 	while ((j = *at) != NULL) {
-		if (item_key(j->action) != item_key(action)) {
+		if (actionset_key(j->action) != actionset_key(action)) {
 			at = &j->next;
 			continue;
 		}

@@ -1,9 +1,10 @@
 /*
  * usedlist.c: append entry lines to an unlinked temp file, adding them to
  * the list's digest on the way; an action asked for again is listed once
- * (a set of 8 bytes per action, the first 64 bits of its id).
+ * (an actionset of 8 bytes per action, the first 64 bits of its id).
  */
 #include "proghelper/usedlist.h"
+#include "proghelper/actionset.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,33 +23,9 @@ struct usedlist {
 	FILE *file;            /* NULL once a write failed */
 	struct usedlist_digest digest;
 	uint64_t entries;
-	uint64_t *seen;        /* actions listed: open addressing, 0 is a free slot */
-	size_t seen_cap;       /* a power of two, at least twice entries; 0 until the first */
+	struct actionset seen; /* actions listed: keys only */
 	bool finished;         /* usedlist_finish ran: nothing more is added */
 };
-
-/* The key of an action in the seen set: never 0, the mark of a free slot. */
-static uint64_t
-seen_key(const unsigned char action[STORE_HASH_LEN])
-{
-	uint64_t k;
-
-	memcpy(&k, action, sizeof k);
-	return k != 0 ? k : 1;
-}
-
-/* Put k into the set's slots (which have room); false when it was there. */
-static bool
-seen_insert(uint64_t *slots, size_t cap, uint64_t k)
-{
-	size_t i;
-
-	for (i = k & (cap - 1); slots[i] != 0; i = (i + 1) & (cap - 1))
-		if (slots[i] == k)
-			return false;
-	slots[i] = k;
-	return true;
-}
 
 /*
  * Note action as listed (u->lock held): false when it was already, or when
@@ -57,20 +34,9 @@ seen_insert(uint64_t *slots, size_t cap, uint64_t k)
 static bool
 seen_add(struct usedlist *u, const unsigned char action[STORE_HASH_LEN])
 {
-	if ((u->entries + 1) * 2 > u->seen_cap) {
-		size_t cap = u->seen_cap > 0 ? u->seen_cap * 2 : 1024;
-		uint64_t *grown = calloc(cap, sizeof *grown);
+	bool added;
 
-		if (grown == NULL)
-			return false;
-		for (size_t i = 0; i < u->seen_cap; i++)
-			if (u->seen[i] != 0)
-				seen_insert(grown, cap, u->seen[i]);
-		free(u->seen);
-		u->seen = grown;
-		u->seen_cap = cap;
-	}
-	return seen_insert(u->seen, u->seen_cap, seen_key(action));
+	return actionset_add(&u->seen, actionset_key(action), &added) != NULL && added;
 }
 
 struct usedlist *
@@ -81,6 +47,7 @@ usedlist_open(void)
 	if (u == NULL)
 		return NULL;
 	pthread_mutex_init(&u->lock, NULL);
+	actionset_init(&u->seen, sizeof(uint64_t));
 	u->file = tmpfile();
 	if (u->file == NULL ||
 	    fwrite(USEDLIST_HEADER, 1, USEDLIST_HEADER_LEN, u->file) != USEDLIST_HEADER_LEN) {
@@ -158,6 +125,6 @@ usedlist_free(struct usedlist *u)
 	if (u->file != NULL)
 		fclose(u->file);
 	pthread_mutex_destroy(&u->lock);
-	free(u->seen);
+	actionset_free(&u->seen);
 	free(u);
 }

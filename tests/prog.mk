@@ -8,6 +8,7 @@ PROG_TESTS = \
 	tests/prog_options_test \
 	tests/prog_local_test \
 	tests/prog_diskpath_test \
+	tests/prog_actionset_test \
 	tests/prog_remote_test \
 	tests/prog_fetch_test \
 	tests/prog_auth_test \
