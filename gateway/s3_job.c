@@ -16,7 +16,6 @@
 static const char empty_sha256[] =
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-
 /* libcurl hands over response bytes: into the store on a 200, else kept for the error. */
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {

@@ -29,7 +29,6 @@ static void teardown(void)
 
 TestSuite(gateway_refusal, .fini = teardown, .timeout = 240);
 
-
 /* One refusal: the request's extra header and the status it must get. */
 struct refusal {
 	const char *what;

@@ -5,6 +5,7 @@ libprogtest_a_SOURCES = tests/prog_remote_fixture.h tests/prog_remote_fixture.c
 
 PROG_TESTS = \
 	tests/prog_protocol_test \
+	tests/prog_framing_test \
 	tests/prog_options_test \
 	tests/prog_local_test \
 	tests/prog_diskpath_test \
