@@ -197,7 +197,6 @@ Test(prog_preload, a_get_behind_a_slow_batch_asks_for_itself)
 	struct MHD_Daemon *d;
 	struct remote *r;
 	struct store *b;
-	json_t *j;
 
 	/* The list: an 8 MB output that never finishes coming, then the small one (one batch). */
 	memset(&huge, 0, sizeof huge);
@@ -221,10 +220,7 @@ Test(prog_preload, a_get_behind_a_slow_batch_asks_for_itself)
 		usleep(10000);
 	cr_assert(atomic_load(&trickle_streaming), "the batch never started");
 	/* It waits for the batch, which never gets to it; then it asks for itself. */
-	j = ask(r, 1, trickle_small.action);
-	cr_assert(json_is_string(json_object_get(j, "DiskPath")), "not a hit");
-	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), trickle_small.size);
-	json_decref(j);
+	ask_hit(r, 1, &trickle_small);
 	cr_assert_eq(atomic_load(&served_gets), 1, "it did not ask for itself once");
 	remote_stop(r, 10000);
 	cr_assert_eq(atomic_load(&counters.preload_hits), 0);
@@ -239,7 +235,6 @@ Test(prog_preload, a_record_over_the_budget_ends_its_batch_and_its_get_asks_for_
 	struct MHD_Daemon *d;
 	struct remote *r;
 	struct store *b;
-	json_t *j;
 
 	/* The list names a 5-byte output; the server's entry names a larger one, past the budget. */
 	preload_start_list();
@@ -250,10 +245,7 @@ Test(prog_preload, a_record_over_the_budget_ends_its_batch_and_its_get_asks_for_
 	served_body = grown_body;
 	/* Gets would wait for it longer than the test waits for a reply: it must not come to that. */
 	r = preload_client(0x5e, 5, 120000, &d, &b);
-	j = ask(r, 1, grown.action);
-	cr_assert(json_is_string(json_object_get(j, "DiskPath")), "not a hit");
-	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), grown.size);
-	json_decref(j);
+	ask_hit(r, 1, &grown);
 	cr_assert_eq(atomic_load(&served_gets), 1, "it did not ask for itself once");
 	remote_stop(r, 10000);
 	cr_assert_eq(atomic_load(&counters.remote_errors), 1, "the batch was not refused");

@@ -253,3 +253,13 @@ ask(struct remote *r, int64_t id, const unsigned char action[32])
 	return j;
 }
 
+void
+ask_hit(struct remote *r, int64_t id, const struct go_entry *e)
+{
+	json_t *j = ask(r, id, e->action);
+
+	cr_assert(json_is_string(json_object_get(j, "DiskPath")), "not a hit");
+	cr_assert_eq(json_integer_value(json_object_get(j, "Size")), e->size);
+	json_decref(j);
+}
+

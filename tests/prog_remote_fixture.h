@@ -67,4 +67,7 @@ enum MHD_Result go_queue(struct MHD_Connection *c, struct MHD_Response *resp);
 /* Ask r for action and return the reply. */
 json_t *ask(struct remote *r, int64_t id, const unsigned char action[32]);
 
+/* Ask r for e's action; the reply must be a hit with a DiskPath and e's size. */
+void ask_hit(struct remote *r, int64_t id, const struct go_entry *e);
+
 #endif
