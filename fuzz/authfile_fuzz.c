@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "gateway/auth.h"
+#include "gateway/access/auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

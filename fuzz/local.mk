@@ -29,49 +29,53 @@ FUZZ_COMPILE_FLAGS = $(WARN_CFLAGS) -std=c11 -g -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_LINK_FLAGS = -fsanitize=fuzzer,address,undefined
 
-fuzz_request_fuzz_SOURCES = fuzz/request_fuzz.c proghelper/protocol.c
+# The store, the helper and the gateway built again with the fuzzer's
+# coverage, as libraries: each target links what its parser needs.
+check_LIBRARIES += fuzz/libfuzzprog.a fuzz/libfuzzgw.a fuzz/libfuzzstore.a
+fuzz_libfuzzprog_a_SOURCES = $(PROG_SOURCES)
+fuzz_libfuzzprog_a_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+fuzz_libfuzzgw_a_SOURCES = $(libcggw_a_SOURCES)
+fuzz_libfuzzgw_a_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+fuzz_libfuzzstore_a_SOURCES = $(STORE_SOURCES)
+fuzz_libfuzzstore_a_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+FUZZ_PROG_LIBS = fuzz/libfuzzprog.a fuzz/libfuzzstore.a $(JANSSON_LIBS) $(CRYPTO_LIBS)
+FUZZ_GW_LIBS = fuzz/libfuzzgw.a fuzz/libfuzzstore.a $(CRYPTO_LIBS)
+
+fuzz_request_fuzz_SOURCES = fuzz/request_fuzz.c
+fuzz_request_fuzz_LDADD = $(FUZZ_PROG_LIBS)
+fuzz_stream_fuzz_SOURCES = fuzz/stream_fuzz.c tests/tmpdir.c
+fuzz_stream_fuzz_LDADD = $(FUZZ_PROG_LIBS)
+fuzz_goentry_fuzz_SOURCES = fuzz/goentry_fuzz.c
+fuzz_goentry_fuzz_LDADD = fuzz/libfuzzstore.a
+fuzz_route_fuzz_SOURCES = fuzz/route_fuzz.c
+fuzz_route_fuzz_LDADD = $(FUZZ_GW_LIBS)
+fuzz_authheader_fuzz_SOURCES = fuzz/authheader_fuzz.c
+fuzz_authheader_fuzz_LDADD = $(FUZZ_GW_LIBS)
+fuzz_authfile_fuzz_SOURCES = fuzz/authfile_fuzz.c
+fuzz_authfile_fuzz_LDADD = $(FUZZ_GW_LIBS)
+fuzz_size_fuzz_SOURCES = fuzz/size_fuzz.c
+fuzz_size_fuzz_LDADD = fuzz/libfuzzstore.a
 fuzz_request_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_request_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
-fuzz_request_fuzz_LDADD = $(JANSSON_LIBS) $(CRYPTO_LIBS)
-
-fuzz_stream_fuzz_SOURCES = fuzz/stream_fuzz.c tests/tmpdir.c \
-	proghelper/input.c proghelper/protocol.c proghelper/body.c proghelper/local.c \
-	common/cause.c common/goentry.c \
-	store/id.c store/open.c store/put.c store/get.c store/scan.c store/verify.c store/trim.c
 fuzz_stream_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_stream_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
-fuzz_stream_fuzz_LDADD = $(JANSSON_LIBS) $(CRYPTO_LIBS)
-
-fuzz_goentry_fuzz_SOURCES = fuzz/goentry_fuzz.c common/goentry.c store/id.c
 fuzz_goentry_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_goentry_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
-fuzz_goentry_fuzz_LDADD =
-
-fuzz_route_fuzz_SOURCES = fuzz/route_fuzz.c gateway/route.c store/id.c
 fuzz_route_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_route_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
-fuzz_route_fuzz_LDADD =
-
-fuzz_authheader_fuzz_SOURCES = fuzz/authheader_fuzz.c gateway/auth.c common/cause.c
 fuzz_authheader_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_authheader_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
-fuzz_authheader_fuzz_LDADD = $(CRYPTO_LIBS)
-
-fuzz_authfile_fuzz_SOURCES = fuzz/authfile_fuzz.c gateway/auth.c common/cause.c
 fuzz_authfile_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_authfile_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
-fuzz_authfile_fuzz_LDADD = $(CRYPTO_LIBS)
-
-fuzz_size_fuzz_SOURCES = fuzz/size_fuzz.c store/id.c
 fuzz_size_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_size_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
-fuzz_size_fuzz_LDADD =
 
 # Each target's objects are its own (per-target CFLAGS): compile and link
 # them with clang, leaving every other program to CC.
 FUZZ_OBJECTS = $(fuzz_request_fuzz_OBJECTS) $(fuzz_stream_fuzz_OBJECTS) \
 	$(fuzz_goentry_fuzz_OBJECTS) $(fuzz_route_fuzz_OBJECTS) \
-	$(fuzz_authheader_fuzz_OBJECTS) $(fuzz_authfile_fuzz_OBJECTS) $(fuzz_size_fuzz_OBJECTS)
+	$(fuzz_authheader_fuzz_OBJECTS) $(fuzz_authfile_fuzz_OBJECTS) $(fuzz_size_fuzz_OBJECTS) \
+	$(fuzz_libfuzzprog_a_OBJECTS) $(fuzz_libfuzzgw_a_OBJECTS) $(fuzz_libfuzzstore_a_OBJECTS)
 $(FUZZ_OBJECTS) $(FUZZ_TARGETS): CC = $(FUZZ_CC)
 
 fuzz: $(FUZZ_TARGETS)

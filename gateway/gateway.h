@@ -8,9 +8,9 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "gateway/auth.h"
-#include "gateway/evict.h"
-#include "gateway/metrics.h"
+#include "gateway/access/auth.h"
+#include "gateway/jobs/evict.h"
+#include "gateway/ops/metrics.h"
 #include "gateway/options.h"
 #include "store/store.h"
 

@@ -1,34 +1,55 @@
-# gateway/: the cachegate HTTP server.
-bin_PROGRAMS += cachegate
-cachegate_SOURCES = \
-	gateway/main.c \
-	gateway/options.c gateway/options.h \
+# gateway/: the cachegate HTTP server, in rooms by concern. Everything but
+# main.c forms libcggw.a, which the program, the criterion tests and the fuzz
+# targets link, so tests reach the code the program runs.
+#   http/     the HTTP plumbing: server, route, request framing, answers, linger
+#   objects/  the object answers: /ac, /cas, /go
+#   access/   who may do what: tokens, client certificates
+#   jobs/     background work: eviction, scrub, watchdog, the known-good table
+#   ops/      what operators see: /metrics, /status, the access log
+#   tier/     the remote tier behind the disk store; tier/s3/ its S3 backend
+noinst_LIBRARIES += libcggw.a
+GATEWAY_HTTP_SOURCES = \
+	gateway/http/request.h \
+	gateway/http/server.c gateway/http/server.h \
+	gateway/http/route.c gateway/http/route.h \
+	gateway/http/framing.c gateway/http/framing.h \
+	gateway/http/respond.c gateway/http/respond.h \
+	gateway/http/linger.c gateway/http/linger.h
+GATEWAY_OBJECTS_SOURCES = \
+	gateway/objects/http_objects.c gateway/objects/http_objects.h \
+	gateway/objects/http_go.c gateway/objects/http_go.h \
+	gateway/objects/respond_object.c
+GATEWAY_ACCESS_SOURCES = \
+	gateway/access/auth.c gateway/access/auth.h \
+	gateway/access/clientcert.c gateway/access/clientcert.h
+GATEWAY_JOBS_SOURCES = \
+	gateway/jobs/integrity.c gateway/jobs/integrity.h \
+	gateway/jobs/scrub.c gateway/jobs/scrub.h \
+	gateway/jobs/evict.c gateway/jobs/evict.h \
+	gateway/jobs/watchdog.c gateway/jobs/watchdog.h
+GATEWAY_OPS_SOURCES = \
+	gateway/ops/metrics.c gateway/ops/metrics.h \
+	gateway/ops/status.c gateway/ops/status.h \
+	gateway/ops/accesslog.c gateway/ops/accesslog.h
+GATEWAY_TIER_SOURCES = \
+	gateway/tier/tier.h \
+	gateway/tier/http_tier.c gateway/tier/http_tier.h gateway/tier/http_tier_fetch.h \
+	gateway/tier/http_tier_group.c \
+	gateway/tier/http_tier_stream.c \
+	gateway/tier/s3/s3.c gateway/tier/s3/s3.h \
+	gateway/tier/s3/s3_job.c gateway/tier/s3/s3_job.h \
+	gateway/tier/s3/s3_multipart.c \
+	gateway/tier/s3/s3config.c gateway/tier/s3/s3config.h
+libcggw_a_SOURCES = \
 	gateway/gateway.h \
-	gateway/request.h \
-	gateway/server.c gateway/server.h \
-	gateway/route.c gateway/route.h \
-	gateway/framing.c gateway/framing.h \
-	gateway/respond.c gateway/respond.h \
-	gateway/respond_object.c \
-	gateway/integrity.c gateway/integrity.h \
-	gateway/scrub.c gateway/scrub.h \
-	gateway/tier.h \
-	gateway/http_tier.c gateway/http_tier.h gateway/http_tier_fetch.h \
-	gateway/http_tier_group.c \
-	gateway/http_tier_stream.c \
-	gateway/s3.c gateway/s3.h \
-	gateway/s3_job.c gateway/s3_job.h \
-	gateway/s3_multipart.c \
-	gateway/s3config.c gateway/s3config.h \
-	gateway/http_objects.c gateway/http_objects.h \
-	gateway/http_go.c gateway/http_go.h \
-	gateway/status.c gateway/status.h \
-	gateway/auth.c gateway/auth.h \
-	gateway/clientcert.c gateway/clientcert.h \
-	gateway/metrics.c gateway/metrics.h \
-	gateway/evict.c gateway/evict.h \
-	gateway/watchdog.c gateway/watchdog.h \
-	gateway/linger.c gateway/linger.h \
-	gateway/accesslog.c gateway/accesslog.h
-cachegate_LDADD = $(STORE_LIBS) $(MHD_LIBS) $(CURL_LIBS) $(GNUTLS_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+	gateway/options.c gateway/options.h \
+	$(GATEWAY_HTTP_SOURCES) $(GATEWAY_OBJECTS_SOURCES) $(GATEWAY_ACCESS_SOURCES) \
+	$(GATEWAY_JOBS_SOURCES) $(GATEWAY_OPS_SOURCES) $(GATEWAY_TIER_SOURCES)
+# Programs that link libcggw.a also need $(GATEWAY_LIBS).
+GATEWAY_LIBS = libcggw.a $(STORE_LIBS) $(MHD_LIBS) $(CURL_LIBS) $(GNUTLS_LIBS) $(JANSSON_LIBS) \
+	$(CRYPTO_LIBS) $(PTHREAD_LIBS)
+
+bin_PROGRAMS += cachegate
+cachegate_SOURCES = gateway/main.c
+cachegate_LDADD = $(GATEWAY_LIBS)
 EXTRA_DIST += bench/build.sh bench/lib.sh bench/gateway.sh bench/s3.sh

@@ -13,13 +13,13 @@
 
 #include "common/cause.h"
 #include "gateway/gateway.h"
-#include "gateway/http_tier.h"
-#include "gateway/integrity.h"
-#include "gateway/linger.h"
-#include "gateway/s3.h"
-#include "gateway/scrub.h"
-#include "gateway/server.h"
-#include "gateway/watchdog.h"
+#include "gateway/tier/http_tier.h"
+#include "gateway/jobs/integrity.h"
+#include "gateway/http/linger.h"
+#include "gateway/tier/s3/s3.h"
+#include "gateway/jobs/scrub.h"
+#include "gateway/http/server.h"
+#include "gateway/jobs/watchdog.h"
 
 /* Write "<port>\n" to path through a temp file and a rename, so readers never see half. */
 static bool write_port_file(const char *path, uint16_t port)

@@ -2,7 +2,7 @@
 # The protocol, body, local and remote parts form a small library so the
 # criterion tests link exactly the code the program runs.
 noinst_LIBRARIES += libcgprog.a
-libcgprog_a_SOURCES = \
+PROG_SOURCES = \
 	proghelper/protocol.h proghelper/protocol.c \
 	proghelper/input.h proghelper/input.c \
 	proghelper/body.h proghelper/body.c \
@@ -18,6 +18,7 @@ libcgprog_a_SOURCES = \
 	proghelper/recorder.h proghelper/recorder.c \
 	proghelper/stats.h proghelper/stats.c \
 	proghelper/options.h proghelper/options.c
+libcgprog_a_SOURCES = $(PROG_SOURCES)
 # Programs that link libcgprog.a also need $(PROG_LIBS).
 PROG_LIBS = libcgprog.a $(STORE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)
 

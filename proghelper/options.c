@@ -53,6 +53,7 @@ const char options_usage[] =
 "  --version             show the version\n";
 
 /* Set *cause to a formatted sentence; returns OPTIONS_ERROR. */
+__attribute__((format(printf, 2, 3)))
 static enum options_result
 options_fail(char **cause, const char *fmt, ...)
 {

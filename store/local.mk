@@ -1,7 +1,7 @@
 # store/: the disk store both programs use (static, internal), with the
 # small common/ helpers both programs share.
 noinst_LIBRARIES += libcgstore.a
-libcgstore_a_SOURCES = \
+STORE_SOURCES = \
 	common/cause.h common/cause.c \
 	common/goentry.h common/goentry.c \
 	store/store.h \
@@ -13,5 +13,6 @@ libcgstore_a_SOURCES = \
 	store/scan.c \
 	store/verify.c \
 	store/trim.c
+libcgstore_a_SOURCES = $(STORE_SOURCES)
 # Programs that link libcgstore.a also need $(STORE_LIBS).
 STORE_LIBS = libcgstore.a $(CRYPTO_LIBS)

@@ -1,5 +1,5 @@
 /*
- * gateway_framing_test.c: request framing (gateway/framing.h) with a raw
+ * gateway_framing_test.c: request framing (gateway/http/framing.h) with a raw
  * socket: ambiguous lengths are 400 and end the connection, so nothing
  * smuggled after them runs; other transfer codings are 501 at once; a PUT
  * without a length is 411 and stores nothing.

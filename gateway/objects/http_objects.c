@@ -1,0 +1,270 @@
+/*
+ * http_objects.c: serve objects from the store and stream uploads into it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+#include "gateway/objects/http_objects.h"
+#include "gateway/tier/http_tier.h"
+#include "gateway/jobs/integrity.h"
+#include "gateway/http/respond.h"
+#include "gateway/jobs/watchdog.h"
+
+/* The store kind a route names. */
+static enum store_kind route_kind(const struct request *r)
+{
+	return r->route == ROUTE_AC ? STORE_AC : STORE_CAS;
+}
+
+/* A store failure as a status and sentence; also counts a rejected upload. */
+static enum MHD_Result respond_store_error(struct MHD_Connection *c, struct request *r,
+                                           enum store_result res)
+{
+	char why[160];
+
+	switch (res) {
+	case STORE_NO_SPACE:
+		return respond_text(c, r, MHD_HTTP_INSUFFICIENT_STORAGE,
+		                    "the store's file system is full");
+	case STORE_TOO_LARGE:
+		return respond_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+		                    "body is over the object size limit (--max-object-size)");
+	case STORE_HASH_MISMATCH:
+		return respond_text(c, r, MHD_HTTP_BAD_REQUEST,
+		                    "hash mismatch: the body's SHA-256 is not the id; nothing stored");
+	case STORE_SIZE_MISMATCH:
+		return respond_text(c, r, MHD_HTTP_BAD_REQUEST,
+		                    "bad length: the body's length differs from Content-Length");
+	case STORE_BAD_ID:
+		return respond_text(c, r, MHD_HTTP_BAD_REQUEST,
+		                    "bad id: an id is exactly 64 lowercase hex characters");
+	default:
+		snprintf(why, sizeof(why), "store error: %s", store_result_str(res));
+		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, why);
+	}
+}
+
+/* The reason a store result refuses an upload, for the metrics. */
+static enum metrics_reject reject_reason(enum store_result res)
+{
+	switch (res) {
+	case STORE_TOO_LARGE:
+		return REJECT_TOO_LARGE;
+	case STORE_HASH_MISMATCH:
+		return REJECT_HASH_MISMATCH;
+	case STORE_SIZE_MISMATCH:
+		return REJECT_SIZE_MISMATCH;
+	case STORE_NO_SPACE:
+		return REJECT_STORE_FULL;
+	default:
+		return REJECT_ERROR;
+	}
+}
+
+/* GET or HEAD: the object's bytes (sendfile for all but small ones), or 404. */
+static enum MHD_Result serve(struct MHD_Connection *c, struct request *r)
+{
+	struct gateway *gw = r->gw;
+	struct store_object obj;
+	enum store_result res;
+
+	if (r->tier_stream != NULL)
+		return http_tier_stream(c, r);
+	res = store_get(gw->store, route_kind(r), r->id, -1, &obj);
+	if (res == STORE_NOT_FOUND && http_tier_may_ask(r, route_kind(r)))
+		return http_tier_fetch(c, r, route_kind(r), r->id);
+	if (res == STORE_NOT_FOUND && r->method == METHOD_HEAD && r->tier_answered)
+		return http_tier_answer_head(c, r);
+	if (res == STORE_NOT_FOUND) {
+		metrics_count_lookup(gw->metrics, route_kind(r), false);
+		return respond_text(c, r, MHD_HTTP_NOT_FOUND, "not found");
+	}
+	if (res != STORE_OK)
+		return respond_store_error(c, r, res);
+	metrics_count_lookup(gw->metrics, route_kind(r), true);
+	return respond_object(c, r, &obj, r->route == ROUTE_CAS ? r->id : NULL, NULL);
+}
+
+/* Parse the Content-Length header into r->content_length (-1 when absent). */
+static bool read_content_length(struct MHD_Connection *c, struct request *r)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                            MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end;
+	uintmax_t n;
+
+	r->content_length = -1;
+	if (v == NULL)
+		return true;
+	if (*v < '0' || *v > '9')
+		return false;
+	errno = 0;
+	n = strtoumax(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n > INT64_MAX)
+		return false;
+	r->content_length = (int64_t)n;
+	return true;
+}
+
+/* True when the client waits for "100 Continue" before sending its body. */
+static bool expects_continue(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+
+	return v != NULL && strcasecmp(v, "100-continue") == 0;
+}
+
+/* Refuse r with status, counting it as a rejected upload. */
+static enum MHD_Result refuse(struct MHD_Connection *c, struct request *r, unsigned status,
+                              enum metrics_reject why, const char *text)
+{
+	metrics_count_reject(r->gw->metrics, why);
+	return respond_text(c, r, status, text);
+}
+
+/*
+ * True when CAS object id is present, with the given length (any when < 0),
+ * and hashes to its id; a damaged one is removed, so that the upload
+ * replaces it. Opening it counts as a use, so a re-uploaded object is
+ * recent for eviction.
+ */
+static bool cas_present(struct gateway *gw, const char *id, int64_t length)
+{
+	struct store_object obj;
+	enum store_result res = STORE_OK;
+
+	if (store_get(gw->store, STORE_CAS, id, -1, &obj) != STORE_OK)
+		return false;
+	if (length >= 0 && obj.size != (uint64_t)length) {
+		close(obj.fd);
+		return false;
+	}
+	if (!integrity_known_good(gw->integrity, id, &obj.st))
+		res = store_verify_fd(obj.fd, id, obj.size);
+	close(obj.fd);
+	if (res == STORE_OK)
+		integrity_mark_good(gw->integrity, id, &obj.st);
+	else if (res == STORE_HASH_MISMATCH)
+		integrity_damaged(gw->integrity, id, &obj.st, DAMAGE_PUT);
+	return res == STORE_OK;
+}
+
+/* PUT, first call: every check that needs no body, then open the temp file. */
+static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
+{
+	struct gateway *gw = r->gw;
+	uint64_t limit = gw->opt->max_object_size, cap = evict_limit(gw->evict);
+	enum store_result res;
+	char why[160];
+
+	if (!read_content_length(c, r))
+		return respond_text(c, r, MHD_HTTP_BAD_REQUEST, "bad Content-Length header");
+	if (limit > 0 && r->content_length > 0 && (uint64_t)r->content_length > limit) {
+		snprintf(why, sizeof(why), "body of %" PRId64 " bytes is over the %" PRIu64
+		         "-byte object limit (--max-object-size)", r->content_length, limit);
+		return refuse(c, r, MHD_HTTP_CONTENT_TOO_LARGE, REJECT_TOO_LARGE, why);
+	}
+	if (cap > 0 && r->content_length > 0 && (uint64_t)r->content_length > cap) {
+		snprintf(why, sizeof(why), "body of %" PRId64 " bytes cannot fit in the %" PRIu64
+		         "-byte store (--max-size)", r->content_length, cap);
+		return refuse(c, r, MHD_HTTP_INSUFFICIENT_STORAGE, REJECT_STORE_FULL, why);
+	}
+	if (cap > 0 && evict_store_full(gw->evict))
+		return refuse(c, r, MHD_HTTP_INSUFFICIENT_STORAGE, REJECT_STORE_FULL,
+		              "the store is full and cannot be trimmed enough");
+	/* With a shared tier the body is taken all the same: it may be the tier's only copy. */
+	if (r->route == ROUTE_CAS && gw->tier == NULL &&
+	    cas_present(gw, r->id, r->content_length)) {
+		/*
+		 * A client waiting for 100 Continue is answered at once. One that
+		 * sends its body regardless must have it read (and dropped): closing
+		 * on unread bytes would reset the connection under the answer.
+		 */
+		if (expects_continue(c))
+			return respond_text(c, r, MHD_HTTP_OK, "already stored");
+		r->already_stored = true;
+		watchdog_receiving(r->watch, true);
+		return MHD_YES;
+	}
+	res = store_put_begin(gw->store, route_kind(r), r->id, limit, &r->put);
+	if (res != STORE_OK) {
+		metrics_count_reject(gw->metrics, reject_reason(res));
+		return respond_store_error(c, r, res);
+	}
+	watchdog_receiving(r->watch, true);
+	return MHD_YES;
+}
+
+enum MHD_Result objects_begin(struct MHD_Connection *c, struct request *r)
+{
+	if (r->method == METHOD_PUT)
+		return put_begin(c, r);
+	return serve(c, r);
+}
+
+enum MHD_Result objects_upload(struct request *r, const char *data, size_t n)
+{
+	enum store_result res;
+
+	r->body_in += n;
+	metrics_add_bytes_in(r->gw->metrics, n);
+	watchdog_body(r->watch, n);
+	if (r->put == NULL)
+		return MHD_YES;  /* the answer is decided: drain the rest */
+	res = store_put_write(r->put, data, n);
+	if (res == STORE_OK)
+		return MHD_YES;
+	store_put_abort(r->put);
+	r->put = NULL;
+	metrics_count_reject(r->gw->metrics, reject_reason(res));
+	r->write_error = res;
+	return MHD_YES;
+}
+
+enum MHD_Result objects_finish(struct MHD_Connection *c, struct request *r)
+{
+	struct gateway *gw = r->gw;
+	enum store_kind k = route_kind(r);
+	uint64_t size, old = 0;
+	int64_t old_size = -1;
+	enum store_result res;
+
+	watchdog_receiving(r->watch, false);
+	if (r->put == NULL) {
+		if (r->already_stored)
+			return respond_text(c, r, MHD_HTTP_OK, "already stored");
+		if (r->write_error != STORE_OK)
+			return respond_store_error(c, r, r->write_error);
+		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "upload lost");
+	}
+	size = store_put_size(r->put);
+	if (store_stat(gw->store, k, r->id, &old) == STORE_OK)
+		old_size = (int64_t)old;
+	res = store_put_commit(r->put, r->content_length);
+	r->put = NULL;
+	if (res != STORE_OK) {
+		metrics_count_reject(gw->metrics, reject_reason(res));
+		return respond_store_error(c, r, res);
+	}
+	evict_note_put(gw->evict, k, size, old_size);
+	if (k == STORE_CAS)
+		integrity_mark_stored(gw->integrity, gw->store, r->id);
+	if (gw->tier != NULL)
+		return http_tier_upload(c, r, MHD_HTTP_CREATED);
+	return respond_text(c, r, MHD_HTTP_CREATED, "stored");
+}
+
+void objects_done(struct request *r)
+{
+	if (r->put == NULL)
+		return;
+	store_put_abort(r->put);
+	r->put = NULL;
+	metrics_count_reject(r->gw->metrics, REJECT_TRUNCATED);
+}

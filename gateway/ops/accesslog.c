@@ -1,0 +1,59 @@
+/*
+ * accesslog.c: the access log.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/ops/accesslog.h"
+
+/* Copy src into dst (size n), with anything unprintable as '?'. */
+static void copy_printable(char *dst, size_t n, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && src[i] != '\0'; i++)
+		dst[i] = src[i] > ' ' && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+void accesslog_note(struct request *r, const char *name, const char *url)
+{
+	copy_printable(r->method_name, sizeof(r->method_name), name);
+	copy_printable(r->path, sizeof(r->path), url);
+}
+
+/* The numeric address of a client, or "-". */
+static void client_text(const struct sockaddr *sa, char *buf, size_t n)
+{
+	const void *addr = NULL;
+
+	if (sa != NULL && sa->sa_family == AF_INET)
+		addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (addr == NULL || inet_ntop(sa->sa_family, addr, buf, (socklen_t)n) == NULL)
+		snprintf(buf, n, "-");
+}
+
+void accesslog_write(const struct request *r, const struct sockaddr *client, bool finished)
+{
+	char when[32], who[INET6_ADDRSTRLEN];
+	struct timespec now;
+	struct tm tm;
+	time_t t = time(NULL);
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +
+	     (double)(now.tv_nsec - r->started.tv_nsec) / 1e6;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	client_text(client, who, sizeof(who));
+	fprintf(stderr, "%s %s %s %s %u in=%" PRIu64 " out=%" PRIu64 " %.1fms%s\n",
+	        when, who, r->method_name, r->path, r->status, r->body_in,
+	        finished ? r->body_out : 0, ms, finished ? "" : " aborted");
+}

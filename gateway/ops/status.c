@@ -1,0 +1,77 @@
+/*
+ * status.c: answer /healthz, /status and /metrics.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "gateway/gateway.h"
+#include "gateway/tier/http_tier.h"
+#include "gateway/http/respond.h"
+#include "gateway/ops/status.h"
+
+enum MHD_Result status_healthz(struct MHD_Connection *c, struct request *r)
+{
+	char tmp[4096], why[4200], tier[256];
+	const char *dir = store_dir(r->gw->store);
+
+	snprintf(tmp, sizeof(tmp), "%s/tmp", dir);
+	if (access(tmp, W_OK | X_OK) != 0) {
+		snprintf(why, sizeof(why), "store unusable: cannot write %s: %s", tmp, strerror(errno));
+		return respond_text(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, why);
+	}
+	if (r->gw->tier == NULL)
+		return respond_text(c, r, MHD_HTTP_OK, "ok");
+	/* Still 200 with S3 failing: this gateway serves what its local store holds. */
+	http_tier_health(r->gw->tier, tier, sizeof(tier));
+	snprintf(why, sizeof(why), "ok (%s)", tier);
+	return respond_text(c, r, MHD_HTTP_OK, why);
+}
+
+enum MHD_Result status_json(struct MHD_Connection *c, struct request *r)
+{
+	struct gateway *gw = r->gw;
+	uint64_t limit = evict_limit(gw->evict);
+	struct store_usage u;
+	json_t *doc;
+	char *text;
+
+	evict_usage(gw->evict, &u);
+	doc = json_pack("{s:s, s:I, s:s, s:I, s:o, s:I, s:I, s:I}",
+	                "version", PACKAGE_VERSION,
+	                "uptime_seconds", (json_int_t)(time(NULL) - gw->started),
+	                "store_path", store_dir(gw->store),
+	                "bytes_used", (json_int_t)u.bytes,
+	                "bytes_limit", limit > 0 ? json_integer((json_int_t)limit) : json_null(),
+	                "objects", (json_int_t)u.objects,
+	                "ac_objects", (json_int_t)u.ac_objects,
+	                "cas_objects", (json_int_t)u.cas_objects);
+	if (doc == NULL)
+		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the status");
+	text = json_dumps(doc, JSON_INDENT(2));
+	json_decref(doc);
+	if (text == NULL)
+		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the status");
+	return respond_buffer(c, r, MHD_HTTP_OK, text, strlen(text), "application/json");
+}
+
+enum MHD_Result status_metrics(struct MHD_Connection *c, struct request *r)
+{
+	struct gateway *gw = r->gw;
+	struct store_usage u;
+	size_t len = 0;
+	char *text;
+
+	evict_usage(gw->evict, &u);
+	text = metrics_render(gw->metrics, &u, evict_limit(gw->evict), &len);
+	if (text == NULL)
+		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render the metrics");
+	return respond_buffer(c, r, MHD_HTTP_OK, text, len,
+	                      "text/plain; version=0.0.4; charset=utf-8");
+}
