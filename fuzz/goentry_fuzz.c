@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/goentry.h"
+#include "wire/goentry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

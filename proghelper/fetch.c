@@ -11,6 +11,7 @@
  */
 #include "proghelper/remote_job.h"
 #include "proghelper/diskpath.h"
+#include "wire/wire.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,8 @@
 #define FETCH_LOW_SPEED 1024L      /* bytes/s below which a body transfer ... */
 #define FETCH_LOW_SPEED_S 10L      /* ... for this long is given up */
 
-#define GO_HEADER "Cachegate-Go:"
-#define ENTRY_HEADER "Cachegate-Entry:"
+#define GO_HEADER WIRE_GO_HEADER ":"
+#define ENTRY_HEADER WIRE_ENTRY_HEADER ":"
 
 enum remote_result
 remote_get(struct remote *r, int64_t id, const unsigned char action[STORE_HASH_LEN])

@@ -3,7 +3,7 @@
  *
  * An output is a CAS object named by its SHA-256 (its file is the DiskPath
  * handed to the go command). An action is an AC entry holding the same line
- * Go's own cache keeps (common/goentry.h); the same line is the remote's
+ * Go's own cache keeps (wire/goentry.h); the same line is the remote's
  * /ac body, so entries travel unchanged.
  */
 #ifndef CACHEGATE_PROG_LOCAL_H
@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "common/goentry.h"
+#include "wire/goentry.h"
 #include "store/store.h"
 
 /* Objects unused this long are trimmed (Go's own cache uses five days). */

@@ -20,7 +20,7 @@ PROG_SOURCES = \
 	proghelper/options.h proghelper/options.c
 libcgprog_a_SOURCES = $(PROG_SOURCES)
 # Programs that link libcgprog.a also need $(PROG_LIBS).
-PROG_LIBS = libcgprog.a $(STORE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)
+PROG_LIBS = libcgprog.a libcgwire.a $(STORE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)
 
 bin_PROGRAMS += cachegate-prog
 cachegate_prog_SOURCES = proghelper/main.c

@@ -26,8 +26,9 @@
 #include <strings.h>
 
 #define PRELOAD_BATCH 64                  /* actions one POST /go/batch asks for */
+_Static_assert(PRELOAD_BATCH <= WIRE_BATCH_MAX, "a batch the gateway would refuse");
 #define PRELOAD_BATCH_BYTES (16u << 20)   /* output bytes one batch asks for, about */
-#define PRELOAD_LIST_MAX (USEDLIST_HEADER_LEN + (uint64_t)USEDLIST_MAX_ENTRIES * GO_ENTRY_LEN)
+#define PRELOAD_LIST_MAX (WIRE_LIST_HEADER_LEN + (uint64_t)WIRE_LIST_MAX_ENTRIES * GO_ENTRY_LEN)
 #define PRELOAD_LIST_MS 5000L             /* the list, or the gets parked for it, wait no longer */
 #define PRELOAD_LOW_SPEED 1024L           /* bytes/s below which a transfer ... */
 #define PRELOAD_LOW_SPEED_S 10L           /* ... for this long is given up */
@@ -111,12 +112,12 @@ preload_fetch_list(struct remote *r)
 static void
 preload_got_list(struct preload *p)
 {
-	char head[USEDLIST_HEADER_LEN], line[GO_ENTRY_LEN];
+	char head[WIRE_LIST_HEADER_LEN], line[GO_ENTRY_LEN];
 
 	p->phase = PHASE_DONE;
 	rewind(p->list);
 	if (fread(head, 1, sizeof head, p->list) != sizeof head ||
-	    memcmp(head, USEDLIST_HEADER, sizeof head) != 0)
+	    memcmp(head, WIRE_LIST_HEADER, sizeof head) != 0)
 		return;
 	while (fread(line, 1, sizeof line, p->list) == sizeof line)
 		usedlist_digest_add(&p->list_digest, line);

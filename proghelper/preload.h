@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 /* Actions the table keeps at most: a whole list, and as many asked besides. */
-#define PRELOAD_MAX_ITEMS (2 * USEDLIST_MAX_ENTRIES)
+#define PRELOAD_MAX_ITEMS (2 * WIRE_LIST_MAX_ENTRIES)
 
 /*
  * By default a get waits this long for an action on its way, then asks for

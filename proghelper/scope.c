@@ -2,6 +2,7 @@
  * scope.c: the default preload scope, read from the go command's process.
  */
 #include "proghelper/scope.h"
+#include "wire/wire.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -11,9 +12,6 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-
-/* What a scope's hash starts with, so a list key never equals an action id. */
-#define SCOPE_KEY_PREFIX "cachegate preload list v1\n"
 
 /* Environment variables that change what the go command builds. */
 static const char *const scope_env[] = {
@@ -182,13 +180,13 @@ bool
 scope_key(const char *scope, unsigned char key[STORE_HASH_LEN])
 {
 	size_t n = strlen(scope);
-	char *text = malloc(sizeof SCOPE_KEY_PREFIX + n);
+	char *text = malloc(sizeof WIRE_LIST_HEADER + n);
 
 	if (text == NULL)
 		return false;
-	memcpy(text, SCOPE_KEY_PREFIX, sizeof SCOPE_KEY_PREFIX - 1);
-	memcpy(text + sizeof SCOPE_KEY_PREFIX - 1, scope, n + 1);
-	EVP_Digest(text, sizeof SCOPE_KEY_PREFIX - 1 + n, key, NULL, EVP_sha256(), NULL);
+	memcpy(text, WIRE_LIST_HEADER, sizeof WIRE_LIST_HEADER - 1);
+	memcpy(text + sizeof WIRE_LIST_HEADER - 1, scope, n + 1);
+	EVP_Digest(text, sizeof WIRE_LIST_HEADER - 1 + n, key, NULL, EVP_sha256(), NULL);
 	free(text);
 	return true;
 }

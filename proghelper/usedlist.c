@@ -50,7 +50,7 @@ usedlist_open(void)
 	actionset_init(&u->seen, sizeof(uint64_t));
 	u->file = tmpfile();
 	if (u->file == NULL ||
-	    fwrite(USEDLIST_HEADER, 1, USEDLIST_HEADER_LEN, u->file) != USEDLIST_HEADER_LEN) {
+	    fwrite(WIRE_LIST_HEADER, 1, WIRE_LIST_HEADER_LEN, u->file) != WIRE_LIST_HEADER_LEN) {
 		usedlist_free(u);
 		return NULL;
 	}
@@ -66,7 +66,7 @@ usedlist_add(struct usedlist *u, const struct go_entry *e)
 		return;
 	go_entry_format(e, line);
 	pthread_mutex_lock(&u->lock);
-	if (u->file != NULL && !u->finished && u->entries < USEDLIST_MAX_ENTRIES &&
+	if (u->file != NULL && !u->finished && u->entries < WIRE_LIST_MAX_ENTRIES &&
 	    seen_add(u, e->action)) {
 		if (fwrite(line, 1, GO_ENTRY_LEN, u->file) == GO_ENTRY_LEN) {
 			usedlist_digest_add(&u->digest, line);
@@ -107,7 +107,7 @@ usedlist_finish(struct usedlist *u, int *fd, uint64_t *size, struct usedlist_dig
 	*d = u->digest;
 	ok = u->file != NULL && u->entries > 0 && fflush(u->file) == 0;
 	if (ok) {
-		*size = USEDLIST_HEADER_LEN + u->entries * GO_ENTRY_LEN;
+		*size = WIRE_LIST_HEADER_LEN + u->entries * GO_ENTRY_LEN;
 		*fd = fcntl(fileno(u->file), F_DUPFD_CLOEXEC, 0);
 		ok = *fd >= 0 && lseek(*fd, 0, SEEK_SET) == 0;
 		if (!ok && *fd >= 0)

@@ -1,7 +1,7 @@
 /*
  * usedlist.h: the list of what this build used, for the next build of its
- * scope to preload (preload.h). A list is a header line, then one Go entry
- * line (common/goentry.h) per entry in the order the build used them: gets
+ * scope to preload (preload.h). A list (wire/wire.h) is a header line, then
+ * one Go entry line per entry in the order the build used them: gets
  * that hit (local, remote or preloaded) and puts. It grows in a temp file,
  * never in memory; both threads add to it.
  */
@@ -11,13 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/goentry.h"
-
-/* The first line of every list. */
-#define USEDLIST_HEADER "cachegate preload list v1\n"
-#define USEDLIST_HEADER_LEN (sizeof USEDLIST_HEADER - 1)
-/* Entries a list holds at most; later ones are left out. */
-#define USEDLIST_MAX_ENTRIES 65536
+#include "wire/wire.h"
 
 struct usedlist;
 

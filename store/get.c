@@ -10,10 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* SHA-256 of no bytes: the only id an empty CAS object may have. */
-static const char empty_sha256[] =
-	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
 /* True when a use of an object last marked at mtime is due to be recorded. */
 static bool refresh_due(time_t mtime)
 {
@@ -33,7 +29,7 @@ static bool object_is_bad(enum store_kind k, const char *id, const struct stat *
 		return true;
 	if (expected_size >= 0 && st->st_size != expected_size)
 		return true;
-	return k == STORE_CAS && st->st_size == 0 && strcmp(id, empty_sha256) != 0;
+	return k == STORE_CAS && st->st_size == 0 && strcmp(id, STORE_EMPTY_ID) != 0;
 }
 
 enum store_result store_get(struct store *s, enum store_kind k, const char *id,

@@ -3,7 +3,6 @@
 noinst_LIBRARIES += libcgstore.a
 STORE_SOURCES = \
 	common/cause.h common/cause.c \
-	common/goentry.h common/goentry.c \
 	store/store.h \
 	store/internal.h \
 	store/id.c \

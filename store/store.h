@@ -25,6 +25,8 @@
 
 #define STORE_ID_LEN 64     /* hex characters in an id */
 #define STORE_HASH_LEN 32   /* raw bytes of a SHA-256 */
+/* SHA-256 of no bytes: the only id an empty CAS object may have. */
+#define STORE_EMPTY_ID "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /* How long a use may go unrecorded: mtime is refreshed at most this often. */
 #define STORE_REFRESH_SECONDS 3600

@@ -198,11 +198,11 @@ list_lines(struct usedlist *u, char *buf, size_t cap, struct usedlist_digest *d)
 	int fd;
 
 	cr_assert(usedlist_finish(u, &fd, &size, d));
-	cr_assert_leq(size, USEDLIST_HEADER_LEN + cap);
-	cr_assert_eq(lseek(fd, USEDLIST_HEADER_LEN, SEEK_SET), (off_t)USEDLIST_HEADER_LEN);
-	n = read(fd, buf, size - USEDLIST_HEADER_LEN);
+	cr_assert_leq(size, WIRE_LIST_HEADER_LEN + cap);
+	cr_assert_eq(lseek(fd, WIRE_LIST_HEADER_LEN, SEEK_SET), (off_t)WIRE_LIST_HEADER_LEN);
+	n = read(fd, buf, size - WIRE_LIST_HEADER_LEN);
 	close(fd);
-	cr_assert_eq((uint64_t)n, size - USEDLIST_HEADER_LEN);
+	cr_assert_eq((uint64_t)n, size - WIRE_LIST_HEADER_LEN);
 	return (size_t)n / GO_ENTRY_LEN;
 }
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/goentry.h"
+#include "wire/goentry.h"
 #include "proghelper/local.h"
 #include "proghelper/usedlist.h"
 #include "tests/prog_remote_fixture.h"
@@ -88,8 +88,8 @@ preload_record(char *buf, size_t *len, unsigned char seed, const char *body, siz
 static void
 preload_start_list(void)
 {
-	memcpy(preload_list, USEDLIST_HEADER, USEDLIST_HEADER_LEN);
-	preload_list_len = USEDLIST_HEADER_LEN;
+	memcpy(preload_list, WIRE_LIST_HEADER, WIRE_LIST_HEADER_LEN);
+	preload_list_len = WIRE_LIST_HEADER_LEN;
 	preload_stream_len = 0;
 }
 

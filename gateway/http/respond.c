@@ -7,6 +7,7 @@
 
 #include "gateway/gateway.h"
 #include "gateway/http/respond.h"
+#include "wire/wire.h"
 
 #define TEXT_TYPE "text/plain; charset=utf-8"
 
@@ -19,7 +20,7 @@ enum MHD_Result respond_queue(struct MHD_Connection *c, struct request *r, unsig
 		return MHD_NO;
 	/* Answers of the Go endpoints say so, so that a helper can tell a miss from an old server. */
 	if (r->route == ROUTE_GO || r->route == ROUTE_GO_BATCH)
-		MHD_add_response_header(resp, RESPOND_GO_HEADER, "1");
+		MHD_add_response_header(resp, WIRE_GO_HEADER, "1");
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	if (ret == MHD_YES) {

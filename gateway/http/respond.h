@@ -13,11 +13,6 @@
 #include "gateway/http/request.h"
 #include "store/store.h"
 
-/* On every answer of /go/ paths: tells a miss from a server without them. */
-#define RESPOND_GO_HEADER "Cachegate-Go"
-/* On a /go/<action> hit: the action's Go entry line, without its newline. */
-#define RESPOND_ENTRY_HEADER "Cachegate-Entry"
-
 /*
  * Queue resp (NULL: fails) with status, then drop our reference to it;
  * body is the length the access log and metrics record.
@@ -42,7 +37,7 @@ enum MHD_Result respond_unauthorized(struct MHD_Connection *c, struct request *r
  * NULL) no byte is acknowledged unless the whole object hashes to its id:
  * a damaged one found before the answer is a 404, one found while it
  * streams is cut short of its length. entry, when not NULL, goes out as
- * the RESPOND_ENTRY_HEADER header. (respond_object.c)
+ * the WIRE_ENTRY_HEADER header (wire/wire.h). (respond_object.c)
  */
 enum MHD_Result respond_object(struct MHD_Connection *c, struct request *r,
                                struct store_object *obj, const char *cas_id,

@@ -12,14 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/goentry.h"
+#include "wire/wire.h"
 #include "gateway/gateway.h"
 #include "gateway/objects/http_go.h"
 #include "gateway/tier/http_tier.h"
 #include "gateway/jobs/integrity.h"
 #include "gateway/http/respond.h"
 
-#define ID_LINE (STORE_ID_LEN + 1)  /* an id and its newline in a batch body */
 #define TIER_ASKS_MAX 64            /* objects one batch asks the shared tier for, per round */
 #define TIER_OUTPUT_MAX (32u << 20) /* larger outputs a batch leaves to the client's own get */
 
@@ -27,9 +26,9 @@
 struct go_batch {
 	struct gateway *gw;
 	size_t len;                  /* bytes of body */
-	bool too_long;               /* the body had more than GO_BATCH_MAX lines */
+	bool too_long;               /* the body had more than WIRE_BATCH_MAX lines */
 	int tier_rounds;             /* times the shared tier was asked for what is missing */
-	uint64_t asked[GO_BATCH_MAX / 64];  /* lines whose entry the first round asked for */
+	uint64_t asked[WIRE_BATCH_MAX / 64];  /* lines whose entry the first round asked for */
 	size_t next;                 /* the next line to look up */
 	char head[GO_ENTRY_LEN];     /* the current hit's entry line */
 	size_t head_sent;            /* bytes of head sent; GO_ENTRY_LEN once all are */
@@ -39,7 +38,7 @@ struct go_batch {
 	char output[STORE_ID_LEN + 1];
 	struct store_check *check;   /* hashes the output on its way, unless known good */
 	uint64_t *sent;              /* the request's body_out: bytes of the stream so far */
-	char body[GO_BATCH_MAX * ID_LINE];
+	char body[WIRE_BATCH_MAX * WIRE_BATCH_LINE];
 };
 
 /* What a lookup of an action found. */
@@ -126,9 +125,9 @@ enum MHD_Result go_batch_collect(struct request *r, const char *data, size_t n)
 /* True when the body is whole lines, each an id. */
 static bool go_batch_valid(const struct go_batch *b)
 {
-	if (b->len % ID_LINE != 0)
+	if (b->len % WIRE_BATCH_LINE != 0)
 		return false;
-	for (size_t i = 0; i < b->len; i += ID_LINE)
+	for (size_t i = 0; i < b->len; i += WIRE_BATCH_LINE)
 		if (!store_id_valid(b->body + i, STORE_ID_LEN) || b->body[i + STORE_ID_LEN] != '\n')
 			return false;
 	return true;
@@ -140,8 +139,8 @@ static bool go_batch_advance(struct go_batch *b)
 	char action[STORE_ID_LEN + 1];
 	struct store_object obj;
 
-	while (b->next * ID_LINE < b->len) {
-		memcpy(action, b->body + b->next++ * ID_LINE, STORE_ID_LEN);
+	while (b->next * WIRE_BATCH_LINE < b->len) {
+		memcpy(action, b->body + b->next++ * WIRE_BATCH_LINE, STORE_ID_LEN);
 		action[STORE_ID_LEN] = '\0';
 		if (go_lookup(b->gw->store, action, b->head, b->output, &obj)) {
 			metrics_count_lookup(b->gw->metrics, STORE_AC, true);
@@ -198,8 +197,8 @@ static bool go_batch_ask_tier(struct MHD_Connection *c, struct request *r, struc
 
 	if (r->gw->tier == NULL || round > 1 || !http_tier_healthy(r->gw->tier))
 		return false;
-	for (size_t i = 0; i < b->len && asked < TIER_ASKS_MAX; i += ID_LINE) {
-		size_t n = i / ID_LINE;
+	for (size_t i = 0; i < b->len && asked < TIER_ASKS_MAX; i += WIRE_BATCH_LINE) {
+		size_t n = i / WIRE_BATCH_LINE;
 		bool asked_entry = (b->asked[n / 64] >> (n % 64)) & 1;
 		enum store_kind k;
 		const char *id;
@@ -301,7 +300,7 @@ enum MHD_Result go_batch_serve(struct MHD_Connection *c, struct request *r)
 
 	if (b != NULL && b->too_long) {
 		snprintf(why, sizeof(why), "too many actions: a batch asks for at most %d",
-		         GO_BATCH_MAX);
+		         WIRE_BATCH_MAX);
 		return respond_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE, why);
 	}
 	if (b == NULL || !go_batch_valid(b))

@@ -2,13 +2,13 @@
  * http_go.h: answers for the Go helper, one round trip per cache hit.
  *
  * The helper stores an action's entry at /ac/<action>; the entry body
- * begins with the Go entry line (common/goentry.h), which names the
+ * begins with the Go entry line (wire/goentry.h), which names the
  * output. These endpoints read that line, so a hit needs one request:
  *   GET /go/<action>   200: the output's bytes, the entry line in the
  *                      Cachegate-Entry header; 404 when the entry, its
  *                      output, or a Go entry line is missing.
  *   POST /go/batch     body: action ids, one per line (at most
- *                      GO_BATCH_MAX); 200 streams, in the order asked and
+ *                      WIRE_BATCH_MAX); 200 streams, in the order asked and
  *                      skipping misses, each hit as its entry line
  *                      (GO_ENTRY_LEN bytes) followed by its output's bytes.
  * With a shared tier (http_tier.h) both ask it for what the local store
@@ -16,6 +16,7 @@
  * before its stream starts (the entries, then the outputs they name).
  * Every answer carries "Cachegate-Go: 1", so a 404 without it means a
  * server that does not have these paths. /ac and /cas are unchanged.
+ * The contract with the helper, in full: wire/wire.h.
  * The server has checked the route, the method and the credentials.
  */
 #ifndef CACHEGATE_GATEWAY_HTTP_GO_H
@@ -27,13 +28,10 @@
 
 #include "gateway/http/request.h"
 
-/* Actions one POST /go/batch may ask for. */
-#define GO_BATCH_MAX 1024
-
 /* GET or HEAD /go/<action>: the output with its entry, or 404. */
 enum MHD_Result go_serve(struct MHD_Connection *c, struct request *r);
 
-/* Take the next n bytes of a POST body (kept up to GO_BATCH_MAX lines). */
+/* Take the next n bytes of a POST body (kept up to WIRE_BATCH_MAX lines). */
 enum MHD_Result go_batch_collect(struct request *r, const char *data, size_t n);
 
 /* POST /go/batch, its body over: 400 for a bad list, else the stream of hits. */

@@ -17,6 +17,7 @@
 #include "gateway/gateway.h"
 #include "gateway/jobs/integrity.h"
 #include "gateway/http/respond.h"
+#include "wire/wire.h"
 
 /*
  * Objects up to this size are read into the response, so that headers and
@@ -143,7 +144,7 @@ static enum MHD_Result queue_object(struct MHD_Connection *c, struct request *r,
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
 	if (entry != NULL)
-		MHD_add_response_header(resp, RESPOND_ENTRY_HEADER, entry);
+		MHD_add_response_header(resp, WIRE_ENTRY_HEADER, entry);
 	return respond_queue(c, r, MHD_HTTP_OK, resp, size);
 }
 

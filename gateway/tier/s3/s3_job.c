@@ -12,10 +12,6 @@
 
 #include "gateway/tier/s3/s3_job.h"
 
-/* SHA-256 of no bytes: the payload hash of a GET or HEAD. */
-static const char empty_sha256[] =
-	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
 /* libcurl hands over response bytes: into the store on a 200, else kept for the error. */
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
@@ -87,7 +83,8 @@ bool s3_job_prepare(struct s3_job *j)
 	    (len = strlen(url)) + strlen(query) >= sizeof(url))
 		return false;
 	memcpy(url + len, query, strlen(query) + 1);
-	snprintf(sha256, sizeof(sha256), "%s", sending ? j->sha256 : empty_sha256);
+	/* The payload's hash; a GET or HEAD sends none, the hash of no bytes. */
+	snprintf(sha256, sizeof(sha256), "%s", sending ? j->sha256 : STORE_EMPTY_ID);
 	if (j->phase >= OP_CREATE && !s3_multipart_prepare(j, sha256))
 		return false;
 	snprintf(header, sizeof(header), "x-amz-content-sha256: %s", sha256);

@@ -1,7 +1,7 @@
 /*
  * goentry.c: format and parse Go cache entry lines.
  */
-#include "common/goentry.h"
+#include "wire/goentry.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -5,8 +5,8 @@
  * Both programs read it: the helper for its store, the gateway to answer
  * an action with its output in one response.
  */
-#ifndef CACHEGATE_COMMON_GOENTRY_H
-#define CACHEGATE_COMMON_GOENTRY_H
+#ifndef CACHEGATE_WIRE_GOENTRY_H
+#define CACHEGATE_WIRE_GOENTRY_H
 
 #include <stdbool.h>
 #include <stddef.h>
