@@ -3,6 +3,9 @@
 noinst_LIBRARIES += libcgstore.a
 STORE_SOURCES = \
 	common/cause.h common/cause.c \
+	common/clock.h common/clock.c \
+	common/queue.h \
+	common/worker.h common/worker.c \
 	store/store.h \
 	store/internal.h \
 	store/id.c \
@@ -14,4 +17,4 @@ STORE_SOURCES = \
 	store/trim.c
 libcgstore_a_SOURCES = $(STORE_SOURCES)
 # Programs that link libcgstore.a also need $(STORE_LIBS).
-STORE_LIBS = libcgstore.a $(CRYPTO_LIBS)
+STORE_LIBS = libcgstore.a $(CRYPTO_LIBS) $(PTHREAD_LIBS)

@@ -1,4 +1,4 @@
-# Criterion tests of the store, and helpers every test program may use.
+# Criterion tests of the store and of common/, and helpers every test program may use.
 check_LIBRARIES += libcgtest.a
 libcgtest_a_SOURCES = \
 	tests/tmpdir.h tests/tmpdir.c \
@@ -13,3 +13,10 @@ STORE_TESTS = \
 	tests/store_concurrency_test
 check_PROGRAMS += $(STORE_TESTS)
 TESTS += $(STORE_TESTS)
+
+# Tests of the shared helpers in common/.
+COMMON_TESTS = \
+	tests/common_worker_test \
+	tests/common_queue_test
+check_PROGRAMS += $(COMMON_TESTS)
+TESTS += $(COMMON_TESTS)
