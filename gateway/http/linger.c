@@ -16,9 +16,10 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+#include "common/worker.h"
 #include "gateway/http/linger.h"
 
 /* The epoll tag of the stop event; sockets are tagged with their slot. */
@@ -27,25 +28,16 @@
 struct lingering {
 	int fd;               /* -1 when the slot is free */
 	uint64_t bytes;       /* dropped so far */
-	int64_t idle_until;   /* CLOCK_MONOTONIC ms: closed if silent until then */
+	int64_t idle_until;   /* clock_ms: closed if silent until then */
 	int64_t end;          /* closed then in any case */
 };
 
 struct linger_pool {
-	int epfd, wakefd;
+	int epfd, wakefd;      /* wakefd: the stop's event, in epfd */
 	pthread_mutex_t lock;  /* guards slots */
 	struct lingering slots[LINGER_MAX_SOCKETS];
-	pthread_t thread;
+	struct worker worker;  /* sleeps in epoll_wait; the stop pokes wakefd */
 };
-
-/* Now on the monotonic clock, in milliseconds. */
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Close a slot's socket and free the slot; the caller holds the lock. */
 static void release(struct linger_pool *l, struct lingering *s)
@@ -66,7 +58,7 @@ static void drain(struct linger_pool *l, struct lingering *s)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			s->idle_until = now_ms() + LINGER_IDLE_SECONDS * 1000;
+			s->idle_until = clock_ms() + LINGER_IDLE_SECONDS * 1000;
 			return;
 		}
 		if (n <= 0)
@@ -78,8 +70,8 @@ static void drain(struct linger_pool *l, struct lingering *s)
 	release(l, s);
 }
 
-/* The thread: drain readable sockets, release expired ones, until woken to stop. */
-static void *linger_main(void *arg)
+/* The thread: drain readable sockets, release expired ones, until stopped. */
+static void linger_main(void *arg)
 {
 	struct linger_pool *l = arg;
 	struct epoll_event ev[64];
@@ -89,14 +81,13 @@ static void *linger_main(void *arg)
 		int n = epoll_wait(l->epfd, ev, 64, 500);
 		int64_t now;
 
+		stop = worker_stopping(&l->worker);
 		pthread_mutex_lock(&l->lock);
 		for (int i = 0; i < n; i++) {
-			if (ev[i].data.u32 == WAKE_TAG)
-				stop = true;
-			else if (l->slots[ev[i].data.u32].fd >= 0)
+			if (ev[i].data.u32 != WAKE_TAG && l->slots[ev[i].data.u32].fd >= 0)
 				drain(l, &l->slots[ev[i].data.u32]);
 		}
-		now = now_ms();
+		now = clock_ms();
 		for (int i = 0; i < LINGER_MAX_SOCKETS; i++) {
 			struct lingering *s = &l->slots[i];
 			if (s->fd >= 0 && (stop || now >= s->idle_until || now >= s->end))
@@ -104,7 +95,17 @@ static void *linger_main(void *arg)
 		}
 		pthread_mutex_unlock(&l->lock);
 	}
-	return NULL;
+}
+
+/* The worker's poke: make wakefd readable, which ends the thread's epoll_wait. */
+static void linger_poke(void *arg)
+{
+	struct linger_pool *l = arg;
+	uint64_t one = 1;
+
+	if (write(l->wakefd, &one, sizeof(one)) != sizeof(one))
+		fprintf(stderr, "cachegate: cannot wake the lingering-close thread: %s\n",
+		        strerror(errno));
 }
 
 struct linger_pool *linger_start(char **cause)
@@ -125,7 +126,7 @@ struct linger_pool *linger_start(char **cause)
 	l->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	err = l->epfd < 0 || l->wakefd < 0 ? errno
 	      : epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wakefd, &ev) != 0 ? errno
-	      : pthread_create(&l->thread, NULL, linger_main, l);
+	      : worker_start(&l->worker, linger_main, linger_poke, l);
 	if (err != 0) {
 		if (asprintf(cause, "cannot start the lingering-close thread: %s", strerror(err)) < 0)
 			*cause = NULL;
@@ -143,7 +144,7 @@ struct linger_pool *linger_start(char **cause)
 void linger_add(struct linger_pool *l, int fd)
 {
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP};
-	int64_t now = now_ms();
+	int64_t now = clock_ms();
 	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 
 	if (dup < 0)
@@ -171,14 +172,10 @@ void linger_add(struct linger_pool *l, int fd)
 
 void linger_stop(struct linger_pool *l)
 {
-	uint64_t one = 1;
-
 	if (l == NULL)
 		return;
-	if (write(l->wakefd, &one, sizeof(one)) != sizeof(one))
-		fprintf(stderr, "cachegate: cannot wake the lingering-close thread: %s\n",
-		        strerror(errno));
-	pthread_join(l->thread, NULL);
+	worker_stop(&l->worker);
+	worker_destroy(&l->worker);
 	close(l->epfd);
 	close(l->wakefd);
 	pthread_mutex_destroy(&l->lock);

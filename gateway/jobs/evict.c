@@ -2,14 +2,13 @@
  * evict.c: one thread that keeps the store's usage counted and, with a cap,
  * evicts least recently used objects down to a low-water mark.
  */
-#include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/worker.h"
 #include "gateway/jobs/evict.h"
 
 /* How often the store is counted again when nothing wakes the thread. */
@@ -27,10 +26,7 @@ struct evict {
 	atomic_uint_fast64_t temp_bytes;  /* in tmp/: writes in progress; counts toward the cap */
 	atomic_bool full;
 
-	pthread_mutex_t lock;  /* guards wake and stop */
-	pthread_cond_t cond;
-	bool wake, stop;
-	pthread_t thread;
+	struct worker worker;  /* woken by a put past the cap */
 };
 
 /* Replace the usage counters with u. */
@@ -94,49 +90,27 @@ static void evict_sweep(struct evict *e)
 		evict_pass(e);
 }
 
-/* Now on the monotonic clock, in seconds. */
-static time_t now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 /* The thread: a pass at start, then on every wake-up or rescan period; sweeps in between. */
-static void *evict_main(void *arg)
+static void evict_main(void *arg)
 {
 	struct evict *e = arg;
-	time_t next_pass = 0;
+	int64_t next_pass = 0;
+	bool woken = false;
 
-	pthread_mutex_lock(&e->lock);
-	while (!e->stop) {
-		struct timespec until;
-		bool pass = e->wake || now_seconds() >= next_pass;
-
-		e->wake = false;
-		pthread_mutex_unlock(&e->lock);
-		if (pass) {
+	while (!worker_stopping(&e->worker)) {
+		if (woken || clock_ms() >= next_pass) {
 			evict_pass(e);
-			next_pass = now_seconds() + EVICT_RESCAN_SECONDS;
+			next_pass = clock_ms() + EVICT_RESCAN_SECONDS * 1000;
 		} else {
 			evict_sweep(e);
 		}
-		pthread_mutex_lock(&e->lock);
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += EVICT_SWEEP_SECONDS;
-		while (!e->wake && !e->stop)
-			if (pthread_cond_timedwait(&e->cond, &e->lock, &until) == ETIMEDOUT)
-				break;
+		woken = worker_wait(&e->worker, clock_ms() + EVICT_SWEEP_SECONDS * 1000) == WORKER_WOKEN;
 	}
-	pthread_mutex_unlock(&e->lock);
-	return NULL;
 }
 
 struct evict *evict_start(struct store *s, struct metrics *m, uint64_t max_size, char **cause)
 {
 	struct evict *e = calloc(1, sizeof(*e));
-	pthread_condattr_t ca;
 	int err;
 
 	*cause = NULL;
@@ -153,17 +127,10 @@ struct evict *evict_start(struct store *s, struct metrics *m, uint64_t max_size,
 	atomic_init(&e->ac_objects, 0);
 	atomic_init(&e->cas_objects, 0);
 	atomic_init(&e->full, false);
-	pthread_mutex_init(&e->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&e->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	err = pthread_create(&e->thread, NULL, evict_main, e);
+	err = worker_start(&e->worker, evict_main, NULL, e);
 	if (err != 0) {
 		if (asprintf(cause, "cannot start the eviction thread: %s", strerror(err)) < 0)
 			*cause = NULL;
-		pthread_cond_destroy(&e->cond);
-		pthread_mutex_destroy(&e->lock);
 		free(e);
 		return NULL;
 	}
@@ -174,13 +141,8 @@ void evict_stop(struct evict *e)
 {
 	if (e == NULL)
 		return;
-	pthread_mutex_lock(&e->lock);
-	e->stop = true;
-	pthread_cond_signal(&e->cond);
-	pthread_mutex_unlock(&e->lock);
-	pthread_join(e->thread, NULL);
-	pthread_cond_destroy(&e->cond);
-	pthread_mutex_destroy(&e->lock);
+	worker_stop(&e->worker);
+	worker_destroy(&e->worker);
 	free(e);
 }
 
@@ -200,10 +162,7 @@ void evict_note_put(struct evict *e, enum store_kind k, uint64_t size, int64_t o
 	total += atomic_load(&e->temp_bytes);
 	if (e->max_size == 0 || total <= e->max_size)
 		return;
-	pthread_mutex_lock(&e->lock);
-	e->wake = true;
-	pthread_cond_signal(&e->cond);
-	pthread_mutex_unlock(&e->lock);
+	worker_wake(&e->worker);
 }
 
 bool evict_store_full(const struct evict *e)

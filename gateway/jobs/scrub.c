@@ -1,14 +1,11 @@
 /*
  * scrub.c: the background re-hashing of the store (scrub.h).
  */
-#include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/cause.h"
+#include "common/worker.h"
 #include "gateway/jobs/scrub.h"
 
 struct scrub {
@@ -17,11 +14,7 @@ struct scrub {
 	struct metrics *metrics;
 	uint64_t rate;
 	unsigned interval;
-	bool running;            /* a thread was started */
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	atomic_bool stopping;
+	struct worker worker;    /* zeroed when rate is 0: no thread */
 };
 
 /* store_verify callback: stop once asked to. */
@@ -29,7 +22,7 @@ static bool scrub_stopping(void *ctx)
 {
 	struct scrub *sc = ctx;
 
-	return atomic_load(&sc->stopping);
+	return worker_stopping(&sc->worker);
 }
 
 /* store_verify callback: remember an intact file, count it. */
@@ -51,7 +44,7 @@ static void scrub_damaged(void *ctx, const char *id, const struct stat *st)
 }
 
 /* The thread: a pass, then wait for the next one's time or the stop. */
-static void *scrub_main(void *arg)
+static void scrub_main(void *arg)
 {
 	struct scrub *sc = arg;
 	struct store_verify_options o = {
@@ -59,19 +52,12 @@ static void *scrub_main(void *arg)
 		.stop = scrub_stopping, .ctx = sc,
 	};
 
-	while (!atomic_load(&sc->stopping)) {
-		struct timespec next;
+	while (!worker_stopping(&sc->worker)) {
+		int64_t next = clock_ms() + (int64_t)sc->interval * 1000;
 
-		clock_gettime(CLOCK_REALTIME, &next);
-		next.tv_sec += sc->interval;
 		store_verify(sc->store, &o, NULL);
-		pthread_mutex_lock(&sc->lock);
-		while (!atomic_load(&sc->stopping) &&
-		       pthread_cond_timedwait(&sc->wake, &sc->lock, &next) != ETIMEDOUT)
-			;
-		pthread_mutex_unlock(&sc->lock);
+		worker_wait(&sc->worker, next);
 	}
-	return NULL;
 }
 
 struct scrub *scrub_start(struct store *s, struct integrity *ig, struct metrics *m,
@@ -89,18 +75,14 @@ struct scrub *scrub_start(struct store *s, struct integrity *ig, struct metrics 
 	sc->metrics = m;
 	sc->rate = rate;
 	sc->interval = interval;
-	atomic_init(&sc->stopping, false);
-	pthread_mutex_init(&sc->lock, NULL);
-	pthread_cond_init(&sc->wake, NULL);
 	if (rate == 0)
 		return sc;
-	err = pthread_create(&sc->thread, NULL, scrub_main, sc);
+	err = worker_start(&sc->worker, scrub_main, NULL, sc);
 	if (err != 0) {
 		cause_set(cause, "cannot start the scrub thread: %s", strerror(err));
 		scrub_stop(sc);
 		return NULL;
 	}
-	sc->running = true;
 	return sc;
 }
 
@@ -108,14 +90,7 @@ void scrub_stop(struct scrub *sc)
 {
 	if (sc == NULL)
 		return;
-	if (sc->running) {
-		pthread_mutex_lock(&sc->lock);
-		atomic_store(&sc->stopping, true);
-		pthread_cond_signal(&sc->wake);
-		pthread_mutex_unlock(&sc->lock);
-		pthread_join(sc->thread, NULL);
-	}
-	pthread_cond_destroy(&sc->wake);
-	pthread_mutex_destroy(&sc->lock);
+	worker_stop(&sc->worker);
+	worker_destroy(&sc->worker);
 	free(sc);
 }

@@ -1,7 +1,6 @@
 /*
  * watchdog.c: cut off requests that run past their deadline.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -13,13 +12,14 @@
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 
+#include "common/clock.h"
+#include "common/worker.h"
 #include "gateway/jobs/watchdog.h"
 
 struct conn_watch {
 	int fd;
-	atomic_int_fast64_t deadline_ms;  /* CLOCK_MONOTONIC milliseconds */
+	atomic_int_fast64_t deadline_ms;  /* clock_ms */
 	atomic_bool receiving;             /* a request body is still expected */
 	atomic_bool in_request;            /* a request's head is in: deadline_ms is its total */
 	atomic_bool linger;                /* answered before its body was read */
@@ -34,21 +34,10 @@ struct watchdog {
 	int64_t timeout_ms;     /* a request, from its head in to its end */
 	int64_t header_ms;      /* a request's head, from the connection's start or the last request */
 	uint64_t min_window_bytes; /* a body brings at least this much per window; 0: no minimum */
-	pthread_mutex_t lock;  /* guards the list, cut and stop */
-	pthread_cond_t cond;
+	pthread_mutex_t lock;  /* guards the list and cut */
 	struct conn_watch *head;
-	bool stop;
-	pthread_t thread;
+	struct worker worker;  /* never woken: checks each second until stopped */
 };
-
-/* Now on the monotonic clock, in milliseconds. */
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * True when the peer of a connection expecting a body has hung up and left
@@ -103,7 +92,7 @@ static bool body_too_slow(const struct watchdog *w, struct conn_watch *cw, int64
  */
 static void cut_connections(struct watchdog *w)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_ms();
 
 	for (struct conn_watch *cw = w->head; cw != NULL; cw = cw->next) {
 		bool overdue, slow;
@@ -127,30 +116,22 @@ static void cut_connections(struct watchdog *w)
 }
 
 /* The thread: check once a second until stopped. */
-static void *watchdog_main(void *arg)
+static void watchdog_main(void *arg)
 {
 	struct watchdog *w = arg;
 
-	pthread_mutex_lock(&w->lock);
-	while (!w->stop) {
-		struct timespec until;
-
+	while (!worker_stopping(&w->worker)) {
+		pthread_mutex_lock(&w->lock);
 		cut_connections(w);
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += 1;
-		while (!w->stop)
-			if (pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT)
-				break;
+		pthread_mutex_unlock(&w->lock);
+		worker_wait(&w->worker, clock_ms() + 1000);
 	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
 }
 
 struct watchdog *watchdog_start(unsigned request_timeout, unsigned header_timeout,
                                 uint64_t min_body_rate, char **cause)
 {
 	struct watchdog *w = calloc(1, sizeof(*w));
-	pthread_condattr_t ca;
 	int err;
 
 	*cause = NULL;
@@ -162,15 +143,10 @@ struct watchdog *watchdog_start(unsigned request_timeout, unsigned header_timeou
 	w->header_ms = (int64_t)header_timeout * 1000;
 	w->min_window_bytes = min_body_rate * (WATCHDOG_BODY_WINDOW_MS / 1000);
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	err = pthread_create(&w->thread, NULL, watchdog_main, w);
+	err = worker_start(&w->worker, watchdog_main, NULL, w);
 	if (err != 0) {
 		if (asprintf(cause, "cannot start the watchdog thread: %s", strerror(err)) < 0)
 			*cause = NULL;
-		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
 		free(w);
 		return NULL;
@@ -182,12 +158,8 @@ void watchdog_stop(struct watchdog *w)
 {
 	if (w == NULL)
 		return;
-	pthread_mutex_lock(&w->lock);
-	w->stop = true;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	pthread_cond_destroy(&w->cond);
+	worker_stop(&w->worker);
+	worker_destroy(&w->worker);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
@@ -199,7 +171,7 @@ struct conn_watch *watchdog_open(struct watchdog *w, int fd)
 	if (cw == NULL)
 		return NULL;
 	cw->fd = fd;
-	atomic_init(&cw->deadline_ms, now_ms() + w->header_ms);
+	atomic_init(&cw->deadline_ms, clock_ms() + w->header_ms);
 	atomic_init(&cw->receiving, false);
 	atomic_init(&cw->in_request, false);
 	atomic_init(&cw->linger, false);
@@ -217,7 +189,7 @@ void watchdog_request_started(struct watchdog *w, struct conn_watch *cw)
 {
 	if (cw == NULL)
 		return;
-	atomic_store(&cw->deadline_ms, now_ms() + w->timeout_ms);
+	atomic_store(&cw->deadline_ms, clock_ms() + w->timeout_ms);
 	atomic_store(&cw->in_request, true);
 }
 
@@ -227,7 +199,7 @@ void watchdog_request_done(struct watchdog *w, struct conn_watch *cw)
 		return;
 	atomic_store(&cw->receiving, false);
 	atomic_store(&cw->in_request, false);
-	atomic_store(&cw->deadline_ms, now_ms() + w->header_ms);
+	atomic_store(&cw->deadline_ms, clock_ms() + w->header_ms);
 }
 
 void watchdog_receiving(struct conn_watch *cw, bool receiving)

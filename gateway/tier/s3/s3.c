@@ -11,28 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/cause.h"
+#include "common/clock.h"
 #include "gateway/tier/s3/s3_job.h"
 
 /* Seconds since j started. */
 static double job_seconds(const struct s3_job *j)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - j->started.tv_sec) + (now.tv_nsec - j->started.tv_nsec) / 1e9;
-}
-
-/* Take j off the running list, if it is on it. */
-static void running_remove(struct s3 *s, struct s3_job *j)
-{
-	for (struct s3_job **p = &s->running; *p != NULL; p = &(*p)->next)
-		if (*p == j) {
-			*p = j->next;
-			return;
-		}
+	return (double)(clock_us() - j->started_us) / 1e6;
 }
 
 /* Tell j's end to its caller, count it, free it. */
@@ -59,8 +46,7 @@ static void job_start(struct s3_job *j)
 	struct tier_reply r = { .result = TIER_FAILED };
 
 	if (s3_job_prepare(j) && curl_multi_add_handle(j->s3->multi, j->easy) == CURLM_OK) {
-		j->next = j->s3->running;
-		j->s3->running = j;
+		queue_push(&j->s3->running, &j->link);
 		return;
 	}
 	snprintf(r.why, sizeof(r.why), "cannot start an S3 request: out of memory");
@@ -69,27 +55,26 @@ static void job_start(struct s3_job *j)
 
 /* ---- the thread ----------------------------------------------------------- */
 
-/* Take the jobs submitted since the last look and start them. */
-static bool take_incoming(struct s3 *s)
+/* The jobs submitted since the last look, oldest first; s->incoming is left empty. */
+static struct queue steal_incoming(struct s3 *s)
 {
-	struct s3_job *list, *rev = NULL;
-	bool stop;
+	struct queue q;
 
 	pthread_mutex_lock(&s->lock);
-	list = s->incoming;
-	s->incoming = NULL;
-	stop = s->stop;
+	q = queue_steal(&s->incoming);
 	pthread_mutex_unlock(&s->lock);
-	while (list != NULL) {  /* submitted newest first: start the oldest first */
-		struct s3_job *next = list->next;
-		list->next = rev;
-		rev = list;
-		list = next;
-	}
-	for (struct s3_job *j = rev, *next; j != NULL; j = next) {
-		next = j->next;
-		job_start(j);
-	}
+	return q;
+}
+
+/* Start the jobs submitted since the last look; false once stopping. */
+static bool take_incoming(struct s3 *s)
+{
+	bool stop = worker_stopping(&s->worker);
+	struct queue q = steal_incoming(s);
+	struct queue_link *l;
+
+	while ((l = queue_pop(&q)) != NULL)
+		job_start(queue_entry(l, struct s3_job, link));
 	return !stop;
 }
 
@@ -107,7 +92,7 @@ static void reap(struct s3 *s)
 			continue;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 		curl_multi_remove_handle(s->multi, j->easy);
-		running_remove(s, j);
+		queue_remove(&s->running, &j->link);
 		if (s3_job_judge(j, m->data.result, &r))
 			job_end(j, &r);
 		else
@@ -119,26 +104,23 @@ static void reap(struct s3 *s)
 static void fail_running(struct s3 *s)
 {
 	struct tier_reply r = { .result = TIER_FAILED };
-	struct s3_job *j;
+	struct queue incoming;
+	struct queue_link *l;
 
 	snprintf(r.why, sizeof(r.why), "the gateway is stopping");
-	while ((j = s->running) != NULL) {
-		s->running = j->next;
+	while ((l = queue_pop(&s->running)) != NULL) {
+		struct s3_job *j = queue_entry(l, struct s3_job, link);
+
 		curl_multi_remove_handle(s->multi, j->easy);
 		job_end(j, &r);
 	}
-	pthread_mutex_lock(&s->lock);
-	j = s->incoming;
-	s->incoming = NULL;
-	pthread_mutex_unlock(&s->lock);
-	while (j != NULL) {
-		struct s3_job *next = j->next;
-		job_end(j, &r);
-		j = next;
-	}
+	incoming = steal_incoming(s);
+	while ((l = queue_pop(&incoming)) != NULL)
+		job_end(queue_entry(l, struct s3_job, link), &r);
 }
 
-static void *s3_main(void *arg)
+/* The thread: start what comes in, run the transfers, until stopped. */
+static void s3_main(void *arg)
 {
 	struct s3 *s = arg;
 	int running;
@@ -149,7 +131,14 @@ static void *s3_main(void *arg)
 		curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
 	}
 	fail_running(s);
-	return NULL;
+}
+
+/* The worker's poke: end the thread's curl_multi_poll. */
+static void s3_poke(void *arg)
+{
+	struct s3 *s = arg;
+
+	curl_multi_wakeup(s->multi);
 }
 
 /* ---- jobs from the gateway's threads -------------------------------------- */
@@ -160,17 +149,15 @@ static bool submit(struct s3 *s, struct s3_job *j)
 	bool stopping;
 
 	pthread_mutex_lock(&s->lock);
-	stopping = s->stop;
-	if (!stopping) {
-		j->next = s->incoming;
-		s->incoming = j;
-	}
+	stopping = worker_stopping(&s->worker);
+	if (!stopping)
+		queue_push(&s->incoming, &j->link);
 	pthread_mutex_unlock(&s->lock);
 	if (stopping) {
 		s3_job_free(j);
 		return false;
 	}
-	curl_multi_wakeup(s->multi);
+	worker_wake(&s->worker);
 	return true;
 }
 
@@ -279,6 +266,7 @@ out:
 /* Free s's own parts (the thread is not running). */
 static void s3_release(struct s3 *s)
 {
+	worker_destroy(&s->worker);
 	if (s->multi != NULL)
 		curl_multi_cleanup(s->multi);
 	pthread_mutex_destroy(&s->lock);
@@ -325,7 +313,7 @@ struct s3 *s3_start(struct s3_config *c, struct metrics *m, char **cause)
 		cause_set(cause, "out of memory");
 		goto fail;
 	}
-	err = pthread_create(&s->thread, NULL, s3_main, s);
+	err = worker_start(&s->worker, s3_main, s3_poke, s);
 	if (err != 0) {
 		cause_set(cause, "cannot start the S3 thread: %s", strerror(err));
 		goto fail;
@@ -338,17 +326,8 @@ fail:
 
 void s3_stop(struct s3 *s)
 {
-	if (s == NULL)
-		return;
-	pthread_mutex_lock(&s->lock);
-	if (s->stop) {
-		pthread_mutex_unlock(&s->lock);
-		return;
-	}
-	s->stop = true;
-	pthread_mutex_unlock(&s->lock);
-	curl_multi_wakeup(s->multi);
-	pthread_join(s->thread, NULL);
+	if (s != NULL)
+		worker_stop(&s->worker);
 }
 
 void s3_free(struct s3 *s)

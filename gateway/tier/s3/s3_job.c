@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "gateway/tier/s3/s3_job.h"
 
 /* libcurl hands over response bytes: into the store on a 200, else kept for the error. */
@@ -208,6 +209,6 @@ struct s3_job *s3_job_new(struct s3 *s, enum s3_op op, enum store_kind k, const 
 	j->fd = -1;
 	j->done = done;
 	j->ctx = ctx;
-	clock_gettime(CLOCK_MONOTONIC, &j->started);
+	j->started_us = clock_us();
 	return j;
 }

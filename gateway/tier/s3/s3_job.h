@@ -9,10 +9,11 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include <curl/curl.h>
 
+#include "common/queue.h"
+#include "common/worker.h"
 #include "gateway/tier/s3/s3.h"
 
 #define S3_CONNECT_MS 3000L      /* to open a connection */
@@ -59,8 +60,8 @@ struct s3_job {
 	char error_body[S3_ERROR_BODY + 1];
 	size_t error_len;
 	char errbuf[CURL_ERROR_SIZE];
-	struct timespec started;
-	struct s3_job *next;         /* in incoming, or in running */
+	int64_t started_us;          /* clock_us when made */
+	struct queue_link link;      /* in incoming, or in running */
 };
 
 struct s3 {
@@ -70,11 +71,10 @@ struct s3 {
 	char *sigv4;                 /* "aws:amz:<region>:s3" */
 	char *token_header;          /* "x-amz-security-token: ..." or NULL */
 	CURLM *multi;
-	pthread_t thread;
-	pthread_mutex_t lock;        /* guards incoming and stop */
-	struct s3_job *incoming;
-	bool stop;
-	struct s3_job *running;      /* jobs on the multi handle (the thread's own) */
+	struct worker worker;        /* sleeps in curl_multi_poll: a wake pokes multi */
+	pthread_mutex_t lock;        /* guards incoming; jobs come no more once stopping */
+	struct queue incoming;       /* of s3_job, oldest first */
+	struct queue running;        /* jobs on the multi handle (the thread's own) */
 	pthread_mutex_t health_lock; /* guards last_failure */
 	char last_failure[200];      /* why the last request failed; "" when it was answered */
 };
