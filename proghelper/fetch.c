@@ -37,7 +37,7 @@ remote_get(struct remote *r, int64_t id, const unsigned char action[STORE_HASH_L
 	j->req_id = id;
 	j->remote = r;
 	j->fd = -1;
-	j->queued_us = remote_now_us();
+	j->queued_us = clock_us();
 	memcpy(j->action, action, STORE_HASH_LEN);
 	remote_submit(r, j);
 	return REMOTE_QUEUED;
@@ -69,7 +69,7 @@ fetch_answer(struct remote *r, struct job *j, bool hit)
 		rep.miss = true;
 		stats_add(&r->stats->misses, 1);
 	}
-	stats_add(&r->stats->remote_wait_us, (uint64_t)(remote_now_us() - j->queued_us));
+	stats_add(&r->stats->remote_wait_us, (uint64_t)(clock_us() - j->queued_us));
 	reply_send(r->reply, &rep);
 	free(path);
 }

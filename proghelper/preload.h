@@ -55,8 +55,8 @@ struct preload {
 	bool list_end;                      /* everything in it has been looked at */
 	struct usedlist_digest list_digest; /* of the fetched list's entries */
 	bool have_list;                     /* list_digest is the fetched list's */
-	struct job *waiting;                /* gets waiting for a COMING action, by next */
-	struct job_list parked;             /* gets that came before the list, in order */
+	struct queue waiting;               /* gets waiting for a COMING action, newest first */
+	struct queue parked;                /* gets that came before the list, in order */
 
 	pthread_mutex_t lock;               /* guards the rest: the main thread counts hits */
 	struct actionset items;             /* of struct item */

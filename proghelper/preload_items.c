@@ -30,19 +30,6 @@ item_add(struct preload *p, const unsigned char action[STORE_HASH_LEN])
 	return it;
 }
 
-/* Put the gets of l back at the head of the queue, in their order; empties l. */
-static void
-preload_requeue(struct remote *r, struct job_list *l)
-{
-	if (l->head == NULL)
-		return;
-	l->tail->next = r->gets.head;
-	if (r->gets.head == NULL)
-		r->gets.tail = l->tail;
-	r->gets.head = l->head;
-	l->head = l->tail = NULL;
-}
-
 /* A brought action is asked for: count the hit once. */
 static void
 preload_used(struct preload *p, const unsigned char action[STORE_HASH_LEN])
@@ -87,21 +74,20 @@ preload_settle(struct remote *r, const unsigned char action[STORE_HASH_LEN],
                const struct go_entry *e)
 {
 	struct preload *p = r->preload;
-	struct job **at = &p->waiting, *j;
+	struct queue all = queue_steal(&p->waiting);
+	struct job *j;
 
-	while ((j = *at) != NULL) {
+	while ((j = job_pop(&all)) != NULL) {
 		if (actionset_key(j->action) != actionset_key(action)) {
-			at = &j->next;
+			queue_push(&p->waiting, &j->link);
 			continue;
 		}
-		*at = j->next;
 		if (e != NULL && memcmp(j->action, action, STORE_HASH_LEN) == 0) {
 			j->entry = *e;
 			preload_used(p, action);
 			fetch_got(r, j, false);
 		} else {
-			struct job_list one = { j, j };
-			preload_requeue(r, &one);
+			queue_push_front(&r->gets, &j->link);
 		}
 	}
 }
@@ -110,23 +96,20 @@ int
 preload_expire(struct remote *r, int wait_ms)
 {
 	struct preload *p = r->preload;
-	struct job **at = &p->waiting, *j;
-	int64_t now = remote_now_us();
+	struct queue all = queue_steal(&p->waiting);
+	int64_t now = clock_us();
+	struct job *j;
 
-	while ((j = *at) != NULL) {
+	while ((j = job_pop(&all)) != NULL) {
 		int64_t due = j->queued_us + p->wait_us;
-		struct job_list one = { j, j };
 
 		if (now < due) {
-			if ((due - now) / 1000 + 1 < wait_ms)
-				wait_ms = (int)((due - now) / 1000 + 1);
-			at = &j->next;
+			wait_ms = clock_poll_ms(now, due, wait_ms);
+			queue_push(&p->waiting, &j->link);
 			continue;
 		}
-		*at = j->next;
-		j->next = NULL;
 		j->past_preload = true;
-		preload_requeue(r, &one);
+		queue_push_front(&r->gets, &j->link);
 	}
 	return wait_ms;
 }
@@ -137,7 +120,7 @@ preload_unpark(struct remote *r)
 {
 	struct preload *p = r->preload;
 
-	preload_requeue(r, &p->parked);
+	queue_prepend(&r->gets, &p->parked);
 }
 
 bool
@@ -150,12 +133,7 @@ preload_take_get(struct remote *r, struct job *j)
 	if (p == NULL)
 		return false;
 	if (p->phase == PHASE_START || p->phase == PHASE_LISTING) {
-		j->next = NULL;
-		if (p->parked.tail != NULL)
-			p->parked.tail->next = j;
-		else
-			p->parked.head = j;
-		p->parked.tail = j;
+		queue_push(&p->parked, &j->link);
 		return true;
 	}
 	pthread_mutex_lock(&p->lock);
@@ -165,8 +143,7 @@ preload_take_get(struct remote *r, struct job *j)
 		item_add(p, j->action);  /* ASKED: the preload will leave it alone */
 	pthread_mutex_unlock(&p->lock);
 	if (s == ITEM_COMING) {
-		j->next = p->waiting;
-		p->waiting = j;
+		queue_push_front(&p->waiting, &j->link);
 		return true;
 	}
 	/* Brought: its entry is in the recorder's queue or in the store (else ask). */

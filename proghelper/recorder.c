@@ -8,71 +8,66 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/queue.h"
+#include "common/worker.h"
+
 /* One entry waiting to be written. */
 struct record {
-	struct record *next;
+	struct queue_link link;
 	struct go_entry entry;
 };
 
 struct recorder {
 	struct store *store;
-	pthread_t thread;
-	pthread_mutex_t lock;        /* guards the queue and stopping, never held for disk work */
+	struct worker worker;        /* woken by every entry queued */
+	pthread_mutex_t lock;        /* guards the queue and current, never held for disk work */
 	pthread_mutex_t write_lock;  /* held while an entry is taken and written */
-	pthread_cond_t wake;
-	struct record *head, *tail;
+	struct queue queue;          /* of struct record, oldest first */
 	struct record *current;      /* taken from the queue and being written */
-	bool stopping;
 };
 
-/* Take the oldest queued entry, or NULL (rec->lock held). */
-static struct record *
-recorder_pop(struct recorder *rec)
+/*
+ * Take the oldest queued entry and write it; false when the queue was
+ * empty. It is taken and written under write_lock, so recorder_record_now
+ * never overlaps the write of its action, while recorder_add only ever
+ * waits for the short queue lock.
+ */
+static bool
+recorder_write_next(struct recorder *rec)
 {
-	struct record *r = rec->head;
+	struct queue_link *l;
+	struct record *r = NULL;
 
-	if (r != NULL) {
-		rec->head = r->next;
-		if (rec->head == NULL)
-			rec->tail = NULL;
-	}
-	return r;
+	pthread_mutex_lock(&rec->write_lock);
+	pthread_mutex_lock(&rec->lock);
+	if ((l = queue_pop(&rec->queue)) != NULL)
+		r = rec->current = queue_entry(l, struct record, link);
+	pthread_mutex_unlock(&rec->lock);
+	if (r != NULL)
+		local_record(rec->store, &r->entry);
+	pthread_mutex_lock(&rec->lock);
+	rec->current = NULL;
+	pthread_mutex_unlock(&rec->lock);
+	pthread_mutex_unlock(&rec->write_lock);
+	free(r);
+	return r != NULL;
 }
 
 /*
- * The thread: write entries as they come, and all that are left when
- * stopping. An entry is taken and written under write_lock, so
- * recorder_record_now never overlaps the write of its action, while
- * recorder_add only ever waits for the short queue lock.
+ * The thread: write entries as they come and, once stopping, all that
+ * are left (every recorder_add came before recorder_stop).
  */
-static void *
+static void
 recorder_main(void *arg)
 {
 	struct recorder *rec = arg;
-	struct record *r;
-	bool done;
+	bool stopping;
 
-	for (;;) {
-		pthread_mutex_lock(&rec->lock);
-		while (!rec->stopping && rec->head == NULL)
-			pthread_cond_wait(&rec->wake, &rec->lock);
-		done = rec->head == NULL;
-		pthread_mutex_unlock(&rec->lock);
-		if (done)
-			break;
-		pthread_mutex_lock(&rec->write_lock);
-		pthread_mutex_lock(&rec->lock);
-		r = rec->current = recorder_pop(rec);  /* NULL if recorder_record_now dropped it */
-		pthread_mutex_unlock(&rec->lock);
-		if (r != NULL)
-			local_record(rec->store, &r->entry);
-		pthread_mutex_lock(&rec->lock);
-		rec->current = NULL;
-		pthread_mutex_unlock(&rec->lock);
-		pthread_mutex_unlock(&rec->write_lock);
-		free(r);
-	}
-	return NULL;
+	do {
+		stopping = worker_wait(&rec->worker, CLOCK_NEVER) == WORKER_STOPPING;
+		while (recorder_write_next(rec))
+			;
+	} while (!stopping);
 }
 
 struct recorder *
@@ -85,9 +80,7 @@ recorder_start(struct store *s)
 	rec->store = s;
 	pthread_mutex_init(&rec->lock, NULL);
 	pthread_mutex_init(&rec->write_lock, NULL);
-	pthread_cond_init(&rec->wake, NULL);
-	if (pthread_create(&rec->thread, NULL, recorder_main, rec) != 0) {
-		pthread_cond_destroy(&rec->wake);
+	if (worker_start(&rec->worker, recorder_main, NULL, rec) != 0) {
 		pthread_mutex_destroy(&rec->write_lock);
 		pthread_mutex_destroy(&rec->lock);
 		free(rec);
@@ -107,22 +100,17 @@ recorder_add(struct recorder *rec, const struct go_entry *e)
 		pthread_mutex_unlock(&rec->write_lock);
 		return;
 	}
-	r->next = NULL;
 	r->entry = *e;
 	pthread_mutex_lock(&rec->lock);
-	if (rec->tail != NULL)
-		rec->tail->next = r;
-	else
-		rec->head = r;
-	rec->tail = r;
-	pthread_cond_signal(&rec->wake);
+	queue_push(&rec->queue, &r->link);
 	pthread_mutex_unlock(&rec->lock);
+	worker_wake(&rec->worker);
 }
 
 bool
 recorder_find(struct recorder *rec, const unsigned char action[STORE_HASH_LEN], struct go_entry *e)
 {
-	struct record *r;
+	struct queue_link *l;
 	bool found = false;
 
 	pthread_mutex_lock(&rec->lock);
@@ -130,11 +118,14 @@ recorder_find(struct recorder *rec, const unsigned char action[STORE_HASH_LEN], 
 		*e = rec->current->entry;
 		found = true;
 	}
-	for (r = rec->head; r != NULL && !found; r = r->next)
+	for (l = queue_first(&rec->queue); l != NULL && !found; l = l->next) {
+		struct record *r = queue_entry(l, struct record, link);
+
 		if (memcmp(r->entry.action, action, STORE_HASH_LEN) == 0) {
 			*e = r->entry;
 			found = true;
 		}
+	}
 	pthread_mutex_unlock(&rec->lock);
 	return found;
 }
@@ -142,21 +133,21 @@ recorder_find(struct recorder *rec, const unsigned char action[STORE_HASH_LEN], 
 enum local_result
 recorder_record_now(struct recorder *rec, const struct go_entry *e)
 {
-	struct record **link, *r, *prev = NULL;
+	struct queue all;
+	struct queue_link *l;
 	enum local_result result;
 
 	pthread_mutex_lock(&rec->write_lock);
 	pthread_mutex_lock(&rec->lock);
-	for (link = &rec->head; (r = *link) != NULL;) {
-		if (memcmp(r->entry.action, e->action, STORE_HASH_LEN) == 0) {
-			*link = r->next;
+	all = queue_steal(&rec->queue);
+	while ((l = queue_pop(&all)) != NULL) {
+		struct record *r = queue_entry(l, struct record, link);
+
+		if (memcmp(r->entry.action, e->action, STORE_HASH_LEN) == 0)
 			free(r);
-		} else {
-			prev = r;
-			link = &r->next;
-		}
+		else
+			queue_push(&rec->queue, l);
 	}
-	rec->tail = prev;
 	pthread_mutex_unlock(&rec->lock);
 	result = local_record(rec->store, e);
 	pthread_mutex_unlock(&rec->write_lock);
@@ -168,12 +159,8 @@ recorder_stop(struct recorder *rec)
 {
 	if (rec == NULL)
 		return;
-	pthread_mutex_lock(&rec->lock);
-	rec->stopping = true;
-	pthread_cond_signal(&rec->wake);
-	pthread_mutex_unlock(&rec->lock);
-	pthread_join(rec->thread, NULL);
-	pthread_cond_destroy(&rec->wake);
+	worker_stop(&rec->worker);
+	worker_destroy(&rec->worker);
 	pthread_mutex_destroy(&rec->write_lock);
 	pthread_mutex_destroy(&rec->lock);
 	free(rec);

@@ -11,52 +11,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define REMOTE_CONNECT_MS 1000L
 #define REMOTE_MAX_IDLE_S 20L      /* a connection idle longer is not reused */
 
-int64_t
-remote_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void
-job_list_push(struct job_list *l, struct job *j)
-{
-	j->next = NULL;
-	if (l->tail != NULL)
-		l->tail->next = j;
-	else
-		l->head = j;
-	l->tail = j;
-}
-
-static struct job *
-job_list_pop(struct job_list *l)
-{
-	struct job *j = l->head;
-
-	if (j != NULL) {
-		l->head = j->next;
-		if (l->head == NULL)
-			l->tail = NULL;
-	}
-	return j;
-}
-
 void
 remote_submit(struct remote *r, struct job *j)
 {
 	pthread_mutex_lock(&r->lock);
-	job_list_push(&r->incoming, j);
+	queue_push(&r->incoming, &j->link);
 	pthread_mutex_unlock(&r->lock);
-	curl_multi_wakeup(r->multi);
+	worker_wake(&r->worker);
 }
 
 /* ---- jobs and their handles -------------------------------------------- */
@@ -179,9 +145,9 @@ remote_take_incoming(struct remote *r, int64_t *deadline)
 	bool stopping;
 
 	pthread_mutex_lock(&r->lock);
-	while ((j = job_list_pop(&r->incoming)) != NULL)
-		job_list_push(j->kind == JOB_UPLOAD ? &r->uploads : &r->gets, j);
-	stopping = r->stopping;
+	while ((j = job_pop(&r->incoming)) != NULL)
+		queue_push(j->kind == JOB_UPLOAD ? &r->uploads : &r->gets, &j->link);
+	stopping = worker_stopping(&r->worker);
 	*deadline = r->deadline_us;
 	pthread_mutex_unlock(&r->lock);
 	return stopping;
@@ -194,7 +160,7 @@ remote_start_waiting(struct remote *r)
 	struct job *j;
 	bool off = atomic_load(&r->off);
 
-	while ((off || r->running_gets < REMOTE_MAX_GETS) && (j = job_list_pop(&r->gets)) != NULL) {
+	while ((off || r->running_gets < REMOTE_MAX_GETS) && (j = job_pop(&r->gets)) != NULL) {
 		if (off)
 			remote_finish_job(r, j, false);
 		else
@@ -202,7 +168,7 @@ remote_start_waiting(struct remote *r)
 	}
 	off = off || atomic_load(&r->writes_off);
 	while ((off || r->running_uploads < REMOTE_MAX_UPLOADS) &&
-	       (j = job_list_pop(&r->uploads)) != NULL) {
+	       (j = job_pop(&r->uploads)) != NULL) {
 		if (off) {
 			stats_add(&r->stats->uploads_dropped, 1);
 			remote_free_job(r, j);
@@ -220,10 +186,10 @@ remote_abandon(struct remote *r)
 	int n = 0;
 
 	/* Ending a preload request hands the gets waiting for it back to the queue. */
-	while (r->gets.head != NULL || r->uploads.head != NULL || r->nactive > 0) {
-		while ((j = job_list_pop(&r->gets)) != NULL)
+	while (!queue_empty(&r->gets) || !queue_empty(&r->uploads) || r->nactive > 0) {
+		while ((j = job_pop(&r->gets)) != NULL)
 			remote_finish_job(r, j, false);
-		while ((j = job_list_pop(&r->uploads)) != NULL) {
+		while ((j = job_pop(&r->uploads)) != NULL) {
 			n++;
 			remote_free_job(r, j);
 		}
@@ -243,7 +209,7 @@ remote_abandon(struct remote *r)
 }
 
 /* The network thread: run transfers until close has drained them or timed out. */
-static void *
+static void
 remote_main(void *arg)
 {
 	struct remote *r = arg;
@@ -275,17 +241,16 @@ remote_main(void *arg)
 			remote_done(r, (struct job *)p, msg->data.result, code);
 		}
 		if (stopping) {
-			int64_t now = remote_now_us();
-			if (r->running_gets + r->running_uploads == 0 && r->gets.head == NULL &&
-			    r->uploads.head == NULL)
+			int64_t now = clock_us();
+			if (r->running_gets + r->running_uploads == 0 && queue_empty(&r->gets) &&
+			    queue_empty(&r->uploads))
 				break;
 			if (now >= deadline) {
 				remote_abandon(r);
 				break;
 			}
 			/* Wake for the deadline itself, not up to a second past it. */
-			if ((deadline - now) / 1000 + 1 < wait_ms)
-				wait_ms = (int)((deadline - now) / 1000 + 1);
+			wait_ms = clock_poll_ms(now, deadline, wait_ms);
 		}
 		/*
 		 * New steps started above are due at once; curl's own timer says so.
@@ -293,7 +258,15 @@ remote_main(void *arg)
 		 */
 		curl_multi_poll(r->multi, NULL, 0, progressed ? 0 : wait_ms, NULL);
 	}
-	return NULL;
+}
+
+/* The worker's poke: end the network thread's curl_multi_poll. */
+static void
+remote_poke(void *arg)
+{
+	struct remote *r = arg;
+
+	curl_multi_wakeup(r->multi);
 }
 
 /* ---- start and stop ---------------------------------------------------- */
@@ -304,6 +277,7 @@ remote_free(struct remote *r)
 {
 	int i;
 
+	worker_destroy(&r->worker);
 	for (i = 0; i < r->nspare; i++)
 		curl_easy_cleanup(r->spare[i]);
 	if (r->multi != NULL)
@@ -378,7 +352,7 @@ remote_start(const struct remote_options *o, struct store *s, struct reply *w, s
 	ok = ok && remote_header(&r->upload_headers, "Expect:") &&
 	     remote_header(&r->upload_headers, "Content-Type: application/octet-stream");
 	if (ok)
-		ok = pthread_create(&r->thread, NULL, remote_main, r) == 0;
+		ok = worker_start(&r->worker, remote_main, remote_poke, r) == 0;
 	if (!ok) {
 		if (asprintf(cause, "cannot start the client of %s", o->url) < 0)
 			*cause = NULL;
@@ -394,11 +368,9 @@ remote_stop(struct remote *r, long timeout_ms)
 	if (r == NULL)
 		return;
 	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	r->deadline_us = remote_now_us() + (int64_t)timeout_ms * 1000;
+	r->deadline_us = clock_us() + (int64_t)timeout_ms * 1000;
 	pthread_mutex_unlock(&r->lock);
-	curl_multi_wakeup(r->multi);
-	pthread_join(r->thread, NULL);
+	worker_stop(&r->worker);
 	remote_free(r);
 }
 

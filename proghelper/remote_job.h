@@ -15,6 +15,9 @@
 
 #include <curl/curl.h>
 
+#include "common/clock.h"
+#include "common/queue.h"
+#include "common/worker.h"
 #include "proghelper/remote.h"
 #include "proghelper/usedlist.h"
 
@@ -47,11 +50,11 @@ struct batch;
 
 /* One get or upload, owned by the network thread once queued. */
 struct job {
-	struct job *next;
+	struct queue_link link;            /* in one queue of jobs (struct queue of struct job) */
 	enum job_kind kind;
 	enum job_step step;
 	int64_t req_id;                    /* get: the request to answer */
-	int64_t queued_us;
+	int64_t queued_us;                 /* clock_us when asked */
 	struct go_entry entry;             /* upload: what to send; get: what was found */
 	unsigned char action[STORE_HASH_LEN];
 	char line[GO_ENTRY_LEN + 1];       /* the entry line received or being sent */
@@ -71,10 +74,14 @@ struct job {
 	struct remote *remote;             /* for callbacks */
 };
 
-/* A FIFO of jobs. */
-struct job_list {
-	struct job *head, *tail;
-};
+/* Take the job at the head of q (a queue of jobs), or NULL. */
+static inline struct job *
+job_pop(struct queue *q)
+{
+	struct queue_link *l = queue_pop(q);
+
+	return l != NULL ? queue_entry(l, struct job, link) : NULL;
+}
 
 struct remote {
 	char *url;
@@ -92,13 +99,12 @@ struct remote {
 	struct recorder *recorder;          /* writes fetched entries locally (not ours) */
 	struct usedlist *used;              /* this build's list, or NULL (not ours) */
 	struct preload *preload;            /* fetching ahead, or NULL */
-	pthread_t thread;
+	struct worker worker;               /* sleeps in curl_multi_poll: a wake pokes multi */
 
 	pthread_mutex_t lock;               /* guards the fields up to the next comment */
-	struct job_list incoming;
+	struct queue incoming;
 	size_t uploads_pending;             /* queued or running uploads */
-	bool stopping;
-	int64_t deadline_us;
+	int64_t deadline_us;                /* clock_us by which close gives up; set before the stop */
 
 	atomic_bool off;                    /* nothing more goes to the remote */
 	atomic_bool quiet;                  /* remote_abort: drop work without a word */
@@ -106,7 +112,7 @@ struct remote {
 
 	/* Used by the network thread only. */
 	bool no_go;                         /* the server has no /go paths: gets use /ac, /cas */
-	struct job_list gets, uploads;
+	struct queue gets, uploads;
 	int running_gets, running_uploads, running_preloads;
 	int failures;                       /* consecutive */
 	struct job *active[REMOTE_MAX_HANDLES];  /* jobs holding a handle */
@@ -116,9 +122,6 @@ struct remote {
 };
 
 /* ---- remote.c ---------------------------------------------------------- */
-
-/* Microseconds on the monotonic clock. */
-int64_t remote_now_us(void);
 
 /* Hand a new job to the network thread and wake it (any thread). */
 void remote_submit(struct remote *r, struct job *j);
