@@ -14,6 +14,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "common/clock.h"
+
 /* Bytes read per call while hashing a whole object. */
 #define VERIFY_CHUNK (256 * 1024)
 
@@ -70,7 +72,7 @@ void store_check_free(struct store_check *c)
 struct pacer {
 	uint64_t rate;             /* 0: no limit */
 	uint64_t bytes;            /* read since start */
-	struct timespec start;
+	int64_t start_us;          /* clock_us at the start */
 	const struct store_verify_options *opts;
 };
 
@@ -83,10 +85,7 @@ static bool stop_asked(const struct store_verify_options *o)
 /* Seconds since p started. */
 static double pacer_elapsed(const struct pacer *p)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - p->start.tv_sec) + (now.tv_nsec - p->start.tv_nsec) / 1e9;
+	return (double)(clock_us() - p->start_us) / 1e6;
 }
 
 /* Count n bytes read, then sleep until the rate allows more; false when asked to stop. */
@@ -272,7 +271,7 @@ enum store_result store_verify(struct store *s, const struct store_verify_option
 	v.buf = malloc(VERIFY_CHUNK);
 	if (v.buf == NULL)
 		return STORE_IO_ERROR;
-	clock_gettime(CLOCK_MONOTONIC, &v.pacer.start);
+	v.pacer.start_us = clock_us();
 	r = store_scan_kind(s, STORE_CAS, verify_visit, &v);
 	free(v.buf);
 	return v.stopped ? STORE_OK : r;

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "tests/gateway_fixture.h"
 
 static struct gw g;
@@ -28,10 +28,7 @@ TestSuite(gateway_slow, .fini = teardown, .timeout = 120);
 /* Seconds on the monotonic clock. */
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)clock_us() / 1e6;
 }
 
 /* True once the server has closed fd (reads end or fail). */

@@ -8,7 +8,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "gateway/tier/tier.h"
 #include "store/store.h"
@@ -47,7 +46,7 @@ struct request {
 	enum method method;
 	enum route route;
 	char id[STORE_ID_LEN + 1];  /* valid for ROUTE_AC, ROUTE_CAS and ROUTE_GO */
-	struct timespec started;    /* CLOCK_MONOTONIC */
+	int64_t started_us;         /* clock_us when it came */
 	unsigned status;            /* the status queued; 0 until then */
 	uint64_t body_out;          /* response body bytes queued */
 	uint64_t body_in;           /* request body bytes received */

@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "common/cause.h"
+#include "common/clock.h"
 #include "gateway/ops/accesslog.h"
 #include "gateway/access/clientcert.h"
 #include "gateway/http/framing.h"
@@ -59,7 +60,7 @@ static struct request *request_new(struct gateway *gw, struct MHD_Connection *c,
 	r->route = ROUTE_UNKNOWN;
 	r->content_length = -1;
 	r->tier_fd = -1;
-	clock_gettime(CLOCK_MONOTONIC, &r->started);
+	r->started_us = clock_us();
 	if (gw->opt->log)
 		accesslog_note(r, method, url);
 	atomic_fetch_add(&gw->in_flight, 1);

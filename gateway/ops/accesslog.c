@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "gateway/ops/accesslog.h"
 
 /* Copy src into dst (size n), with anything unprintable as '?'. */
@@ -42,14 +43,11 @@ static void client_text(const struct sockaddr *sa, char *buf, size_t n)
 void accesslog_write(const struct request *r, const struct sockaddr *client, bool finished)
 {
 	char when[32], who[INET6_ADDRSTRLEN];
-	struct timespec now;
 	struct tm tm;
 	time_t t = time(NULL);
 	double ms;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +
-	     (double)(now.tv_nsec - r->started.tv_nsec) / 1e6;
+	ms = (double)(clock_us() - r->started_us) / 1e3;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	client_text(client, who, sizeof(who));
