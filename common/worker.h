@@ -10,10 +10,11 @@
  * returns once stopping, after whatever last work its owner promises.
  *
  * Locks: the worker's lock guards only the worker's own state (the pending
- * wake, the condition, the stop); it is held while the poke runs, never
- * while the function runs. What the thread works on stays under its
- * owner's locks: change it there, then call worker_wake, which may be
- * called with the owner's lock held (the worker never takes it).
+ * wake, the condition, the stop); it is held inside the calls below and
+ * while the poke runs, never across the owner's code. What the thread
+ * works on stays under its owner's locks: change it there, then call
+ * worker_wake, which may be called with the owner's lock held (the worker
+ * never takes it).
  *
  * Threads: worker_start, worker_stop and worker_destroy are called by the
  * owner (from one thread); worker_wake and worker_stopping from any thread
