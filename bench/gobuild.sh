@@ -23,21 +23,34 @@
 #      mentions --no-preload                                         [preload]
 #   8. the peer, github.com/bradfitz/go-tool-cache: go-cacher with an empty
 #      local dir and a warm gocached                                [gocacher]
+# and, on each link in LINKS at a round trip of LINK_RTT, through delayproxy
+# -rate (each direction one link of that rate shared by all connections, with
+# a short queue that holds the sender back):
+#   9. cachegate-prog with its default options (preload), empty local store,
+#      warm gateway, side by side with
+#  10. go-cacher, empty local dir, warm gocached.
 # Then `go test ./...`, fully cached, in a module generated here (GEN_PACKAGES
 # packages in a tree of imports, each with two tests) in setups 2, 6, 7, 8.
 # Every server is warmed by one build (or test run) of each project through
 # its own client, without relay; empty local stores and dirs are emptied
 # before each run. Prints each median, its ratio to (2) of the same project,
-# and the HTTP requests the run made (from the gateway's access log or
-# gocached's verbose log; median over the rounds). Targets: (3) <= 1.05x,
-# (4) <= 1.3x.
+# the HTTP requests the run made (from the gateway's access log or
+# gocached's verbose log; median over the rounds), and for the runs through a
+# relay, the bytes it relayed down (to the client) and up (from the relays'
+# counters; medians over the rounds). Then, for each link, (9) and (10) side
+# by side: medians, the ratio (9)/(10), and the bytes on the wire per build.
+# Targets: (3) <= 1.05x, (4) <= 1.3x.
 #
 # Usage: bench/gobuild.sh [RUNS]
 #   RUNS (default 1): rounds of the warm setups, one run of each per round
 #   (more give steadier medians on a busy machine); the cold build always
 #   runs once. Environment (defaults: everything):
+#   ROWS="base link"    base: setups 1-8 (as SETUPS and RTTS select); link:
+#                       9 and 10 on each of LINKS. Native warm always runs.
 #   RTTS="0 2 10"       round-trip times in ms (decimals allowed)
 #   SETUPS="cold local gateway floor prog preload gocacher"
+#   LINKS="100mbit 1gbit"  link rates (delayproxy -rate) for the link rows
+#   LINK_RTT=2          their round-trip time in ms
 #   PROJECTS="std gen"  `go build std`, and the generated module
 #   GEN_PACKAGES=150    size of the generated module
 #   EMPTY_DIR           where the empty local stores and dirs of the runs go
@@ -45,6 +58,7 @@
 #                       system); e.g. /dev/shm, a tmpfs, to take the disk and
 #                       the file system out of the comparison
 # e.g. RTTS=10 SETUPS="prog gocacher" PROJECTS=gen bench/gobuild.sh 3
+#      ROWS=link PROJECTS=std EMPTY_DIR=/dev/shm bench/gobuild.sh 3
 #
 # cachegate and cachegate-prog are built here without sanitizers, with -O2,
 # in build/bench; so are floorprog and delayproxy. go-cacher and gocached
@@ -53,8 +67,11 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-1}
+rows=${ROWS-base link}
 rtts=${RTTS-0 2 10}
 setups=${SETUPS-cold local gateway floor prog preload gocacher}
+links=${LINKS-100mbit 1gbit}
+link_rtt=${LINK_RTT:-2}
 projects=${PROJECTS-std gen}
 gen_packages=${GEN_PACKAGES:-150}
 go=$(command -v go 2>/dev/null || echo /usr/local/go/bin/go)
@@ -63,6 +80,16 @@ has() { # has SETUP: is it in SETUPS?
 	case " $(echo $setups) " in *" $1 "*) return 0 ;; esac
 	return 1
 }
+for w in $rows; do
+	case $w in base | link) ;; *) echo "gobuild.sh: unknown rows $w (ROWS: base link)" >&2; exit 2 ;; esac
+done
+case " $(echo $rows) " in *" link "*) ;; *) links= ;; esac
+case " $(echo $rows) " in *" base "*) ;; *) setups= rtts= ;; esac
+# gocacher: does any row need go-cacher and gocached? helper: the gateway?
+gocacher=
+[ -z "$links" ] && ! has gocacher || gocacher=1
+helper=
+[ -z "$links" ] && ! has local && ! has gateway && ! has floor && ! has prog && ! has preload || helper=1
 for s in $setups; do
 	case $s in cold | local | gateway | floor | prog | preload | gocacher) ;;
 	*) echo "gobuild.sh: unknown setup $s (SETUPS: cold local gateway floor prog preload gocacher)" >&2; exit 2 ;;
@@ -71,8 +98,11 @@ done
 for p in $projects; do
 	case $p in std | gen) ;; *) echo "gobuild.sh: unknown project $p (PROJECTS: std gen)" >&2; exit 2 ;; esac
 done
-for r in $rtts; do
+for r in $rtts $link_rtt; do
 	case $r in '' | *[!0-9.]* | *.*.*) echo "gobuild.sh: bad RTT $r (milliseconds)" >&2; exit 2 ;; esac
+done
+for l in $links; do
+	case $l in *[!0-9.a-z]* | *.*.*) echo "gobuild.sh: bad link rate $l (e.g. 100mbit, 1gbit)" >&2; exit 2 ;; esac
 done
 case $gen_packages in '' | *[!0-9]* | 0) echo "gobuild.sh: bad GEN_PACKAGES $gen_packages" >&2; exit 2 ;; esac
 for tool in hyperfine jq curl "$go"; do
@@ -83,7 +113,7 @@ bin=$("$top/bench/build.sh")
 (cd "$top/bench/floorprog" && GOTOOLCHAIN=local GOFLAGS= "$go" build -o "$bin/floorprog" .)
 (cd "$top/bench/delayproxy" && GOTOOLCHAIN=local GOFLAGS= "$go" build -o "$bin/delayproxy" .)
 gobin=$bin/gobin
-if has gocacher && { [ ! -x "$gobin/go-cacher" ] || [ ! -x "$gobin/gocached" ]; }; then
+if [ -n "$gocacher" ] && { [ ! -x "$gobin/go-cacher" ] || [ ! -x "$gobin/gocached" ]; }; then
 	echo "installing go-cacher and gocached into $gobin"
 	GOBIN=$gobin GOFLAGS= GOTOOLCHAIN=local "$go" install \
 		github.com/bradfitz/go-tool-cache/cmd/go-cacher@latest \
@@ -119,12 +149,16 @@ wait_file() {
 	echo "gobuild.sh: no $1 after 10 s" >&2
 	exit 1
 }
-# proxy NAME PORT RTT: a delayproxy to 127.0.0.1:PORT adding RTT/2 ms each
-# way; its own port ends up in $work/NAME.port.
+# proxy NAME PORT RTT [RATE]: a delayproxy to 127.0.0.1:PORT adding RTT/2 ms
+# each way (on a link of RATE, if given); its own port ends up in
+# $work/NAME.port, and its pid and counters file in $work/proxies.
+touch "$work/proxies"
 proxy() {
 	"$bin/delayproxy" -listen 127.0.0.1:0 -port-file "$work/$1.port" -upstream "127.0.0.1:$2" \
-		-delay "$(awk -v r="$3" 'BEGIN { printf "%dus", r * 500 }')" 2>>"$work/proxy.log" &
+		-delay "$(awk -v r="$3" 'BEGIN { printf "%dus", r * 500 }')" ${4:+-rate "$4"} \
+		-stats "$work/$1.stats" 2>>"$work/proxy.log" &
 	pids="$pids $!"
+	echo "$! $work/$1.stats" >>"$work/proxies"
 	wait_file "$work/$1.port"
 }
 
@@ -136,7 +170,7 @@ remote="http://127.0.0.1:$(cat "$work/port")"
 # gocached has no port 0 and no port file: a port nobody answers on, then
 # wait until it does.
 touch "$work/gocached.log"
-if has gocacher; then
+if [ -n "$gocacher" ]; then
 	gc_port=$((20000 + $$ % 20000))
 	while curl -s -o /dev/null "http://127.0.0.1:$gc_port/"; do gc_port=$((gc_port + 1)); done
 	"$gobin/gocached" -listen "127.0.0.1:$gc_port" -cache-dir "$work/gocached" -verbose 2>"$work/gocached.log" &
@@ -231,19 +265,17 @@ warm() { # PROJECT GOCACHE GOCACHEPROG
 }
 
 echo "$("$go" version); helper and gateway from $bin; gateway at $remote"
-if has gocacher; then
+if [ -n "$gocacher" ]; then
 	echo "go-cacher $("$go" version -m "$gobin/go-cacher" | awk '$1 == "mod" { print $3 }'); gocached at $gocached"
 fi
-echo "RTTs (ms): $rtts, through delayproxy; setups: native $(echo $setups); projects: $(echo $projects)"
+echo "RTTs (ms): $(echo $rtts), through delayproxy; setups: native $(echo $setups); projects: $(echo $projects)"
+[ -z "$links" ] || echo "links: $(echo $links) at RTT $link_rtt ms, through delayproxy -rate: helper (preload) and go-cacher"
 for p in $projects; do
 	[ "$p" = std ] || gen_module "$work/gen" "$gen_packages"
 	echo "warming up for $p: native GOCACHE, helper local store and gateway, go-cacher and gocached..."
 	warm "$p" "$work/native-warm" ""
-	case " $(echo $setups) " in
-	*" local "* | *" gateway "* | *" floor "* | *" prog "* | *" preload "*)
-		warm "$p" "$work/prog-gocache" "$prog --dir $work/store-warm --remote $remote" ;;
-	esac
-	! has gocacher || warm "$p" "$work/gocacher-gocache" "$gobin/go-cacher -cache-dir $work/gocacher-warm -cache-server $gocached"
+	[ -z "$helper" ] || warm "$p" "$work/prog-gocache" "$prog --dir $work/store-warm --remote $remote"
+	[ -z "$gocacher" ] || warm "$p" "$work/gocacher-gocache" "$gobin/go-cacher -cache-dir $work/gocacher-warm -cache-server $gocached"
 	if [ "$p" = std ] && has floor; then
 		# The floor helper's index: every entry of the warm store, with its output's file.
 		find "$work/store-warm/ac" -type f -exec cat {} + |
@@ -254,6 +286,10 @@ done
 for r in $rtts; do
 	! has prog && ! has preload || proxy "gw-$r" "${remote##*:}" "$r"
 	! has gocacher || proxy "gc-$r" "$gc_port" "$r"
+done
+for l in $links; do
+	proxy "gw-link-$l" "${remote##*:}" "$link_rtt" "$l"
+	proxy "gc-link-$l" "$gc_port" "$link_rtt" "$l"
 done
 
 # Under GOCACHEPROG the go command keeps no build outputs in GOCACHE, but it
@@ -285,11 +321,26 @@ aside() {
 	printf 'sync'
 }
 # Each run's prepare step notes the request lines both servers have logged so
-# far (mark.sh 'PROJECT: NAME'), and so does the end of each hyperfine call:
-# a run's requests are the difference to the next mark.
+# far and the bytes all relays have relayed down and up (mark.sh 'PROJECT:
+# NAME'; a relay writes its counters when sent SIGUSR1), and so does the end
+# of each hyperfine call: a run's requests and bytes are the difference to
+# the next mark.
 cat >"$work/mark.sh" <<EOF
-printf '%s\t%s\t%s\n' "\$1" "\$(grep -cF ' 127.0.0.1 ' '$work/gateway.log')" \\
-	"\$(grep -cF 'ServeHTTP: ' '$work/gocached.log')" >>'$work/marks'
+up=0 down=0
+while read -r pid stats; do
+	rm -f "\$stats"
+	kill -USR1 "\$pid"
+	i=0
+	while [ ! -s "\$stats" ]; do
+		i=\$((i + 1))
+		[ "\$i" -le 500 ] || { echo "gobuild.sh: relay \$pid wrote no \$stats" >&2; exit 1; }
+		sleep 0.01
+	done
+	up=\$((up + \$(awk '\$1 == "up" { print \$2 }' "\$stats")))
+	down=\$((down + \$(awk '\$1 == "down" { print \$2 }' "\$stats")))
+done <'$work/proxies'
+printf '%s\t%s\t%s\t%s\t%s\n' "\$1" "\$(grep -cF ' 127.0.0.1 ' '$work/gateway.log')" \\
+	"\$(grep -cF 'ServeHTTP: ' '$work/gocached.log')" "\$down" "\$up" >>'$work/marks'
 EOF
 # add PROJECT NAME DIR COMMAND: a setup of PROJECT's rounds; DIR ("" for
 # none) is emptied before each run.
@@ -297,6 +348,12 @@ add() {
 	printf '%s\n%s\n%s\n' "$2" "$(aside $3); sh $work/mark.sh '$1: $2'" "$4" >>"$work/cmds-$1"
 }
 label_prog="helper${noprel:+ --no-preload}, empty local + gateway"
+label_link() { # helper|gocacher RATE: the name of a link row
+	case $1 in
+	helper) echo "helper + preload, empty local + gateway, RTT $link_rtt ms, $2" ;;
+	gocacher) echo "go-cacher, empty local + gocached, RTT $link_rtt ms, $2" ;;
+	esac
+}
 for p in $projects; do
 	cmd=$(gocmd "$p")
 	add "$p" "native GOCACHE, warm" "" "GOCACHE=$work/native-warm $cmd"
@@ -315,6 +372,12 @@ for p in $projects; do
 			"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $empty/$p-preload-$r --remote http://127.0.0.1:$(cat "$work/gw-$r.port")' $cmd"
 		! has gocacher || add "$p" "go-cacher, empty local + gocached, RTT $r ms" "$empty/$p-gocacher-$r" \
 			"GOCACHE=$work/gocacher-gocache GOCACHEPROG='$gobin/go-cacher -cache-dir $empty/$p-gocacher-$r -cache-server http://127.0.0.1:$(cat "$work/gc-$r.port")' $cmd"
+	done
+	for l in $links; do
+		add "$p" "$(label_link helper "$l")" "$empty/$p-link-prog-$l" \
+			"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $empty/$p-link-prog-$l --remote http://127.0.0.1:$(cat "$work/gw-link-$l.port")' $cmd"
+		add "$p" "$(label_link gocacher "$l")" "$empty/$p-link-gocacher-$l" \
+			"GOCACHE=$work/gocacher-gocache GOCACHEPROG='$gobin/go-cacher -cache-dir $empty/$p-link-gocacher-$l -cache-server http://127.0.0.1:$(cat "$work/gc-link-$l.port")' $cmd"
 	done
 done
 
@@ -338,20 +401,23 @@ for round in $(seq "$runs"); do
 	done
 done
 
-# Each run's requests, and each setup's median over the rounds.
+# Each run's requests and bytes relayed down and up, and each setup's
+# medians of them over the rounds.
 awk -F '\t' '
-	prev != "" && prev != "end" { k = prev; n[k]++; v[k, n[k]] = $2 - gw + $3 - gc }
-	{ prev = $1; gw = $2; gc = $3 }
-	END {
-		for (k in n) {
-			for (i = 2; i <= n[k]; i++)
-				for (j = i; j > 1 && v[k, j - 1] > v[k, j]; j--) {
-					t = v[k, j]; v[k, j] = v[k, j - 1]; v[k, j - 1] = t
-				}
-			m = n[k] % 2 ? v[k, (n[k] + 1) / 2] : (v[k, n[k] / 2] + v[k, n[k] / 2 + 1]) / 2
-			printf "%s\t%d\n", k, m
-		}
-	}' "$work/marks" >"$work/requests.tsv"
+	function median(c, k,  i, j, t) {
+		for (i = 2; i <= n[k]; i++)
+			for (j = i; j > 1 && v[c, k, j - 1] > v[c, k, j]; j--) {
+				t = v[c, k, j]; v[c, k, j] = v[c, k, j - 1]; v[c, k, j - 1] = t
+			}
+		return n[k] % 2 ? v[c, k, (n[k] + 1) / 2] : (v[c, k, n[k] / 2] + v[c, k, n[k] / 2 + 1]) / 2
+	}
+	prev != "" && prev != "end" {
+		k = prev; n[k]++
+		v[1, k, n[k]] = $2 - gw + $3 - gc; v[2, k, n[k]] = $4 - down; v[3, k, n[k]] = $5 - up
+	}
+	{ prev = $1; gw = $2; gc = $3; down = $4; up = $5 }
+	END { for (k in n) printf "%s\t%d\t%d\t%d\n", k, median(1, k), median(2, k), median(3, k) }' \
+	"$work/marks" >"$work/requests.tsv"
 
 for p in $projects; do
 	# Each setup's runs from all rounds, and their median.
@@ -371,14 +437,27 @@ for p in $projects; do
 	std) echo "go build std:" ;;
 	gen) echo "go test ./..., fully cached, in a generated module of $gen_packages packages:" ;;
 	esac
+	# name, median, ratio to native warm, runs, requests, bytes down, bytes up
 	jq -r '
 		(.results[] | select(.command == "native GOCACHE, warm") | .median) as $warm
 		| .results[]
 		| [.command, .median, .median / $warm, (.times | map(. * 1000 | floor / 1000 | tostring) | join(" "))]
 		| @tsv' "$work/$p-times.json" |
 		awk -F '\t' -v requests="$work/requests.tsv" -v p="$p" '
-			BEGIN { while ((getline line <requests) > 0) { split(line, f, "\t"); req[f[1]] = f[2] } }
-			{ k = p ": " $1
-			  printf "%-55s  median %6.3f s  %5.2fx native warm  requests %5s   (runs: %s)\n",
-			         $1, $2, $3, (k in req) ? req[k] : "-", $4 }'
+			BEGIN { while ((getline line <requests) > 0) { split(line, f, "\t"); req[f[1]] = f[2] "\t" f[3] "\t" f[4] } }
+			{ k = p ": " $1; print $0 "\t" ((k in req) ? req[k] : "-\t0\t0") }' >"$work/$p-rows.tsv"
+	awk -F '\t' '{
+		wire = $6 + $7 ? sprintf("wire %6.1f + %4.1f MB", $6 / 1e6, $7 / 1e6) : ""
+		printf "%-60s  median %6.3f s  %5.2fx native warm  requests %5s  %s  (runs: %s)\n",
+		       $1, $2, $3, $5, wire, $4 }' "$work/$p-rows.tsv"
+	[ -n "$links" ] || continue
+	echo
+	echo "  on a link, RTT $link_rtt ms: helper + preload vs go-cacher + gocached (medians; wire: MB (10^6 bytes) down + up per build)"
+	printf '  %-9s %9s %9s %7s   %-18s %s\n' link helper go-cacher ratio "wire, helper" "wire, go-cacher"
+	for l in $links; do
+		awk -F '\t' -v h="$(label_link helper "$l")" -v g="$(label_link gocacher "$l")" -v l="$l" '
+			$1 == h { ht = $2; hw = sprintf("%.1f + %.1f", $6 / 1e6, $7 / 1e6) }
+			$1 == g { gt = $2; gw = sprintf("%.1f + %.1f", $6 / 1e6, $7 / 1e6) }
+			END { printf "  %-9s %7.2f s %7.2f s %6.2fx   %-18s %s\n", l, ht, gt, ht / gt, hw, gw }' "$work/$p-rows.tsv"
+	done
 done

@@ -100,9 +100,9 @@ func (p *kpipe) close() {
 }
 
 // spliceIn waits until src has data (or its end) and moves what it has, at
-// most p.size bytes, into the empty pipe p. It returns io.EOF at the end,
-// and errNoSplice if the kernel refuses.
-func spliceIn(src *net.TCPConn, p *kpipe) (int, error) {
+// most limit and p.size bytes, into the empty pipe p. It returns io.EOF at
+// the end, and errNoSplice if the kernel refuses.
+func spliceIn(src *net.TCPConn, p *kpipe, limit int) (int, error) {
 	rc, err := src.SyscallConn()
 	if err != nil {
 		return 0, err
@@ -110,7 +110,7 @@ func spliceIn(src *net.TCPConn, p *kpipe) (int, error) {
 	var n int
 	var serr error
 	err = rc.Read(func(fd uintptr) bool {
-		n, serr = splice(int(fd), p.w, p.size)
+		n, serr = splice(int(fd), p.w, min(limit, p.size))
 		// p is empty, so EAGAIN is the socket's: wait until it is readable.
 		return serr != syscall.EAGAIN
 	})

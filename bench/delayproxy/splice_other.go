@@ -8,7 +8,7 @@ import "net"
 
 type kpipe struct{}
 
-func getPipe() *kpipe                            { return nil }
-func putPipe(*kpipe, bool)                       {}
-func spliceIn(*net.TCPConn, *kpipe) (int, error) { return 0, errNoSplice }
-func spliceOut(*net.TCPConn, *kpipe, int) error  { return errNoSplice }
+func getPipe() *kpipe                                 { return nil }
+func putPipe(*kpipe, bool)                            {}
+func spliceIn(*net.TCPConn, *kpipe, int) (int, error) { return 0, errNoSplice }
+func spliceOut(*net.TCPConn, *kpipe, int) error       { return errNoSplice }
