@@ -18,7 +18,7 @@ enum MHD_Result respond_queue(struct MHD_Connection *c, struct request *r, unsig
 	if (resp == NULL)
 		return MHD_NO;
 	/* Answers of the Go endpoints say so, so that a helper can tell a miss from an old server. */
-	if (r->route == ROUTE_GO || r->route == ROUTE_GO_BATCH)
+	if (r->route == ENDPOINT_GO || r->route == ENDPOINT_GO_BATCH)
 		MHD_add_response_header(resp, RESPOND_GO_HEADER, "1");
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);

@@ -56,7 +56,7 @@ static struct request *request_new(struct gateway *gw, struct MHD_Connection *c,
 	r->watch = info != NULL ? info->socket_context : NULL;
 	watchdog_request_started(gw->watchdog, r->watch);
 	r->method = route_method(method);
-	r->route = ROUTE_UNKNOWN;
+	r->route = ENDPOINT_UNKNOWN;
 	r->content_length = -1;
 	r->tier_fd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
@@ -67,13 +67,13 @@ static struct request *request_new(struct gateway *gw, struct MHD_Connection *c,
 }
 
 /* The methods a route accepts, for 405 and its Allow header. */
-static const char *allowed_methods(enum route route)
+static const char *allowed_methods(enum endpoint route)
 {
 	switch (route) {
-	case ROUTE_AC:
-	case ROUTE_CAS:
+	case ENDPOINT_AC:
+	case ENDPOINT_CAS:
 		return "GET, HEAD, PUT";
-	case ROUTE_GO_BATCH:
+	case ENDPOINT_GO_BATCH:
 		return "POST";
 	default:
 		return "GET, HEAD";
@@ -81,16 +81,16 @@ static const char *allowed_methods(enum route route)
 }
 
 /* True when route takes method. */
-static bool method_allowed(enum route route, enum method method)
+static bool method_allowed(enum endpoint route, enum method method)
 {
 	switch (method) {
 	case METHOD_GET:
 	case METHOD_HEAD:
-		return route != ROUTE_GO_BATCH;
+		return route != ENDPOINT_GO_BATCH;
 	case METHOD_PUT:
-		return route == ROUTE_AC || route == ROUTE_CAS;
+		return route == ENDPOINT_AC || route == ENDPOINT_CAS;
 	case METHOD_POST:
-		return route == ROUTE_GO_BATCH;
+		return route == ENDPOINT_GO_BATCH;
 	default:
 		return false;
 	}
@@ -115,7 +115,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 		return respond_not_allowed(c, r, allowed_methods(r->route));
 	if (rr == ROUTE_BAD_ID)
 		return respond_text(c, r, MHD_HTTP_BAD_REQUEST, route_result_str(rr));
-	if (r->route == ROUTE_HEALTHZ)
+	if (r->route == ENDPOINT_HEALTHZ)
 		return status_healthz(c, r);
 
 	ar = auth_check(gw->auth,
@@ -127,13 +127,13 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 		return respond_text(c, r, MHD_HTTP_FORBIDDEN, auth_result_str(ar));
 
 	switch (r->route) {
-	case ROUTE_METRICS:
+	case ENDPOINT_METRICS:
 		return status_metrics(c, r);
-	case ROUTE_STATUS:
+	case ENDPOINT_STATUS:
 		return status_json(c, r);
-	case ROUTE_GO:
+	case ENDPOINT_GO:
 		return go_serve(c, r);
-	case ROUTE_GO_BATCH:
+	case ENDPOINT_GO_BATCH:
 		return go_batch_serve(c, r);
 	default:
 		return objects_begin(c, r);

@@ -19,7 +19,7 @@
 /* The store kind a route names. */
 static enum store_kind route_kind(const struct request *r)
 {
-	return r->route == ROUTE_AC ? STORE_AC : STORE_CAS;
+	return r->route == ENDPOINT_AC ? STORE_AC : STORE_CAS;
 }
 
 /* A store failure as a status and sentence; also counts a rejected upload. */
@@ -88,7 +88,7 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct request *r)
 	if (res != STORE_OK)
 		return respond_store_error(c, r, res);
 	metrics_count_lookup(gw->metrics, route_kind(r), true);
-	return respond_object(c, r, &obj, r->route == ROUTE_CAS ? r->id : NULL, NULL);
+	return respond_object(c, r, &obj, r->route == ENDPOINT_CAS ? r->id : NULL, NULL);
 }
 
 /* Parse the Content-Length header into r->content_length (-1 when absent). */
@@ -179,7 +179,7 @@ static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 		return refuse(c, r, MHD_HTTP_INSUFFICIENT_STORAGE, REJECT_STORE_FULL,
 		              "the store is full and cannot be trimmed enough");
 	/* With a shared tier the body is taken all the same: it may be the tier's only copy. */
-	if (r->route == ROUTE_CAS && gw->tier == NULL &&
+	if (r->route == ENDPOINT_CAS && gw->tier == NULL &&
 	    cas_present(gw, r->id, r->content_length)) {
 		/*
 		 * A client waiting for 100 Continue is answered at once. One that

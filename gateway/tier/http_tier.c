@@ -248,7 +248,7 @@ enum MHD_Result http_tier_fetch(struct MHD_Connection *c, struct request *r, enu
 
 	r->tier_asked |= 1u << k;
 	tier_suspend(c, r);
-	if (r->method != METHOD_HEAD || r->route == ROUTE_GO) {
+	if (r->method != METHOD_HEAD || r->route == ENDPOINT_GO) {
 		fetch_join(t, r, k, id);
 	} else if (!t->tier.ops->head(t->tier.backend, k, id, head_done, r)) {
 		fail = tier_failure("the shared tier is stopping");
@@ -286,7 +286,7 @@ static void upload_done(void *ctx, const struct tier_reply *reply)
 enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, unsigned status)
 {
 	struct http_tier *t = r->gw->tier;
-	enum store_kind k = r->route == ROUTE_AC ? STORE_AC : STORE_CAS;
+	enum store_kind k = r->route == ENDPOINT_AC ? STORE_AC : STORE_CAS;
 	struct store_object obj;
 	char hash[STORE_ID_LEN + 1];
 	struct tier_reply fail;
