@@ -65,7 +65,7 @@ prog_err(struct prog *p, int64_t id, const char *msg)
 
 	memset(&rep, 0, sizeof rep);
 	rep.id = id;
-	rep.err = msg != NULL ? msg : "out of memory";
+	rep.err = cause_text(msg);
 	reply_send(p->reply, &rep);
 }
 
@@ -281,7 +281,7 @@ main(int argc, char **argv)
 		options_free(&p.cfg);
 		return 0;
 	case OPTIONS_ERROR:
-		fprintf(stderr, "cachegate-prog: %s\n", cause != NULL ? cause : "out of memory");
+		fprintf(stderr, "cachegate-prog: %s\n", cause_text(cause));
 		free(cause);
 		options_free(&p.cfg);
 		return 2;
@@ -293,7 +293,7 @@ main(int argc, char **argv)
 
 	p.store = store_open(p.cfg.dir, NULL, &cause);
 	if (p.store == NULL) {
-		fprintf(stderr, "cachegate-prog: %s\n", cause != NULL ? cause : "out of memory");
+		fprintf(stderr, "cachegate-prog: %s\n", cause_text(cause));
 		goto out;
 	}
 	/* The go command passes its GOCACHE on to the helper. */
@@ -331,7 +331,7 @@ main(int argc, char **argv)
 			p.remote = remote_start(&ro, p.store, p.reply, &p.stats, &cause);
 		if (p.remote == NULL) {
 			fprintf(stderr, "cachegate-prog: %s; continuing without the remote\n",
-			        cause != NULL ? cause : "out of memory");
+			        cause_text(cause));
 			free(cause);
 			cause = NULL;
 		}
@@ -353,7 +353,7 @@ main(int argc, char **argv)
 		stats_print(&p.stats, stderr);
 	if (served == PROG_LOST) {
 		fprintf(stderr, "cachegate-prog: cannot understand the go command: %s\n",
-		        cause != NULL ? cause : "out of memory");
+		        cause_text(cause));
 		goto out;
 	}
 	/*

@@ -23,7 +23,7 @@ remote_turn_off(struct remote *r, char *why)
 {
 	if (!atomic_exchange(&r->off, true))
 		fprintf(stderr, "cachegate-prog: %s; continuing without the remote for this run\n",
-		        why != NULL ? why : "out of memory");
+		        cause_text(why));
 	free(why);
 }
 
@@ -36,7 +36,7 @@ remote_failed(struct remote *r, const char *what)
 	stats_add(&r->stats->remote_errors, 1);
 	if (++r->failures >= REMOTE_MAX_FAILURES && !atomic_load(&r->off)) {
 		cause_set(&why, "the remote %s failed %d times in a row (last: %s)",
-		          r->url, r->failures, what != NULL ? what : "out of memory");
+		          r->url, r->failures, cause_text(what));
 		remote_turn_off(r, why);
 	}
 }
