@@ -246,17 +246,17 @@ prog_serve(struct prog *p, int64_t *close_id, char **cause)
 			continue;
 		}
 		switch (req.cmd) {
-		case PROTOCOL_GET:
+		case COMMAND_GET:
 			prog_get(p, &req);
 			break;
-		case PROTOCOL_PUT:
+		case COMMAND_PUT:
 			if (prog_put(p, &req, cause) == PROG_LOST)
 				return PROG_LOST;
 			break;
-		case PROTOCOL_CLOSE:
+		case COMMAND_CLOSE:
 			*close_id = req.id;
 			return PROG_CLOSE;
-		case PROTOCOL_UNKNOWN:
+		case COMMAND_UNKNOWN:
 			break;
 		}
 	}

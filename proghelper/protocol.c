@@ -97,11 +97,11 @@ protocol_decode_request(const char *line, size_t len, struct protocol_request *r
 		goto out;
 	}
 	if (strcmp(command, "get") == 0) {
-		req->cmd = PROTOCOL_GET;
+		req->cmd = COMMAND_GET;
 		if (!protocol_hash_field(root, "ActionID", req->action, cause))
 			goto out;
 	} else if (strcmp(command, "put") == 0) {
-		req->cmd = PROTOCOL_PUT;
+		req->cmd = COMMAND_PUT;
 		if (!protocol_hash_field(root, "ActionID", req->action, cause))
 			goto out;
 		/* Go 1.24 renamed ObjectID to OutputID; older toolchains send ObjectID. */
@@ -110,9 +110,9 @@ protocol_decode_request(const char *line, size_t len, struct protocol_request *r
 		                         req->output, cause))
 			goto out;
 	} else if (strcmp(command, "close") == 0) {
-		req->cmd = PROTOCOL_CLOSE;
+		req->cmd = COMMAND_CLOSE;
 	} else {
-		req->cmd = PROTOCOL_UNKNOWN;
+		req->cmd = COMMAND_UNKNOWN;
 		if (strlen(command) <= 40)
 			cause_set(cause, "unknown command \"%s\"", command);
 		else
