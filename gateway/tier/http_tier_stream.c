@@ -163,6 +163,8 @@ void http_tier_request_done(struct request *r)
 {
 	struct tier_fetch *f = r->tier_stream;
 
+	free(r->tier_reply.why);
+	r->tier_reply.why = NULL;
 	if (f == NULL)
 		return;
 	r->tier_stream = NULL;
