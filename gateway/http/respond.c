@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cause.h"
 #include "gateway/gateway.h"
 #include "gateway/http/respond.h"
 
@@ -62,11 +63,12 @@ enum MHD_Result respond_not_allowed(struct MHD_Connection *c, struct request *r,
                                     const char *allow)
 {
 	size_t len = 0;
-	char why[96];
+	char *why = NULL;
 	struct MHD_Response *resp;
 
-	snprintf(why, sizeof(why), "method not allowed here; allowed: %s", allow);
-	resp = text_response(why, &len);
+	cause_set(&why, "method not allowed here; allowed: %s", allow);
+	resp = text_response(cause_text(why), &len);
+	free(why);
 	if (resp != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	return respond_queue(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, resp, len);

@@ -156,7 +156,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct request *r = *con_cls;
 	enum MHD_Result ret;
 	const char *why;
-	char line[256];
+	char *cause = NULL;
 	unsigned refuse;
 
 	(void)version;
@@ -167,8 +167,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = r;
 		/* --tls-client-ca: no certificate, no answer but this one, whatever the path. */
 		if (r->gw->opt->tls_client_ca != NULL &&
-		    clientcert_check(c, line, sizeof(line)) != CLIENTCERT_OK) {
-			ret = respond_text(c, r, MHD_HTTP_FORBIDDEN, line);
+		    clientcert_check(c, &cause) != CLIENTCERT_OK) {
+			ret = respond_text(c, r, MHD_HTTP_FORBIDDEN, cause_text(cause));
+			free(cause);
 			watchdog_answered_early(r->watch);
 			return ret;
 		}
@@ -378,7 +379,7 @@ struct server *server_start(struct gateway *gw, char **cause)
 	if (o->tls_client_ca != NULL) {
 		s->tls_client_ca = read_text_file("--tls-client-ca", o->tls_client_ca, cause);
 		if (s->tls_client_ca == NULL ||
-		    !clientcert_ca_valid(s->tls_client_ca, o->tls_client_ca, cause))
+		    clientcert_ca_valid(s->tls_client_ca, o->tls_client_ca, cause) != CLIENTCERT_OK)
 			goto fail;
 		/* Clients are asked for a certificate; on_request checks it. */
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, s->tls_client_ca};
