@@ -133,7 +133,7 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 		}
 	if (f->grouped)
 		t->group_fetches--;
-	f->state = out.result == TIER_OK ? FETCHED : FETCH_FAILED;
+	f->state = out.result == TIER_OK ? FETCH_DONE : FETCH_FAILED;
 	w = f->waiters;
 	readers = f->readers;
 	groups = f->groups;
@@ -184,7 +184,7 @@ struct tier_fetch *tier_fetch_new(struct http_tier *t, struct gateway *gw, enum 
 	}
 	f->tier = t;
 	f->gw = gw;
-	f->state = FETCHING;
+	f->state = FETCH_RUNNING;
 	f->length = -1;
 	f->refs = 1;
 	f->fd = dup(store_put_fd(f->put));

@@ -17,7 +17,7 @@ struct tier_stream;
 struct tier_group_wait;
 
 /* Where a fetch stands. */
-enum fetch_state { FETCHING, FETCHED, FETCH_FAILED };
+enum fetch_state { FETCH_RUNNING, FETCH_DONE, FETCH_FAILED };
 
 /*
  * One object on its way from the tier into the local store. GETs may

@@ -97,9 +97,9 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	limit = (uint64_t)f->length;
-	if (f->state == FETCHING && f->written < limit)
+	if (f->state == FETCH_RUNNING && f->written < limit)
 		limit = f->written;
-	else if (f->state == FETCHING)
+	else if (f->state == FETCH_RUNNING)
 		limit--;
 	if (pos >= limit) {
 		s->next = f->readers;
