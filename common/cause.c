@@ -27,3 +27,8 @@ void cause_set(char **cause, const char *fmt, ...)
 	cause_vset(cause, fmt, ap);
 	va_end(ap);
 }
+
+const char *cause_text(const char *cause)
+{
+	return cause != NULL ? cause : "out of memory";
+}

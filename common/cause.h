@@ -19,4 +19,7 @@ void cause_set(char **cause, const char *fmt, ...);
 __attribute__((format(printf, 2, 0)))
 void cause_vset(char **cause, const char *fmt, va_list ap);
 
+/* A cause as text to print: cause itself, or "out of memory" when it is NULL. */
+const char *cause_text(const char *cause);
+
 #endif

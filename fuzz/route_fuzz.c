@@ -15,7 +15,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *url = malloc(size + 1), id[STORE_ID_LEN + 1];
 	unsigned char hash[STORE_HASH_LEN];
-	enum route route;
+	enum endpoint route;
 	enum route_result r;
 
 	if (url == NULL)
@@ -23,10 +23,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(url, data, size);
 	url[size] = '\0';  /* MHD hands the path over as a C string */
 	r = route_parse(url, &route, id);
-	if (route_result_str(r) == NULL || (unsigned)route >= ROUTE_COUNT)
+	if (route_result_str(r) == NULL || (unsigned)route >= ENDPOINT_COUNT)
 		abort();
 	/* A found object's id is a valid id, the path's last segment, never a dot segment. */
-	if (r == ROUTE_FOUND && (route == ROUTE_AC || route == ROUTE_CAS || route == ROUTE_GO)) {
+	if (r == ROUTE_FOUND && (route == ENDPOINT_AC || route == ENDPOINT_CAS || route == ENDPOINT_GO)) {
 		size_t n = strlen(url);
 		if (!store_id_valid(id, strlen(id)) || !store_unhex(id, hash) ||
 		    n < STORE_ID_LEN + 1 || url[n - STORE_ID_LEN - 1] != '/' ||

@@ -137,16 +137,16 @@ stream_serve(struct input *in)
 			continue;
 		}
 		switch (req.cmd) {
-		case PROTOCOL_GET:
+		case COMMAND_GET:
 			stream_get(&req);
 			break;
-		case PROTOCOL_PUT:
+		case COMMAND_PUT:
 			if (!stream_put(in, &req))
 				return;
 			break;
-		case PROTOCOL_CLOSE:
+		case COMMAND_CLOSE:
 			return;
-		case PROTOCOL_UNKNOWN:
+		case COMMAND_UNKNOWN:
 			break;
 		}
 	}

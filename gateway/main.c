@@ -62,7 +62,7 @@ static void raise_file_limit(unsigned connections)
 /* Print "cachegate: <cause>" and free it. */
 static void report(char *cause)
 {
-	fprintf(stderr, "cachegate: %s\n", cause != NULL ? cause : "out of memory");
+	fprintf(stderr, "cachegate: %s\n", cause_text(cause));
 	free(cause);
 }
 
@@ -106,8 +106,8 @@ static bool start_tier(struct gateway *gw, struct s3 **s3, char **cause)
 
 	if (o->s3 == NULL)
 		return true;
-	if (!s3_config_load(&cfg, o->s3, o->s3_endpoint, o->s3_region, o->s3_credentials_file,
-	                    cause)) {
+	if (s3_config_load(&cfg, o->s3, o->s3_endpoint, o->s3_region, o->s3_credentials_file,
+	                   cause) != S3_CONFIG_OK) {
 		s3_config_free(&cfg);
 		return false;
 	}
@@ -188,9 +188,7 @@ int main(int argc, char **argv)
 	        server_port(server), store_dir(gw.store), opt.s3 != NULL ? " in front of " : "",
 	        opt.s3 != NULL ? opt.s3 : "");
 	if (opt.port_file != NULL && !write_port_file(opt.port_file, server_port(server))) {
-		if (asprintf(&cause, "cannot write --port-file %s: %s", opt.port_file,
-		             strerror(errno)) < 0)
-			cause = NULL;
+		cause_set(&cause, "cannot write --port-file %s: %s", opt.port_file, strerror(errno));
 		goto out;
 	}
 

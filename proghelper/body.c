@@ -4,11 +4,12 @@
 #include "proghelper/body.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+
+#include "common/cause.h"
 
 /* Base64 text handed to the decoder at a time (a multiple of 4). */
 #define BODY_CHUNK (48 * 1024)
@@ -99,14 +100,6 @@ body_scan(struct body_state *st, const unsigned char *buf, size_t n, bool *close
 	return n;
 }
 
-/* Set *cause to a copy of msg. */
-static enum body_result
-body_fail(enum body_result r, char **cause, const char *msg)
-{
-	*cause = strdup(msg);
-	return r;
-}
-
 enum body_result
 body_read(struct input *in, struct store_put *p, int64_t size, char **cause)
 {
@@ -118,45 +111,55 @@ body_read(struct input *in, struct store_put *p, int64_t size, char **cause)
 	*cause = NULL;
 	/* Skip the empty line that ends the request, then expect the opening quote. */
 	for (;;) {
-		if (input_fill(in) != INPUT_OK)
-			return body_fail(BODY_BROKEN, cause, "input ended before a put's body");
+		if (input_fill(in) != INPUT_OK) {
+			cause_set(cause, "input ended before a put's body");
+			return BODY_BROKEN;
+		}
 		if (in->buf[in->start] != '\n')
 			break;
 		in->start++;
 	}
-	if (in->buf[in->start] != '"')
-		return body_fail(BODY_BROKEN, cause, "a put's body is not a JSON string");
+	if (in->buf[in->start] != '"') {
+		cause_set(cause, "a put's body is not a JSON string");
+		return BODY_BROKEN;
+	}
 	in->start++;
 
 	st = calloc(1, sizeof *st);
-	if (st == NULL)
-		return body_fail(BODY_BROKEN, cause, "out of memory");
+	if (st == NULL) {
+		cause_set(cause, "out of memory");
+		return BODY_BROKEN;
+	}
 	st->put = p;
 	st->size = size;
 	st->ctx = p != NULL ? EVP_ENCODE_CTX_new() : NULL;
 	if (p != NULL && st->ctx == NULL) {
 		free(st);
-		return body_fail(BODY_BROKEN, cause, "out of memory");
+		cause_set(cause, "out of memory");
+		return BODY_BROKEN;
 	}
 	if (st->ctx != NULL)
 		EVP_DecodeInit(st->ctx);
 
 	while (!closed) {
 		if (input_fill(in) != INPUT_OK) {
-			result = body_fail(BODY_BROKEN, cause, "input ended inside a put's body");
+			result = BODY_BROKEN;
+			cause_set(cause, "input ended inside a put's body");
 			goto out;
 		}
 		in->start += body_scan(st, (unsigned char *)in->buf + in->start,
 		                       in->end - in->start, &closed, &newline);
 		if (newline) {
-			result = body_fail(BODY_BROKEN, cause, "a put's body line has no closing quote");
+			result = BODY_BROKEN;
+			cause_set(cause, "a put's body line has no closing quote");
 			goto out;
 		}
 	}
 	/* The closing quote ends the line. */
 	if (input_fill(in) == INPUT_OK) {
 		if (in->buf[in->start] != '\n') {
-			result = body_fail(BODY_BROKEN, cause, "a put's body line goes on after its closing quote");
+			result = BODY_BROKEN;
+			cause_set(cause, "a put's body line goes on after its closing quote");
 			goto out;
 		}
 		in->start++;
@@ -175,12 +178,12 @@ body_read(struct input *in, struct store_put *p, int64_t size, char **cause)
 	if (st->bad == NULL && st->store_err == STORE_OK && st->decoded != size)
 		st->bad = st->decoded < size ? "body is shorter than BodySize" : "body is longer than BodySize";
 	if (st->bad != NULL) {
-		result = body_fail(BODY_BAD, cause, st->bad);
+		result = BODY_BAD;
+		cause_set(cause, "%s", st->bad);
 	} else if (st->store_err != STORE_OK) {
 		result = BODY_STORE_ERROR;
-		if (asprintf(cause, "cannot write to the local store: %s",
-		             store_result_str(st->store_err)) < 0)
-			*cause = NULL;
+		cause_set(cause, "cannot write to the local store: %s",
+		          store_result_str(st->store_err));
 	}
 out:
 	EVP_ENCODE_CTX_free(st->ctx);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cause.h"
+
 /* The file in the store directory that records when it was last trimmed. */
 #define LOCAL_TRIM_MARK "prog-trim.txt"
 
@@ -108,7 +110,7 @@ local_trim_mark(const char *mark, time_t now)
 	free(tmp);
 }
 
-bool
+enum local_result
 local_trim(struct store *s, uint64_t max_bytes, time_t run_start, char **cause)
 {
 	struct store_trim_options o;
@@ -118,16 +120,16 @@ local_trim(struct store *s, uint64_t max_bytes, time_t run_start, char **cause)
 
 	*cause = NULL;
 	if (asprintf(&mark, "%s/%s", store_dir(s), LOCAL_TRIM_MARK) < 0)
-		return true;
+		return LOCAL_OK;
 	last = local_trim_last(mark);
 	if (last > 0 && last <= now && now - last < LOCAL_TRIM_INTERVAL) {
 		free(mark);
-		return true;
+		return LOCAL_OK;
 	}
 	if (store_is_new(s)) {
 		local_trim_mark(mark, now);  /* a fresh machine's store: nothing to look at */
 		free(mark);
-		return true;
+		return LOCAL_OK;
 	}
 	memset(&o, 0, sizeof o);
 	o.now = now;
@@ -138,24 +140,21 @@ local_trim(struct store *s, uint64_t max_bytes, time_t run_start, char **cause)
 	r = store_trim(s, &o, NULL);
 	if (r == STORE_OK)
 		local_trim_mark(mark, now);
-	else if (asprintf(cause, "cannot trim the local store %s: %s", store_dir(s),
-	                  store_result_str(r)) < 0)
-		*cause = NULL;
+	else
+		cause_set(cause, "cannot trim the local store %s: %s", store_dir(s),
+		          store_result_str(r));
 	free(mark);
-	return r == STORE_OK;
+	return r == STORE_OK ? LOCAL_OK : LOCAL_ERROR;
 }
 
-char *local_write_error(const struct store *s, enum store_result r)
+void
+local_write_error(const struct store *s, enum store_result r, char **cause)
 {
-	char *why;
-	int n;
-
 	if (r == STORE_NO_SPACE)
-		n = asprintf(&why, "cannot write to the local store %s: its file system is full; "
-		             "free space there, lower --max-size (CACHEGATE_MAX_SIZE) or move the "
-		             "store with --dir (CACHEGATE_DIR)", store_dir(s));
+		cause_set(cause, "cannot write to the local store %s: its file system is full; "
+		          "free space there, lower --max-size (CACHEGATE_MAX_SIZE) or move the "
+		          "store with --dir (CACHEGATE_DIR)", store_dir(s));
 	else
-		n = asprintf(&why, "cannot write to the local store %s: %s", store_dir(s),
-		             store_result_str(r));
-	return n < 0 ? NULL : why;
+		cause_set(cause, "cannot write to the local store %s: %s", store_dir(s),
+		          store_result_str(r));
 }

@@ -50,20 +50,20 @@ bool local_has_output(struct store *s, const struct go_entry *e);
 enum local_result local_record(struct store *s, const struct go_entry *e);
 
 /*
- * Why a write to the local store s failed with r, as one sentence that
- * names the store and, for a full file system, says what to do. The
- * caller frees it; NULL when out of memory.
+ * Set *cause (the caller frees it) to why a write to the local store s
+ * failed with r: one sentence that names the store and, for a full file
+ * system, says what to do.
  */
-char *local_write_error(const struct store *s, enum store_result r);
+void local_write_error(const struct store *s, enum store_result r, char **cause);
 
 /*
  * Trim the store unless it was trimmed in the last day: remove objects
  * unused for five days, then least recently used ones while it is larger
  * than max_bytes (0: no limit), never anything used since run_start. A
  * store this run made (store_is_new) holds nothing older, so it is only
- * marked as trimmed now. Returns false and sets *cause (caller frees) when
- * trimming failed.
+ * marked as trimmed now. Returns LOCAL_ERROR and sets *cause (caller
+ * frees) when trimming failed.
  */
-bool local_trim(struct store *s, uint64_t max_bytes, time_t run_start, char **cause);
+enum local_result local_trim(struct store *s, uint64_t max_bytes, time_t run_start, char **cause);
 
 #endif

@@ -27,10 +27,19 @@
 #include "proghelper/scope.h"
 #include "proghelper/stats.h"
 #include "proghelper/usedlist.h"
+#include "common/cause.h"
 #include "store/store.h"
 
 /* Buffer for stdin: the longest request line, and the unit bodies stream in. */
 #define PROG_INPUT_BUFFER (256 * 1024)
+
+/* How serving the go command's requests went. */
+enum prog_result {
+	PROG_OK = 0,  /* a request was answered: go on */
+	PROG_CLOSE,   /* the go command sent close */
+	PROG_EOF,     /* the input ended between requests */
+	PROG_LOST,    /* the input cannot be understood any more: *cause says why */
+};
 
 /* Everything one run uses. */
 struct prog {
@@ -56,7 +65,7 @@ prog_err(struct prog *p, int64_t id, const char *msg)
 
 	memset(&rep, 0, sizeof rep);
 	rep.id = id;
-	rep.err = msg != NULL ? msg : "out of memory";
+	rep.err = cause_text(msg);
 	reply_send(p->reply, &rep);
 }
 
@@ -67,10 +76,11 @@ prog_err(struct prog *p, int64_t id, const char *msg)
 static void
 prog_store_err(struct prog *p, int64_t id, enum store_result r)
 {
-	char *why = local_write_error(p->store, r);
+	char *why = NULL;
 
+	local_write_error(p->store, r, &why);
 	if (!p->told_store_error) {
-		fprintf(stderr, "cachegate-prog: %s\n", why != NULL ? why : "out of memory");
+		fprintf(stderr, "cachegate-prog: %s\n", why);
 		p->told_store_error = true;
 	}
 	prog_err(p, id, why);
@@ -109,9 +119,9 @@ prog_get(struct prog *p, const struct protocol_request *req)
 
 /*
  * Store a put's body and entry locally, answer with its DiskPath, and queue
- * its upload. Returns false when the input stream is lost (*cause set).
+ * its upload. Returns PROG_LOST when the input stream is lost (*cause set).
  */
-static bool
+static enum prog_result
 prog_put(struct prog *p, const struct protocol_request *req, char **cause)
 {
 	char o[STORE_ID_LEN + 1];
@@ -132,34 +142,34 @@ prog_put(struct prog *p, const struct protocol_request *req, char **cause)
 		if (br == BODY_BROKEN) {
 			store_put_abort(put);
 			*cause = why;
-			return false;
+			return PROG_LOST;
 		}
 		if (br == BODY_STORE_ERROR && put != NULL) {
 			prog_store_err(p, req->id, store_put_error(put));
 			store_put_abort(put);
 			free(why);
-			return true;
+			return PROG_OK;
 		}
 		if (br != BODY_OK && put != NULL) {
 			store_put_abort(put);
 			prog_err(p, req->id, why);
 			free(why);
-			return true;
+			return PROG_OK;
 		}
 		free(why);
 	}
 	if (put == NULL) {
 		prog_store_err(p, req->id, sr);
-		return true;
+		return PROG_OK;
 	}
 	sr = store_put_commit(put, req->body_size);
 	if (sr == STORE_HASH_MISMATCH || sr == STORE_SIZE_MISMATCH) {
 		prog_err(p, req->id, "the body does not match its OutputID and BodySize");
-		return true;
+		return PROG_OK;
 	}
 	if (sr != STORE_OK) {
 		prog_store_err(p, req->id, sr);
-		return true;
+		return PROG_OK;
 	}
 	memcpy(e.action, req->action, STORE_HASH_LEN);
 	memcpy(e.output, req->output, STORE_HASH_LEN);
@@ -169,7 +179,7 @@ prog_put(struct prog *p, const struct protocol_request *req, char **cause)
 	                         : local_record(p->store, &e)) != LOCAL_OK ||
 	    !diskpath_format(p->root, e.output, p->path, p->path_max)) {
 		prog_err(p, req->id, "cannot write the entry to the local store");
-		return true;
+		return PROG_OK;
 	}
 	memset(&rep, 0, sizeof rep);
 	rep.id = req->id;
@@ -178,7 +188,7 @@ prog_put(struct prog *p, const struct protocol_request *req, char **cause)
 	usedlist_add(p->used, &e);
 	if (p->remote != NULL)
 		remote_upload(p->remote, &e);
-	return true;
+	return PROG_OK;
 }
 
 /* The preload list's key: of --scope, else of the go command's default scope. */
@@ -193,12 +203,12 @@ prog_scope_key(const struct options *cfg, unsigned char key[STORE_HASH_LEN])
 }
 
 /*
- * Serve requests until close or the end of input. Returns the close
- * request's ID (or -1 at end of input), or -2 when the stream was lost
- * (*cause then says why).
+ * Serve requests until close (PROG_CLOSE, *close_id set to its ID), the end
+ * of input (PROG_EOF), or the loss of the stream (PROG_LOST, *cause says
+ * why).
  */
-static int64_t
-prog_serve(struct prog *p, char **cause)
+static enum prog_result
+prog_serve(struct prog *p, int64_t *close_id, char **cause)
 {
 	struct protocol_request req;
 	enum protocol_result pr;
@@ -209,26 +219,26 @@ prog_serve(struct prog *p, char **cause)
 	for (;;) {
 		ir = input_line(p->in, PROTOCOL_LINE_MAX, &line, &len);
 		if (ir == INPUT_EOF)
-			return -1;
+			return PROG_EOF;
 		if (ir != INPUT_OK) {
-			*cause = strdup(ir == INPUT_TOO_LONG ? "a request line is too long" :
-			                ir == INPUT_TRUNCATED ? "input ended inside a request" :
-			                "cannot read stdin");
-			return -2;
+			cause_set(cause, "%s", ir == INPUT_TOO_LONG ? "a request line is too long" :
+			          ir == INPUT_TRUNCATED ? "input ended inside a request" :
+			          "cannot read stdin");
+			return PROG_LOST;
 		}
 		if (len == 0)
 			continue;  /* the empty line after each request */
 		pr = protocol_decode_request(line, len, &req, &why);
 		if (pr == PROTOCOL_UNPARSABLE) {
 			*cause = why;
-			return -2;
+			return PROG_LOST;
 		}
 		if (pr == PROTOCOL_BAD_REQUEST) {
 			char *skip = NULL;
 			if (req.body_size > 0 && body_read(p->in, NULL, req.body_size, &skip) == BODY_BROKEN) {
 				free(why);
 				*cause = skip;
-				return -2;
+				return PROG_LOST;
 			}
 			free(skip);
 			prog_err(p, req.id, why);
@@ -236,16 +246,17 @@ prog_serve(struct prog *p, char **cause)
 			continue;
 		}
 		switch (req.cmd) {
-		case PROTOCOL_GET:
+		case COMMAND_GET:
 			prog_get(p, &req);
 			break;
-		case PROTOCOL_PUT:
-			if (!prog_put(p, &req, cause))
-				return -2;
+		case COMMAND_PUT:
+			if (prog_put(p, &req, cause) == PROG_LOST)
+				return PROG_LOST;
 			break;
-		case PROTOCOL_CLOSE:
-			return req.id;
-		case PROTOCOL_UNKNOWN:
+		case COMMAND_CLOSE:
+			*close_id = req.id;
+			return PROG_CLOSE;
+		case COMMAND_UNKNOWN:
 			break;
 		}
 	}
@@ -257,7 +268,8 @@ main(int argc, char **argv)
 	struct prog p;
 	struct protocol_reply rep;
 	char *cause = NULL;
-	int64_t close_id;
+	int64_t close_id = -1;
+	enum prog_result served;
 	time_t start = time(NULL);
 	int status = 1;
 
@@ -269,7 +281,7 @@ main(int argc, char **argv)
 		options_free(&p.cfg);
 		return 0;
 	case OPTIONS_ERROR:
-		fprintf(stderr, "cachegate-prog: %s\n", cause != NULL ? cause : "out of memory");
+		fprintf(stderr, "cachegate-prog: %s\n", cause_text(cause));
 		free(cause);
 		options_free(&p.cfg);
 		return 2;
@@ -281,7 +293,7 @@ main(int argc, char **argv)
 
 	p.store = store_open(p.cfg.dir, NULL, &cause);
 	if (p.store == NULL) {
-		fprintf(stderr, "cachegate-prog: %s\n", cause != NULL ? cause : "out of memory");
+		fprintf(stderr, "cachegate-prog: %s\n", cause_text(cause));
 		goto out;
 	}
 	/* The go command passes its GOCACHE on to the helper. */
@@ -319,7 +331,7 @@ main(int argc, char **argv)
 			p.remote = remote_start(&ro, p.store, p.reply, &p.stats, &cause);
 		if (p.remote == NULL) {
 			fprintf(stderr, "cachegate-prog: %s; continuing without the remote\n",
-			        cause != NULL ? cause : "out of memory");
+			        cause_text(cause));
 			free(cause);
 			cause = NULL;
 		}
@@ -329,8 +341,8 @@ main(int argc, char **argv)
 	rep.known_commands = true;
 	reply_send(p.reply, &rep);
 
-	close_id = prog_serve(&p, &cause);
-	if (close_id == -2) {
+	served = prog_serve(&p, &close_id, &cause);
+	if (served == PROG_LOST) {
 		remote_abort(p.remote);
 	} else {
 		remote_upload_list(p.remote, p.used);
@@ -339,9 +351,9 @@ main(int argc, char **argv)
 	p.remote = NULL;
 	if (p.cfg.verbose)
 		stats_print(&p.stats, stderr);
-	if (close_id == -2) {
+	if (served == PROG_LOST) {
 		fprintf(stderr, "cachegate-prog: cannot understand the go command: %s\n",
-		        cause != NULL ? cause : "out of memory");
+		        cause_text(cause));
 		goto out;
 	}
 	/*
@@ -352,9 +364,9 @@ main(int argc, char **argv)
 	p.recorder = NULL;
 	free(cause);
 	cause = NULL;
-	if (!local_trim(p.store, p.cfg.max_size, start, &cause) && cause != NULL)
+	if (local_trim(p.store, p.cfg.max_size, start, &cause) != LOCAL_OK)
 		fprintf(stderr, "cachegate-prog: %s\n", cause);
-	if (close_id >= 0) {
+	if (served == PROG_CLOSE) {
 		memset(&rep, 0, sizeof rep);
 		rep.id = close_id;
 		reply_send(p.reply, &rep);

@@ -11,27 +11,32 @@
 #include "proghelper/remote_job.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "common/cause.h"
 
 #define REMOTE_MAX_FAILURES 3      /* consecutive failures before the remote is skipped */
 
-/* Stop using the remote, saying why once. */
+/* Stop using the remote, saying why (a cause, freed here) once. */
 static void
-remote_turn_off(struct remote *r, const char *why)
+remote_turn_off(struct remote *r, char *why)
 {
 	if (!atomic_exchange(&r->off, true))
-		fprintf(stderr, "cachegate-prog: %s; continuing without the remote for this run\n", why);
+		fprintf(stderr, "cachegate-prog: %s; continuing without the remote for this run\n",
+		        cause_text(why));
+	free(why);
 }
 
 /* Count one failure of the remote itself; enough in a row turn it off. */
 static void
 remote_failed(struct remote *r, const char *what)
 {
-	char why[1024];
+	char *why = NULL;
 
 	stats_add(&r->stats->remote_errors, 1);
 	if (++r->failures >= REMOTE_MAX_FAILURES && !atomic_load(&r->off)) {
-		snprintf(why, sizeof why, "the remote %s failed %d times in a row (last: %s)",
-		         r->url, r->failures, what);
+		cause_set(&why, "the remote %s failed %d times in a row (last: %s)",
+		          r->url, r->failures, cause_text(what));
 		remote_turn_off(r, why);
 	}
 }
@@ -44,26 +49,26 @@ remote_failed(struct remote *r, const char *what)
 static bool
 remote_tls_setup_failed(struct remote *r, struct job *j, CURLcode result)
 {
-	char why[1024];
+	char *why = NULL;
 	const char *detail = j->error[0] != '\0' ? j->error : curl_easy_strerror(result);
 
 	switch (result) {
 	case CURLE_PEER_FAILED_VERIFICATION:
 		if (r->cacert != NULL)
-			snprintf(why, sizeof why, "cannot trust the remote %s with the CAs of %s: %s",
-			         r->url, r->cacert, detail);
+			cause_set(&why, "cannot trust the remote %s with the CAs of %s: %s",
+			          r->url, r->cacert, detail);
 		else
-			snprintf(why, sizeof why, "cannot trust the remote %s with the system's CAs "
-			         "(--cacert names a private CA): %s", r->url, detail);
+			cause_set(&why, "cannot trust the remote %s with the system's CAs "
+			          "(--cacert names a private CA): %s", r->url, detail);
 		break;
 	case CURLE_SSL_CACERT_BADFILE:
-		snprintf(why, sizeof why, "cannot use the CA file %s: %s",
-		         r->cacert != NULL ? r->cacert : "(the system's)", detail);
+		cause_set(&why, "cannot use the CA file %s: %s",
+		          r->cacert != NULL ? r->cacert : "(the system's)", detail);
 		break;
 	case CURLE_SSL_CERTPROBLEM:
-		snprintf(why, sizeof why, "cannot use the client certificate %s%s%s: %s",
-		         r->cert != NULL ? r->cert : "", r->key != NULL ? " with the key " : "",
-		         r->key != NULL ? r->key : "", detail);
+		cause_set(&why, "cannot use the client certificate %s%s%s: %s",
+		          r->cert != NULL ? r->cert : "", r->key != NULL ? " with the key " : "",
+		          r->key != NULL ? r->key : "", detail);
 		break;
 	default:
 		return false;
@@ -81,17 +86,17 @@ remote_tls_setup_failed(struct remote *r, struct job *j, CURLcode result)
 static void
 remote_denied(struct remote *r, long code, bool write)
 {
-	char why[1024];
+	char *why = NULL;
 
 	stats_add(&r->stats->remote_errors, 1);
 	if (code == 403 && !write) {
 		/* A token never costs a read a 403 (that is a 401): a client certificate does. */
 		if (r->cert != NULL)
-			snprintf(why, sizeof why, "the remote %s refused the client certificate %s "
-			         "(HTTP 403 on a read)", r->url, r->cert);
+			cause_set(&why, "the remote %s refused the client certificate %s "
+			          "(HTTP 403 on a read)", r->url, r->cert);
 		else
-			snprintf(why, sizeof why, "the remote %s refused a read (HTTP 403): it may "
-			         "require a client certificate (--cert, --key)", r->url);
+			cause_set(&why, "the remote %s refused a read (HTTP 403): it may "
+			          "require a client certificate (--cert, --key)", r->url);
 		remote_turn_off(r, why);
 		return;
 	}
@@ -114,11 +119,11 @@ remote_denied(struct remote *r, long code, bool write)
 		return;
 	}
 	if (r->have_token)
-		snprintf(why, sizeof why, "the remote %s rejected %s (HTTP %ld)", r->url,
-		         r->token_source, code);
+		cause_set(&why, "the remote %s rejected %s (HTTP %ld)", r->url,
+		          r->token_source, code);
 	else
-		snprintf(why, sizeof why, "the remote %s wants a token (HTTP %ld): "
-		         "set --token-file or CACHEGATE_TOKEN", r->url, code);
+		cause_set(&why, "the remote %s wants a token (HTTP %ld): "
+		          "set --token-file or CACHEGATE_TOKEN", r->url, code);
 	remote_turn_off(r, why);
 }
 
@@ -127,7 +132,7 @@ remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 {
 	bool write = j->step == STEP_PUT_CAS || j->step == STEP_PUT_AC || j->step == STEP_PUT_LIST;
 	bool handled;
-	char what[CURL_ERROR_SIZE + 64];
+	char *what = NULL;
 	curl_off_t n = 0;
 
 	if (write) {
@@ -173,11 +178,12 @@ remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 	                    result != CURLE_ABORTED_BY_CALLBACK &&
 	                    result != CURLE_FILESIZE_EXCEEDED)) {
 		if (code >= 500)
-			snprintf(what, sizeof what, "HTTP %ld", code);
+			cause_set(&what, "HTTP %ld", code);
 		else
-			snprintf(what, sizeof what, "%s",
-			         j->error[0] != '\0' ? j->error : curl_easy_strerror(result));
+			cause_set(&what, "%s",
+			          j->error[0] != '\0' ? j->error : curl_easy_strerror(result));
 		remote_failed(r, what);
+		free(what);
 	} else {
 		/* Refused data (400, 413, 507...) or a local write error: this job only. */
 		stats_add(&r->stats->remote_errors, 1);

@@ -4,7 +4,6 @@
 #include "proghelper/protocol.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +12,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-/* Set *cause to a formatted sentence (NULL if out of memory). */
-__attribute__((format(printf, 2, 3)))
-static void
-protocol_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
-	va_end(ap);
-}
+#include "common/cause.h"
 
 bool
 protocol_decode_id(const char *text, size_t len, unsigned char *out, size_t want)
@@ -59,12 +47,12 @@ protocol_hash_field(json_t *root, const char *name, unsigned char out[STORE_HASH
 	json_t *v = json_object_get(root, name);
 
 	if (v == NULL || json_is_null(v)) {
-		protocol_cause(cause, "request has no %s", name);
+		cause_set(cause, "request has no %s", name);
 		return false;
 	}
 	if (!json_is_string(v) ||
 	    !protocol_decode_id(json_string_value(v), json_string_length(v), out, STORE_HASH_LEN)) {
-		protocol_cause(cause, "%s is not %d bytes of base64", name, STORE_HASH_LEN);
+		cause_set(cause, "%s is not %d bytes of base64", name, STORE_HASH_LEN);
 		return false;
 	}
 	return true;
@@ -82,13 +70,13 @@ protocol_decode_request(const char *line, size_t len, struct protocol_request *r
 	*cause = NULL;
 	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		protocol_cause(cause, "request is not JSON: %s", jerr.text);
+		cause_set(cause, "request is not JSON: %s", jerr.text);
 		return PROTOCOL_UNPARSABLE;
 	}
 	v = json_object_get(root, "ID");
 	if (!json_is_object(root) || !json_is_integer(v)) {
 		json_decref(root);
-		protocol_cause(cause, "request has no integer ID");
+		cause_set(cause, "request has no integer ID");
 		return PROTOCOL_UNPARSABLE;
 	}
 	req->id = json_integer_value(v);
@@ -96,7 +84,7 @@ protocol_decode_request(const char *line, size_t len, struct protocol_request *r
 	v = json_object_get(root, "BodySize");
 	if (v != NULL && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0) {
-			protocol_cause(cause, "BodySize is not a size");
+			cause_set(cause, "BodySize is not a size");
 			goto out;
 		}
 		req->body_size = json_integer_value(v);
@@ -105,15 +93,15 @@ protocol_decode_request(const char *line, size_t len, struct protocol_request *r
 	v = json_object_get(root, "Command");
 	command = json_is_string(v) ? json_string_value(v) : NULL;
 	if (command == NULL) {
-		protocol_cause(cause, "request has no Command");
+		cause_set(cause, "request has no Command");
 		goto out;
 	}
 	if (strcmp(command, "get") == 0) {
-		req->cmd = PROTOCOL_GET;
+		req->cmd = COMMAND_GET;
 		if (!protocol_hash_field(root, "ActionID", req->action, cause))
 			goto out;
 	} else if (strcmp(command, "put") == 0) {
-		req->cmd = PROTOCOL_PUT;
+		req->cmd = COMMAND_PUT;
 		if (!protocol_hash_field(root, "ActionID", req->action, cause))
 			goto out;
 		/* Go 1.24 renamed ObjectID to OutputID; older toolchains send ObjectID. */
@@ -122,13 +110,13 @@ protocol_decode_request(const char *line, size_t len, struct protocol_request *r
 		                         req->output, cause))
 			goto out;
 	} else if (strcmp(command, "close") == 0) {
-		req->cmd = PROTOCOL_CLOSE;
+		req->cmd = COMMAND_CLOSE;
 	} else {
-		req->cmd = PROTOCOL_UNKNOWN;
+		req->cmd = COMMAND_UNKNOWN;
 		if (strlen(command) <= 40)
-			protocol_cause(cause, "unknown command \"%s\"", command);
+			cause_set(cause, "unknown command \"%s\"", command);
 		else
-			protocol_cause(cause, "unknown command");
+			cause_set(cause, "unknown command");
 		goto out;
 	}
 	result = PROTOCOL_OK;

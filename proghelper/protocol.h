@@ -19,11 +19,12 @@
 /* Longest request line accepted (requests are about 200 bytes). */
 #define PROTOCOL_LINE_MAX 4096
 
-enum protocol_cmd {
-	PROTOCOL_GET,
-	PROTOCOL_PUT,
-	PROTOCOL_CLOSE,
-	PROTOCOL_UNKNOWN,
+/* What a request asks for (its Command). */
+enum command {
+	COMMAND_GET,
+	COMMAND_PUT,
+	COMMAND_CLOSE,
+	COMMAND_UNKNOWN,
 };
 
 /* The outcome of decoding one request line. */
@@ -35,7 +36,7 @@ enum protocol_result {
 
 struct protocol_request {
 	int64_t id;
-	enum protocol_cmd cmd;
+	enum command cmd;
 	unsigned char action[STORE_HASH_LEN];  /* get, put */
 	unsigned char output[STORE_HASH_LEN];  /* put: OutputID (or the older ObjectID) */
 	int64_t body_size;                     /* put: bytes of the body line that follows */

@@ -27,15 +27,15 @@ static const char readme_text[] =
 	"Everything here can be rebuilt: deleting the folder loses nothing but time.\n"
 	"Do not edit files in place; cachegate trims unused objects itself.\n";
 
-/* mkdir -p: create path and its parents; existing directories are fine. */
-static int make_dirs(const char *path)
+/* mkdir -p: create path and its parents; existing directories are fine. errno is kept. */
+static enum store_result make_dirs(const char *path)
 {
 	char buf[PATH_MAX];
 	size_t len = strlen(path);
 
 	if (len == 0 || len >= sizeof buf) {
 		errno = ENAMETOOLONG;
-		return -1;
+		return store_errno_result();
 	}
 	memcpy(buf, path, len + 1);
 	for (char *p = buf + 1; *p; p++) {
@@ -43,16 +43,16 @@ static int make_dirs(const char *path)
 			continue;
 		*p = '\0';
 		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-			return -1;
+			return store_errno_result();
 		*p = '/';
 	}
 	if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-		return -1;
-	return 0;
+		return store_errno_result();
+	return STORE_OK;
 }
 
-/* Write the README once, atomically, so concurrent openers never see half of it. */
-static int write_readme(const struct store *s)
+/* Write the README once, atomically, so concurrent openers never see half of it. errno is kept. */
+static enum store_result write_readme(const struct store *s)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	int fd, saved;
@@ -61,11 +61,11 @@ static int write_readme(const struct store *s)
 
 	snprintf(path, sizeof path, "%s/README", s->dir);
 	if (access(path, F_OK) == 0)
-		return 0;
+		return STORE_OK;
 	snprintf(tmp, sizeof tmp, "%s/tmp/readme-XXXXXX", s->dir);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return store_errno_result();
 	errno = 0;
 	n = write(fd, readme_text, sizeof readme_text - 1);
 	ok = n == (ssize_t)(sizeof readme_text - 1) && fchmod(fd, 0644) == 0;
@@ -73,11 +73,11 @@ static int write_readme(const struct store *s)
 	/* The descriptor is closed whatever happened above. */
 	ok = close(fd) == 0 && ok;
 	if (ok && rename(tmp, path) == 0)
-		return 0;
+		return STORE_OK;
 	saved = saved != 0 ? saved : errno;
 	unlink(tmp);
 	errno = saved != 0 ? saved : EIO;
-	return -1;
+	return store_errno_result();
 }
 
 struct store *store_open(const char *dir, const struct store_options *opts, char **cause)
@@ -92,7 +92,7 @@ struct store *store_open(const char *dir, const struct store_options *opts, char
 		cause_set(cause, "store directory is not set");
 		return NULL;
 	}
-	if (make_dirs(dir) != 0) {
+	if (make_dirs(dir) != STORE_OK) {
 		cause_set(cause, "cannot create store directory %s: %s", dir, strerror(errno));
 		return NULL;
 	}
@@ -119,7 +119,7 @@ struct store *store_open(const char *dir, const struct store_options *opts, char
 	s->made = made;
 	if (opts != NULL)
 		s->opts = *opts;
-	if (write_readme(s) != 0) {
+	if (write_readme(s) != STORE_OK) {
 		cause_set(cause, "cannot write to store directory %s: %s", resolved, strerror(errno));
 		store_close(s);
 		return NULL;

@@ -50,26 +50,29 @@ static enum store_result write_errno_result(void)
 	return r == STORE_NOT_FOUND ? STORE_IO_ERROR : r;
 }
 
-/* Make dir, and its parent if that is gone too (a kind directory someone removed). */
-static int make_dir(const char *dir)
+/*
+ * Make dir, and its parent if that is gone too (a kind directory someone
+ * removed). errno is kept.
+ */
+static enum store_result make_dir(const char *dir)
 {
 	char parent[PATH_MAX];
 	char *slash;
 
 	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
-		return 0;
+		return STORE_OK;
 	if (errno != ENOENT)
-		return -1;
+		return store_errno_result();
 	snprintf(parent, sizeof parent, "%s", dir);
 	slash = strrchr(parent, '/');
 	*slash = '\0';
 	if (mkdir(parent, 0755) != 0 && errno != EEXIST)
-		return -1;
-	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
+		return store_errno_result();
+	return mkdir(dir, 0755) == 0 || errno == EEXIST ? STORE_OK : store_errno_result();
 }
 
-/* Make the directory that will hold path. */
-static int make_parent(const char *path)
+/* Make the directory that will hold path. errno is kept. */
+static enum store_result make_parent(const char *path)
 {
 	char dir[PATH_MAX];
 
@@ -113,7 +116,7 @@ static bool open_unnamed(struct store_put *p)
 	snprintf(dir, sizeof dir, "%s", p->final_path);
 	*strrchr(dir, '/') = '\0';
 	p->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
-	if (p->fd < 0 && errno == ENOENT && make_dir(dir) == 0)
+	if (p->fd < 0 && errno == ENOENT && make_dir(dir) == STORE_OK)
 		p->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
 	if (p->fd >= 0 && fchmod(p->fd, 0644) != 0) {  /* whatever the umask, as named ones */
 		close(p->fd);
@@ -306,7 +309,7 @@ static enum store_result rename_into_place(struct store_put *p)
 	if (rename(p->temp_path, p->final_path) == 0)
 		return STORE_OK;
 	if (errno == ENOENT) {
-		if (make_parent(p->final_path) != 0)
+		if (make_parent(p->final_path) != STORE_OK)
 			return store_errno_result();
 		if (rename(p->temp_path, p->final_path) == 0)
 			return STORE_OK;
@@ -350,7 +353,7 @@ static enum store_result link_into_place(struct store_put *p, bool *kept)
 	fd_name(p->fd, name);
 	if (linkat(AT_FDCWD, name, AT_FDCWD, p->final_path, AT_SYMLINK_FOLLOW) == 0)
 		return STORE_OK;
-	if (errno == ENOENT && make_parent(p->final_path) == 0 &&
+	if (errno == ENOENT && make_parent(p->final_path) == STORE_OK &&
 	    linkat(AT_FDCWD, name, AT_FDCWD, p->final_path, AT_SYMLINK_FOLLOW) == 0)
 		return STORE_OK;
 	if (errno != EEXIST)

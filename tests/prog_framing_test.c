@@ -148,7 +148,7 @@ Test(prog_framing, requests_bodies_and_empty_lines_in_sequence)
 	cr_assert_eq(store_stat(fixture_store, STORE_CAS, hex, NULL), STORE_OK);
 
 	cr_assert_eq(next_request(in, &req), PROTOCOL_OK);
-	cr_assert_eq(req.cmd, PROTOCOL_CLOSE);
+	cr_assert_eq(req.cmd, COMMAND_CLOSE);
 	cr_assert_eq(input_line(in, PROTOCOL_LINE_MAX, &line, &tlen), INPUT_OK);
 	cr_assert_eq(tlen, 0);
 	cr_assert_eq(input_line(in, PROTOCOL_LINE_MAX, &line, &tlen), INPUT_EOF);

@@ -147,7 +147,7 @@ Test(prog_local, trim_removes_what_was_unused_for_five_days_at_most_daily)
 	age(STORE_CAS, old.output, 6 * DAY);
 	age(STORE_AC, fresh.action, 4 * DAY);
 	age(STORE_CAS, fresh.output, 4 * DAY);
-	cr_assert(local_trim(fixture_store, 0, time(NULL), &cause), "%s", cause);
+	cr_assert(local_trim(fixture_store, 0, time(NULL), &cause) == LOCAL_OK, "%s", cause);
 	cr_assert_eq(local_get(fixture_store, old.action, &got), LOCAL_MISS);
 	cr_assert_eq(local_get(fixture_store, fresh.action, &got), LOCAL_OK);
 
@@ -155,7 +155,7 @@ Test(prog_local, trim_removes_what_was_unused_for_five_days_at_most_daily)
 	put("later output", 7, &later);
 	age(STORE_AC, later.action, 9 * DAY);
 	age(STORE_CAS, later.output, 9 * DAY);
-	cr_assert(local_trim(fixture_store, 0, time(NULL), &cause));
+	cr_assert(local_trim(fixture_store, 0, time(NULL), &cause) == LOCAL_OK);
 	cr_assert_eq(local_get(fixture_store, later.action, &got), LOCAL_OK);
 
 	/* A day later it is. */
@@ -166,7 +166,7 @@ Test(prog_local, trim_removes_what_was_unused_for_five_days_at_most_daily)
 	cr_assert_not_null(f);
 	fprintf(f, "%lld\n", (long long)time(NULL) - 25 * 3600);
 	fclose(f);
-	cr_assert(local_trim(fixture_store, 0, time(NULL), &cause));
+	cr_assert(local_trim(fixture_store, 0, time(NULL), &cause) == LOCAL_OK);
 	cr_assert_eq(local_get(fixture_store, later.action, &got), LOCAL_MISS);
 }
 
@@ -181,7 +181,7 @@ Test(prog_local, trim_to_a_size_keeps_what_this_run_used)
 	/* Last used three hours ago: before this run (uses are recorded hourly). */
 	age(STORE_AC, a.action, 3 * 3600);
 	age(STORE_CAS, a.output, 3 * 3600);
-	cr_assert(local_trim(fixture_store, 1, time(NULL), &cause), "%s", cause);
+	cr_assert(local_trim(fixture_store, 1, time(NULL), &cause) == LOCAL_OK, "%s", cause);
 	cr_assert_eq(local_get(fixture_store, a.action, &got), LOCAL_MISS);
 	cr_assert_eq(local_get(fixture_store, b.action, &got), LOCAL_OK,
 	             "what this run used stays, whatever the size");
@@ -220,7 +220,7 @@ Test(prog_local, a_store_this_run_made_is_only_marked_as_trimmed)
 	put("old output", 10, &old);
 	age(STORE_AC, old.action, 9 * DAY);
 	age(STORE_CAS, old.output, 9 * DAY);
-	cr_assert(local_trim(fresh, 0, time(NULL), &cause), "%s", cause);
+	cr_assert(local_trim(fresh, 0, time(NULL), &cause) == LOCAL_OK, "%s", cause);
 	cr_assert_eq(local_get(fresh, old.action, &got), LOCAL_OK, "nothing is looked at");
 	snprintf(mark, sizeof mark, "%s/prog-trim.txt", dir);
 	cr_assert_eq(access(mark, R_OK), 0, "the next trim is a day away");

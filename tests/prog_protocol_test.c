@@ -43,7 +43,7 @@ Test(prog_decode, get)
 	cr_assert_eq(decode(line, &req, &cause), PROTOCOL_OK);
 	cr_assert_null(cause);
 	cr_assert_eq(req.id, 7);
-	cr_assert_eq(req.cmd, PROTOCOL_GET);
+	cr_assert_eq(req.cmd, COMMAND_GET);
 	cr_assert_arr_eq(req.action, a, 32);
 	cr_assert_eq(req.body_size, 0);
 }
@@ -61,7 +61,7 @@ Test(prog_decode, put_with_output_id)
 	         "{\"ID\":12,\"Command\":\"put\",\"ActionID\":\"%s\",\"OutputID\":\"%s\",\"BodySize\":99}",
 	         ab, ob);
 	cr_assert_eq(decode(line, &req, &cause), PROTOCOL_OK);
-	cr_assert_eq(req.cmd, PROTOCOL_PUT);
+	cr_assert_eq(req.cmd, COMMAND_PUT);
 	cr_assert_arr_eq(req.action, a, 32);
 	cr_assert_arr_eq(req.output, o, 32);
 	cr_assert_eq(req.body_size, 99);
@@ -105,7 +105,7 @@ Test(prog_decode, close)
 	char *cause = NULL;
 
 	cr_assert_eq(decode("{\"ID\":40,\"Command\":\"close\"}", &req, &cause), PROTOCOL_OK);
-	cr_assert_eq(req.cmd, PROTOCOL_CLOSE);
+	cr_assert_eq(req.cmd, COMMAND_CLOSE);
 	cr_assert_eq(req.id, 40);
 }
 

@@ -175,21 +175,26 @@ static bool base64_decode(const char *text, size_t n, unsigned char *out, size_t
 	return ok;
 }
 
-/* Look the token up among all tokens without an early exit; -1 unknown, else its write bit. */
-static int lookup(const struct auth *a, const void *token, size_t n)
+/*
+ * Look the token up among all tokens without an early exit: AUTH_INVALID
+ * when unknown, AUTH_FORBIDDEN when write is wanted of a read token.
+ */
+static enum auth_result lookup(const struct auth *a, const void *token, size_t n, bool write)
 {
 	unsigned char d[32];
-	unsigned found = 0, write = 0;
+	unsigned found = 0, may_write = 0;
 
 	if (!digest(token, n, d))
-		return -1;
+		return AUTH_INVALID;
 	for (size_t i = 0; i < a->count; i++) {
 		unsigned eq = CRYPTO_memcmp(d, a->tokens[i].digest, sizeof(d)) == 0;
 		found |= eq;
-		write |= eq & (unsigned)a->tokens[i].write;
+		may_write |= eq & (unsigned)a->tokens[i].write;
 	}
 	OPENSSL_cleanse(d, sizeof(d));
-	return found ? (int)write : -1;
+	if (!found)
+		return AUTH_INVALID;
+	return write && !may_write ? AUTH_FORBIDDEN : AUTH_OK;
 }
 
 /* Skip the scheme word s (case-insensitive) and the spaces after it, or NULL. */
@@ -205,28 +210,28 @@ static const char *after_scheme(const char *header, const char *s)
 	return header;
 }
 
-/* The token of an Authorization header: -1 unknown or malformed, else its write bit. */
-static int token_access(const struct auth *a, const char *header)
+/* The token of an Authorization header, looked up (AUTH_INVALID when malformed). */
+static enum auth_result token_access(const struct auth *a, const char *header, bool write)
 {
 	unsigned char decoded[AUTH_HEADER_MAX];
 	size_t hlen = strnlen(header, AUTH_HEADER_MAX + 1), len;
 	const char *value;
-	int r = -1;
+	enum auth_result r = AUTH_INVALID;
 
 	if (hlen > AUTH_HEADER_MAX)
-		return -1;
+		return AUTH_INVALID;
 	if ((value = after_scheme(header, "Bearer")) != NULL) {
 		size_t n = strlen(value);
 		while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
 			n--;
-		return n > 0 ? lookup(a, value, n) : -1;
+		return n > 0 ? lookup(a, value, n, write) : AUTH_INVALID;
 	}
 	if ((value = after_scheme(header, "Basic")) == NULL)
-		return -1;
+		return AUTH_INVALID;
 	if (base64_decode(value, strlen(value), decoded, &len)) {
 		unsigned char *colon = memchr(decoded, ':', len);
 		if (colon != NULL && colon + 1 < decoded + len)
-			r = lookup(a, colon + 1, (size_t)(decoded + len - colon - 1));
+			r = lookup(a, colon + 1, (size_t)(decoded + len - colon - 1), write);
 	}
 	OPENSSL_cleanse(decoded, sizeof(decoded));
 	return r;
@@ -234,18 +239,11 @@ static int token_access(const struct auth *a, const char *header)
 
 enum auth_result auth_check(const struct auth *a, const char *authorization, bool write)
 {
-	int access;
-
 	if (!a->enabled)
 		return AUTH_OK;
 	if (authorization == NULL || *authorization == '\0')
 		return !write && a->anonymous_read ? AUTH_OK : AUTH_MISSING;
-	access = token_access(a, authorization);
-	if (access < 0)
-		return AUTH_INVALID;
-	if (write && access == 0)
-		return AUTH_FORBIDDEN;
-	return AUTH_OK;
+	return token_access(a, authorization, write);
 }
 
 const char *auth_result_str(enum auth_result r)

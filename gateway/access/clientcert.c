@@ -4,7 +4,6 @@
  * and the purpose (TLS client) are checked by GnuTLS, the library under
  * libmicrohttpd; the refusal says which of them failed.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include <gnutls/gnutls.h>
@@ -13,7 +12,7 @@
 #include "common/cause.h"
 #include "gateway/access/clientcert.h"
 
-bool clientcert_ca_valid(const char *pem, const char *path, char **cause)
+enum clientcert_result clientcert_ca_valid(const char *pem, const char *path, char **cause)
 {
 	gnutls_x509_crt_t *crts = NULL;
 	unsigned n = 0, i;
@@ -23,16 +22,16 @@ bool clientcert_ca_valid(const char *pem, const char *path, char **cause)
 	if (err < 0) {
 		cause_set(cause, "--tls-client-ca %s: no PEM certificate to trust in it: %s", path,
 		          gnutls_strerror(err));
-		return false;
+		return CLIENTCERT_BAD_CA;
 	}
 	if (n == 0) {
 		cause_set(cause, "--tls-client-ca %s: no PEM certificate to trust in it", path);
-		return false;
+		return CLIENTCERT_BAD_CA;
 	}
 	for (i = 0; i < n; i++)
 		gnutls_x509_crt_deinit(crts[i]);
 	gnutls_free(crts);
-	return true;
+	return CLIENTCERT_OK;
 }
 
 /* A short reason for a failed verification's status bits. */
@@ -53,7 +52,7 @@ static const char *clientcert_reason(unsigned status)
 	return "its signature or chain does not verify";
 }
 
-enum clientcert_result clientcert_check(struct MHD_Connection *c, char *why, size_t len)
+enum clientcert_result clientcert_check(struct MHD_Connection *c, char **cause)
 {
 	const union MHD_ConnectionInfo *info =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -64,20 +63,20 @@ enum clientcert_result clientcert_check(struct MHD_Connection *c, char *why, siz
 	int err;
 
 	if (session == NULL) {
-		snprintf(why, len, "a client certificate is required, and this is not TLS");
+		cause_set(cause, "a client certificate is required, and this is not TLS");
 		return CLIENTCERT_MISSING;
 	}
 	err = gnutls_certificate_verify_peers(session, &purpose, 1, &status);
 	if (err == GNUTLS_E_NO_CERTIFICATE_FOUND) {
-		snprintf(why, len, "a client certificate signed by the server's CA is required");
+		cause_set(cause, "a client certificate signed by the server's CA is required");
 		return CLIENTCERT_MISSING;
 	}
 	if (err < 0) {
-		snprintf(why, len, "the client certificate cannot be checked: %s", gnutls_strerror(err));
+		cause_set(cause, "the client certificate cannot be checked: %s", gnutls_strerror(err));
 		return CLIENTCERT_INVALID;
 	}
 	if (status != 0) {
-		snprintf(why, len, "the client certificate is refused: %s", clientcert_reason(status));
+		cause_set(cause, "the client certificate is refused: %s", clientcert_reason(status));
 		return CLIENTCERT_INVALID;
 	}
 	return CLIENTCERT_OK;

@@ -7,27 +7,27 @@
 #ifndef CACHEGATE_GATEWAY_CLIENTCERT_H
 #define CACHEGATE_GATEWAY_CLIENTCERT_H
 
-#include <stdbool.h>
-#include <stddef.h>
-
 #include <microhttpd.h>
 
 enum clientcert_result {
 	CLIENTCERT_OK = 0,
 	CLIENTCERT_MISSING,   /* the client sent no certificate (or the connection is not TLS) */
 	CLIENTCERT_INVALID,   /* one not signed by the CA, expired, or not for TLS clients */
+	CLIENTCERT_BAD_CA,    /* the CA file (--tls-client-ca) holds no PEM certificate */
 };
 
 /*
- * True when pem holds at least one PEM certificate; else false and *cause
- * (the caller frees) names path and what is wrong.
+ * CLIENTCERT_OK when pem holds at least one PEM certificate; else
+ * CLIENTCERT_BAD_CA and *cause (the caller frees) names path and what is
+ * wrong.
  */
-bool clientcert_ca_valid(const char *pem, const char *path, char **cause);
+enum clientcert_result clientcert_ca_valid(const char *pem, const char *path, char **cause);
 
 /*
  * Check the certificate the client of c presented against the CA given to
- * libmicrohttpd. On a refusal, why holds one line (no newline) saying why.
+ * libmicrohttpd. On a refusal, *cause (the caller frees) is one line (no
+ * newline) saying why.
  */
-enum clientcert_result clientcert_check(struct MHD_Connection *c, char *why, size_t len);
+enum clientcert_result clientcert_check(struct MHD_Connection *c, char **cause);
 
 #endif

@@ -13,16 +13,16 @@
 #include "store/store.h"
 
 /* What a path names. */
-enum route {
-	ROUTE_AC = 0,
-	ROUTE_CAS,
-	ROUTE_GO,          /* an action with its output (http_go.h) */
-	ROUTE_GO_BATCH,    /* many actions with their outputs */
-	ROUTE_HEALTHZ,
-	ROUTE_METRICS,
-	ROUTE_STATUS,
-	ROUTE_UNKNOWN,
-	ROUTE_COUNT,
+enum endpoint {
+	ENDPOINT_AC = 0,
+	ENDPOINT_CAS,
+	ENDPOINT_GO,          /* an action with its output (http_go.h) */
+	ENDPOINT_GO_BATCH,    /* many actions with their outputs */
+	ENDPOINT_HEALTHZ,
+	ENDPOINT_METRICS,
+	ENDPOINT_STATUS,
+	ENDPOINT_UNKNOWN,
+	ENDPOINT_COUNT,
 };
 
 enum method {
@@ -44,8 +44,8 @@ struct request {
 	struct gateway *gw;
 	struct conn_watch *watch;   /* the connection's watchdog entry, or NULL */
 	enum method method;
-	enum route route;
-	char id[STORE_ID_LEN + 1];  /* valid for ROUTE_AC, ROUTE_CAS and ROUTE_GO */
+	enum endpoint route;
+	char id[STORE_ID_LEN + 1];  /* valid for ENDPOINT_AC, ENDPOINT_CAS and ENDPOINT_GO */
 	int64_t started_us;         /* clock_us when it came */
 	unsigned status;            /* the status queued; 0 until then */
 	uint64_t body_out;          /* response body bytes queued */
@@ -54,7 +54,7 @@ struct request {
 	struct store_put *put;      /* an upload in progress, or NULL */
 	bool already_stored;        /* a PUT of a present object: answered 200 after the body */
 	enum store_result write_error; /* why an upload failed, answered once the body is over */
-	struct go_batch *batch;     /* ROUTE_GO_BATCH: the actions asked for (http_go.h) */
+	struct go_batch *batch;     /* ENDPOINT_GO_BATCH: the actions asked for (http_go.h) */
 	/* A request waiting on the shared tier (http_tier.h); the connection is suspended. */
 	struct MHD_Connection *conn;
 	struct request *tier_next;  /* the next request waiting on the same fetch */

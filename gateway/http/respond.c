@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cause.h"
 #include "gateway/gateway.h"
 #include "gateway/http/respond.h"
 #include "wire/wire.h"
@@ -19,7 +20,7 @@ enum MHD_Result respond_queue(struct MHD_Connection *c, struct request *r, unsig
 	if (resp == NULL)
 		return MHD_NO;
 	/* Answers of the Go endpoints say so, so that a helper can tell a miss from an old server. */
-	if (r->route == ROUTE_GO || r->route == ROUTE_GO_BATCH)
+	if (r->route == ENDPOINT_GO || r->route == ENDPOINT_GO_BATCH)
 		MHD_add_response_header(resp, WIRE_GO_HEADER, "1");
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
@@ -63,11 +64,12 @@ enum MHD_Result respond_not_allowed(struct MHD_Connection *c, struct request *r,
                                     const char *allow)
 {
 	size_t len = 0;
-	char why[96];
+	char *why = NULL;
 	struct MHD_Response *resp;
 
-	snprintf(why, sizeof(why), "method not allowed here; allowed: %s", allow);
-	resp = text_response(why, &len);
+	cause_set(&why, "method not allowed here; allowed: %s", allow);
+	resp = text_response(cause_text(why), &len);
+	free(why);
 	if (resp != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	return respond_queue(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, resp, len);

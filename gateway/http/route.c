@@ -5,32 +5,32 @@
 
 #include "gateway/http/route.h"
 
-/* The kind a path segment of length n names, or ROUTE_UNKNOWN. */
-static enum route segment_kind(const char *seg, size_t n)
+/* The kind a path segment of length n names, or ENDPOINT_UNKNOWN. */
+static enum endpoint segment_kind(const char *seg, size_t n)
 {
 	if (n == 2 && memcmp(seg, "ac", 2) == 0)
-		return ROUTE_AC;
+		return ENDPOINT_AC;
 	if (n == 3 && memcmp(seg, "cas", 3) == 0)
-		return ROUTE_CAS;
+		return ENDPOINT_CAS;
 	if (n == 2 && memcmp(seg, "go", 2) == 0)
-		return ROUTE_GO;
-	return ROUTE_UNKNOWN;
+		return ENDPOINT_GO;
+	return ENDPOINT_UNKNOWN;
 }
 
-enum route_result route_parse(const char *url, enum route *route, char id[STORE_ID_LEN + 1])
+enum route_result route_parse(const char *url, enum endpoint *route, char id[STORE_ID_LEN + 1])
 {
 	const char *prev = NULL, *last = NULL, *p;
 	size_t prev_len = 0, last_len = 0;
-	enum route any_kind = ROUTE_UNKNOWN;
+	enum endpoint any_kind = ENDPOINT_UNKNOWN;
 
-	*route = ROUTE_UNKNOWN;
+	*route = ENDPOINT_UNKNOWN;
 	if (strcmp(url, "/healthz") == 0)
-		*route = ROUTE_HEALTHZ;
+		*route = ENDPOINT_HEALTHZ;
 	else if (strcmp(url, "/metrics") == 0)
-		*route = ROUTE_METRICS;
+		*route = ENDPOINT_METRICS;
 	else if (strcmp(url, "/status") == 0)
-		*route = ROUTE_STATUS;
-	if (*route != ROUTE_UNKNOWN)
+		*route = ENDPOINT_STATUS;
+	if (*route != ENDPOINT_UNKNOWN)
 		return ROUTE_FOUND;
 	if (url[0] != '/')
 		return ROUTE_NOT_FOUND;
@@ -41,7 +41,7 @@ enum route_result route_parse(const char *url, enum route *route, char id[STORE_
 
 		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
 			return ROUTE_TRAVERSAL;
-		if (segment_kind(p, n) != ROUTE_UNKNOWN && any_kind == ROUTE_UNKNOWN)
+		if (segment_kind(p, n) != ENDPOINT_UNKNOWN && any_kind == ENDPOINT_UNKNOWN)
 			any_kind = segment_kind(p, n);
 		prev = last;
 		prev_len = last_len;
@@ -51,10 +51,10 @@ enum route_result route_parse(const char *url, enum route *route, char id[STORE_
 			break;
 		p += n + 1;
 	}
-	if (prev != NULL && segment_kind(prev, prev_len) != ROUTE_UNKNOWN) {
+	if (prev != NULL && segment_kind(prev, prev_len) != ENDPOINT_UNKNOWN) {
 		*route = segment_kind(prev, prev_len);
-		if (*route == ROUTE_GO && last_len == 5 && memcmp(last, "batch", 5) == 0) {
-			*route = ROUTE_GO_BATCH;
+		if (*route == ENDPOINT_GO && last_len == 5 && memcmp(last, "batch", 5) == 0) {
+			*route = ENDPOINT_GO_BATCH;
 			return ROUTE_FOUND;
 		}
 		if (!store_id_valid(last, last_len))
@@ -63,7 +63,7 @@ enum route_result route_parse(const char *url, enum route *route, char id[STORE_
 		id[STORE_ID_LEN] = '\0';
 		return ROUTE_FOUND;
 	}
-	if (any_kind != ROUTE_UNKNOWN) {
+	if (any_kind != ENDPOINT_UNKNOWN) {
 		*route = any_kind;
 		return ROUTE_BAD_ID;
 	}

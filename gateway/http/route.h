@@ -19,9 +19,9 @@ enum route_result {
  * Classify url ("/cas/<id>", "/<instance>/ac/<id>", "/go/<id>", "/go/batch",
  * "/healthz", ...): sets
  * *route, and id for objects. Anything but ROUTE_FOUND leaves *route as
- * ROUTE_UNKNOWN, or the kind for ROUTE_BAD_ID.
+ * ENDPOINT_UNKNOWN, or the kind for ROUTE_BAD_ID.
  */
-enum route_result route_parse(const char *url, enum route *route, char id[STORE_ID_LEN + 1]);
+enum route_result route_parse(const char *url, enum endpoint *route, char id[STORE_ID_LEN + 1]);
 
 /* The method of an HTTP method name; METHOD_OTHER for all we do not serve. */
 enum method route_method(const char *name);

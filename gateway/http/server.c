@@ -57,7 +57,7 @@ static struct request *request_new(struct gateway *gw, struct MHD_Connection *c,
 	r->watch = info != NULL ? info->socket_context : NULL;
 	watchdog_request_started(gw->watchdog, r->watch);
 	r->method = route_method(method);
-	r->route = ROUTE_UNKNOWN;
+	r->route = ENDPOINT_UNKNOWN;
 	r->content_length = -1;
 	r->tier_fd = -1;
 	r->started_us = clock_us();
@@ -68,13 +68,13 @@ static struct request *request_new(struct gateway *gw, struct MHD_Connection *c,
 }
 
 /* The methods a route accepts, for 405 and its Allow header. */
-static const char *allowed_methods(enum route route)
+static const char *allowed_methods(enum endpoint route)
 {
 	switch (route) {
-	case ROUTE_AC:
-	case ROUTE_CAS:
+	case ENDPOINT_AC:
+	case ENDPOINT_CAS:
 		return "GET, HEAD, PUT";
-	case ROUTE_GO_BATCH:
+	case ENDPOINT_GO_BATCH:
 		return "POST";
 	default:
 		return "GET, HEAD";
@@ -82,16 +82,16 @@ static const char *allowed_methods(enum route route)
 }
 
 /* True when route takes method. */
-static bool method_allowed(enum route route, enum method method)
+static bool method_allowed(enum endpoint route, enum method method)
 {
 	switch (method) {
 	case METHOD_GET:
 	case METHOD_HEAD:
-		return route != ROUTE_GO_BATCH;
+		return route != ENDPOINT_GO_BATCH;
 	case METHOD_PUT:
-		return route == ROUTE_AC || route == ROUTE_CAS;
+		return route == ENDPOINT_AC || route == ENDPOINT_CAS;
 	case METHOD_POST:
-		return route == ROUTE_GO_BATCH;
+		return route == ENDPOINT_GO_BATCH;
 	default:
 		return false;
 	}
@@ -116,7 +116,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 		return respond_not_allowed(c, r, allowed_methods(r->route));
 	if (rr == ROUTE_BAD_ID)
 		return respond_text(c, r, MHD_HTTP_BAD_REQUEST, route_result_str(rr));
-	if (r->route == ROUTE_HEALTHZ)
+	if (r->route == ENDPOINT_HEALTHZ)
 		return status_healthz(c, r);
 
 	ar = auth_check(gw->auth,
@@ -128,13 +128,13 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 		return respond_text(c, r, MHD_HTTP_FORBIDDEN, auth_result_str(ar));
 
 	switch (r->route) {
-	case ROUTE_METRICS:
+	case ENDPOINT_METRICS:
 		return status_metrics(c, r);
-	case ROUTE_STATUS:
+	case ENDPOINT_STATUS:
 		return status_json(c, r);
-	case ROUTE_GO:
+	case ENDPOINT_GO:
 		return go_serve(c, r);
-	case ROUTE_GO_BATCH:
+	case ENDPOINT_GO_BATCH:
 		return go_batch_serve(c, r);
 	default:
 		return objects_begin(c, r);
@@ -157,7 +157,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct request *r = *con_cls;
 	enum MHD_Result ret;
 	const char *why;
-	char line[256];
+	char *cause = NULL;
 	unsigned refuse;
 
 	(void)version;
@@ -168,8 +168,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = r;
 		/* --tls-client-ca: no certificate, no answer but this one, whatever the path. */
 		if (r->gw->opt->tls_client_ca != NULL &&
-		    clientcert_check(c, line, sizeof(line)) != CLIENTCERT_OK) {
-			ret = respond_text(c, r, MHD_HTTP_FORBIDDEN, line);
+		    clientcert_check(c, &cause) != CLIENTCERT_OK) {
+			ret = respond_text(c, r, MHD_HTTP_FORBIDDEN, cause_text(cause));
+			free(cause);
 			watchdog_answered_early(r->watch);
 			return ret;
 		}
@@ -379,7 +380,7 @@ struct server *server_start(struct gateway *gw, char **cause)
 	if (o->tls_client_ca != NULL) {
 		s->tls_client_ca = read_text_file("--tls-client-ca", o->tls_client_ca, cause);
 		if (s->tls_client_ca == NULL ||
-		    !clientcert_ca_valid(s->tls_client_ca, o->tls_client_ca, cause))
+		    clientcert_ca_valid(s->tls_client_ca, o->tls_client_ca, cause) != CLIENTCERT_OK)
 			goto fail;
 		/* Clients are asked for a certificate; on_request checks it. */
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, s->tls_client_ca};

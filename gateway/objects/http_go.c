@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cause.h"
 #include "wire/wire.h"
 #include "gateway/gateway.h"
 #include "gateway/objects/http_go.h"
@@ -296,12 +297,14 @@ static void go_batch_free(void *cls)
 enum MHD_Result go_batch_serve(struct MHD_Connection *c, struct request *r)
 {
 	struct go_batch *b = r->batch;
-	char why[96];
+	enum MHD_Result ret;
+	char *why = NULL;
 
 	if (b != NULL && b->too_long) {
-		snprintf(why, sizeof(why), "too many actions: a batch asks for at most %d",
-		         WIRE_BATCH_MAX);
-		return respond_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE, why);
+		cause_set(&why, "too many actions: a batch asks for at most %d", WIRE_BATCH_MAX);
+		ret = respond_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE, cause_text(why));
+		free(why);
+		return ret;
 	}
 	if (b == NULL || !go_batch_valid(b))
 		return respond_text(c, r, MHD_HTTP_BAD_REQUEST,

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "common/cause.h"
 #include "gateway/gateway.h"
 #include "gateway/objects/http_objects.h"
 #include "gateway/tier/http_tier.h"
@@ -19,14 +20,15 @@
 /* The store kind a route names. */
 static enum store_kind route_kind(const struct request *r)
 {
-	return r->route == ROUTE_AC ? STORE_AC : STORE_CAS;
+	return r->route == ENDPOINT_AC ? STORE_AC : STORE_CAS;
 }
 
 /* A store failure as a status and sentence; also counts a rejected upload. */
 static enum MHD_Result respond_store_error(struct MHD_Connection *c, struct request *r,
                                            enum store_result res)
 {
-	char why[160];
+	char *why = NULL;
+	enum MHD_Result ret;
 
 	switch (res) {
 	case STORE_NO_SPACE:
@@ -45,8 +47,10 @@ static enum MHD_Result respond_store_error(struct MHD_Connection *c, struct requ
 		return respond_text(c, r, MHD_HTTP_BAD_REQUEST,
 		                    "bad id: an id is exactly 64 lowercase hex characters");
 	default:
-		snprintf(why, sizeof(why), "store error: %s", store_result_str(res));
-		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, why);
+		cause_set(&why, "store error: %s", store_result_str(res));
+		ret = respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, cause_text(why));
+		free(why);
+		return ret;
 	}
 }
 
@@ -88,7 +92,7 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct request *r)
 	if (res != STORE_OK)
 		return respond_store_error(c, r, res);
 	metrics_count_lookup(gw->metrics, route_kind(r), true);
-	return respond_object(c, r, &obj, r->route == ROUTE_CAS ? r->id : NULL, NULL);
+	return respond_object(c, r, &obj, r->route == ENDPOINT_CAS ? r->id : NULL, NULL);
 }
 
 /* Parse the Content-Length header into r->content_length (-1 when absent). */
@@ -161,25 +165,30 @@ static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 	struct gateway *gw = r->gw;
 	uint64_t limit = gw->opt->max_object_size, cap = evict_limit(gw->evict);
 	enum store_result res;
-	char why[160];
+	enum MHD_Result ret;
+	char *why = NULL;
 
 	if (!read_content_length(c, r))
 		return respond_text(c, r, MHD_HTTP_BAD_REQUEST, "bad Content-Length header");
 	if (limit > 0 && r->content_length > 0 && (uint64_t)r->content_length > limit) {
-		snprintf(why, sizeof(why), "body of %" PRId64 " bytes is over the %" PRIu64
-		         "-byte object limit (--max-object-size)", r->content_length, limit);
-		return refuse(c, r, MHD_HTTP_CONTENT_TOO_LARGE, REJECT_TOO_LARGE, why);
+		cause_set(&why, "body of %" PRId64 " bytes is over the %" PRIu64
+		          "-byte object limit (--max-object-size)", r->content_length, limit);
+		ret = refuse(c, r, MHD_HTTP_CONTENT_TOO_LARGE, REJECT_TOO_LARGE, cause_text(why));
+		free(why);
+		return ret;
 	}
 	if (cap > 0 && r->content_length > 0 && (uint64_t)r->content_length > cap) {
-		snprintf(why, sizeof(why), "body of %" PRId64 " bytes cannot fit in the %" PRIu64
-		         "-byte store (--max-size)", r->content_length, cap);
-		return refuse(c, r, MHD_HTTP_INSUFFICIENT_STORAGE, REJECT_STORE_FULL, why);
+		cause_set(&why, "body of %" PRId64 " bytes cannot fit in the %" PRIu64
+		          "-byte store (--max-size)", r->content_length, cap);
+		ret = refuse(c, r, MHD_HTTP_INSUFFICIENT_STORAGE, REJECT_STORE_FULL, cause_text(why));
+		free(why);
+		return ret;
 	}
 	if (cap > 0 && evict_store_full(gw->evict))
 		return refuse(c, r, MHD_HTTP_INSUFFICIENT_STORAGE, REJECT_STORE_FULL,
 		              "the store is full and cannot be trimmed enough");
 	/* With a shared tier the body is taken all the same: it may be the tier's only copy. */
-	if (r->route == ROUTE_CAS && gw->tier == NULL &&
+	if (r->route == ENDPOINT_CAS && gw->tier == NULL &&
 	    cas_present(gw, r->id, r->content_length)) {
 		/*
 		 * A client waiting for 100 Continue is answered at once. One that

@@ -14,7 +14,7 @@ static const unsigned known_status[] = {
 #define STATUS_COUNT (sizeof(known_status) / sizeof(known_status[0]) + 1)
 
 static const char *const method_names[METHOD_COUNT] = {"GET", "HEAD", "PUT", "POST", "other"};
-static const char *const route_names[ROUTE_COUNT] = {
+static const char *const route_names[ENDPOINT_COUNT] = {
 	"ac", "cas", "go", "go_batch", "healthz", "metrics", "status", "other",
 };
 static const char *const reject_names[REJECT_COUNT] = {
@@ -28,7 +28,7 @@ static const double s3_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 #define S3_BUCKETS (sizeof(s3_buckets) / sizeof(s3_buckets[0]))
 
 struct metrics {
-	atomic_uint_fast64_t requests[METHOD_COUNT][ROUTE_COUNT][STATUS_COUNT];
+	atomic_uint_fast64_t requests[METHOD_COUNT][ENDPOINT_COUNT][STATUS_COUNT];
 	atomic_uint_fast64_t hits[2], misses[2];  /* by enum store_kind */
 	atomic_uint_fast64_t bytes_in, bytes_out;
 	atomic_uint_fast64_t rejects[REJECT_COUNT];
@@ -48,7 +48,7 @@ struct metrics *metrics_new(void)
 	if (m == NULL)
 		return NULL;
 	for (size_t i = 0; i < METHOD_COUNT; i++)
-		for (size_t j = 0; j < ROUTE_COUNT; j++)
+		for (size_t j = 0; j < ENDPOINT_COUNT; j++)
 			for (size_t k = 0; k < STATUS_COUNT; k++)
 				atomic_init(&m->requests[i][j][k], 0);
 	for (size_t i = 0; i < 2; i++) {
@@ -90,7 +90,7 @@ static size_t status_index(unsigned status)
 	return STATUS_COUNT - 1;
 }
 
-void metrics_count_request(struct metrics *m, enum method method, enum route route,
+void metrics_count_request(struct metrics *m, enum method method, enum endpoint route,
                            unsigned status)
 {
 	atomic_fetch_add_explicit(&m->requests[method][route][status_index(status)], 1,
@@ -181,7 +181,7 @@ char *metrics_render(const struct metrics *m, const struct store_usage *u,
 	family(f, "cachegate_requests_total", "counter",
 	       "HTTP requests answered, by method, kind of path and status.");
 	for (size_t i = 0; i < METHOD_COUNT; i++)
-		for (size_t j = 0; j < ROUTE_COUNT; j++)
+		for (size_t j = 0; j < ENDPOINT_COUNT; j++)
 			for (size_t k = 0; k < STATUS_COUNT; k++) {
 				unsigned long long v = load(&m->requests[i][j][k]);
 				char status[16];

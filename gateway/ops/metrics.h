@@ -48,7 +48,7 @@ struct metrics *metrics_new(void);
 void metrics_free(struct metrics *m);
 
 /* Count one answered request. Unknown statuses land in an "other" bucket. */
-void metrics_count_request(struct metrics *m, enum method method, enum route route,
+void metrics_count_request(struct metrics *m, enum method method, enum endpoint route,
                            unsigned status);
 
 /* Count a GET or HEAD of an object that was found (hit) or not (miss). */

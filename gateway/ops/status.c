@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "common/cause.h"
 #include "gateway/gateway.h"
 #include "gateway/tier/http_tier.h"
 #include "gateway/http/respond.h"
@@ -18,20 +19,26 @@
 
 enum MHD_Result status_healthz(struct MHD_Connection *c, struct request *r)
 {
-	char tmp[4096], why[4200], tier[256];
+	char tmp[4096], *why = NULL, *tier = NULL;
 	const char *dir = store_dir(r->gw->store);
+	enum MHD_Result ret;
 
 	snprintf(tmp, sizeof(tmp), "%s/tmp", dir);
 	if (access(tmp, W_OK | X_OK) != 0) {
-		snprintf(why, sizeof(why), "store unusable: cannot write %s: %s", tmp, strerror(errno));
-		return respond_text(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, why);
+		cause_set(&why, "store unusable: cannot write %s: %s", tmp, strerror(errno));
+		ret = respond_text(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, cause_text(why));
+		free(why);
+		return ret;
 	}
 	if (r->gw->tier == NULL)
 		return respond_text(c, r, MHD_HTTP_OK, "ok");
 	/* Still 200 with S3 failing: this gateway serves what its local store holds. */
-	http_tier_health(r->gw->tier, tier, sizeof(tier));
-	snprintf(why, sizeof(why), "ok (%s)", tier);
-	return respond_text(c, r, MHD_HTTP_OK, why);
+	http_tier_health(r->gw->tier, &tier);
+	cause_set(&why, "ok (%s)", cause_text(tier));
+	ret = respond_text(c, r, MHD_HTTP_OK, cause_text(why));
+	free(tier);
+	free(why);
+	return ret;
 }
 
 enum MHD_Result status_json(struct MHD_Connection *c, struct request *r)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cause.h"
 #include "gateway/gateway.h"
 #include "gateway/tier/http_tier_fetch.h"
 #include "gateway/jobs/integrity.h"
@@ -39,19 +40,18 @@ void http_tier_free(struct http_tier *t)
 
 bool http_tier_healthy(const struct http_tier *t)
 {
-	char why[200];
-
-	return t->tier.ops->healthy(t->tier.backend, why, sizeof(why));
+	return t->tier.ops->healthy(t->tier.backend, NULL);
 }
 
-void http_tier_health(const struct http_tier *t, char *buf, size_t n)
+void http_tier_health(const struct http_tier *t, char **health)
 {
-	char why[200];
+	char *why = NULL;
 
-	if (t->tier.ops->healthy(t->tier.backend, why, sizeof(why)))
-		snprintf(buf, n, "%s: ok", t->tier.ops->name);
+	if (t->tier.ops->healthy(t->tier.backend, &why))
+		cause_set(health, "%s: ok", t->tier.ops->name);
 	else
-		snprintf(buf, n, "%s failing: %s", t->tier.ops->name, why);
+		cause_set(health, "%s failing: %s", t->tier.ops->name, cause_text(why));
+	free(why);
 }
 
 bool http_tier_may_ask(const struct request *r, enum store_kind k)
@@ -61,7 +61,11 @@ bool http_tier_may_ask(const struct request *r, enum store_kind k)
 
 void tier_resume(struct request *r, const struct tier_reply *reply)
 {
+	free(r->tier_reply.why);  /* an earlier reply's (a request may ask twice) */
 	r->tier_reply = *reply;
+	r->tier_reply.why = NULL;
+	if (reply->why != NULL)
+		cause_set(&r->tier_reply.why, "%s", reply->why);
 	r->tier_answered = true;
 	MHD_resume_connection(r->conn);
 }
@@ -82,14 +86,6 @@ void tier_suspend(struct MHD_Connection *c, struct request *r)
 	MHD_suspend_connection(c);
 }
 
-struct tier_reply tier_failure(const char *why)
-{
-	struct tier_reply reply = { .result = TIER_FAILED };
-
-	snprintf(reply.why, sizeof(reply.why), "%s", why);
-	return reply;
-}
-
 /*
  * The tier's fetch f is over: keep what it brought if it is whole and
  * right (a CAS object must hash to its id), then resume every waiter.
@@ -100,7 +96,8 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 	struct tier_fetch *f = ctx;
 	struct http_tier *t = f->tier;
 	struct gateway *gw = f->gw;
-	struct tier_reply out = *reply;
+	struct tier_reply out = *reply;  /* its why stays reply's, unless set here */
+	char *why = NULL;                /* out's own why, when it has one */
 	struct request *w;
 	struct tier_stream *readers;
 	struct tier_group_wait *groups;
@@ -112,11 +109,12 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 			metrics_count_damaged(gw->metrics, DAMAGE_S3);
 			fprintf(stderr, "cachegate: cas/%s in the bucket does not hash to its id; "
 			        "neither kept nor served\n", f->id);
-			out = tier_failure("the object in the bucket does not hash to its id");
+			cause_set(&why, "the object in the bucket does not hash to its id");
+			out.why = why;
 			out.result = TIER_NOT_FOUND;
 		} else if (res != STORE_OK) {
-			snprintf(out.why, sizeof(out.why), "cannot keep the object: %s",
-			         store_result_str(res));
+			cause_set(&why, "cannot keep the object: %s", store_result_str(res));
+			out.why = why;
 			out.result = TIER_FAILED;
 		} else {
 			evict_note_put(gw->evict, f->kind, reply->size, -1);
@@ -135,7 +133,7 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 		}
 	if (f->grouped)
 		t->group_fetches--;
-	f->state = out.result == TIER_OK ? FETCHED : FETCH_FAILED;
+	f->state = out.result == TIER_OK ? FETCH_DONE : FETCH_FAILED;
 	w = f->waiters;
 	readers = f->readers;
 	groups = f->groups;
@@ -145,6 +143,7 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 	tier_fetch_unref(f);
 	pthread_mutex_unlock(&t->lock);
 	tier_resume_all(w, &out);
+	free(why);
 	tier_wake_readers(readers);
 	tier_settle_groups(groups);
 }
@@ -172,18 +171,20 @@ struct tier_fetch *tier_fetch_new(struct http_tier *t, struct gateway *gw, enum 
 	enum store_result res;
 
 	if (f == NULL) {
-		*why = tier_failure("out of memory");
+		*why = (struct tier_reply){ .result = TIER_FAILED };
+		cause_set(&why->why, "out of memory");
 		return NULL;
 	}
 	res = store_put_begin(gw->store, k, id, gw->opt->max_object_size, &f->put);
 	if (res != STORE_OK) {
 		free(f);
-		*why = tier_failure(store_result_str(res));
+		*why = (struct tier_reply){ .result = TIER_FAILED };
+		cause_set(&why->why, "%s", store_result_str(res));
 		return NULL;
 	}
 	f->tier = t;
 	f->gw = gw;
-	f->state = FETCHING;
+	f->state = FETCH_RUNNING;
 	f->length = -1;
 	f->refs = 1;
 	f->fd = dup(store_put_fd(f->put));
@@ -196,12 +197,13 @@ struct tier_fetch *tier_fetch_new(struct http_tier *t, struct gateway *gw, enum 
 
 void tier_fetch_launch(struct http_tier *t, struct tier_fetch *f)
 {
-	struct tier_reply fail;
+	struct tier_reply fail = { .result = TIER_FAILED };
 
 	if (!t->tier.ops->get(t->tier.backend, f->kind, f->id, f->put, f->stall_seconds,
 	                      tier_fetch_progress, fetch_done, f)) {
-		fail = tier_failure("the shared tier is stopping");
+		cause_set(&fail.why, "the shared tier is stopping");
 		fetch_done(f, &fail);
+		free(fail.why);
 	}
 }
 
@@ -232,6 +234,7 @@ static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k
 	if (f == NULL) {
 		pthread_mutex_unlock(&t->lock);
 		tier_resume(r, &fail);
+		free(fail.why);
 		return;
 	}
 	f->waiters = r;
@@ -244,15 +247,16 @@ enum MHD_Result http_tier_fetch(struct MHD_Connection *c, struct request *r, enu
                                 const char *id)
 {
 	struct http_tier *t = r->gw->tier;
-	struct tier_reply fail;
+	struct tier_reply fail = { .result = TIER_FAILED };
 
 	r->tier_asked |= 1u << k;
 	tier_suspend(c, r);
-	if (r->method != METHOD_HEAD || r->route == ROUTE_GO) {
+	if (r->method != METHOD_HEAD || r->route == ENDPOINT_GO) {
 		fetch_join(t, r, k, id);
 	} else if (!t->tier.ops->head(t->tier.backend, k, id, head_done, r)) {
-		fail = tier_failure("the shared tier is stopping");
+		cause_set(&fail.why, "the shared tier is stopping");
 		tier_resume(r, &fail);
+		free(fail.why);
 	}
 	return MHD_YES;
 }
@@ -286,10 +290,10 @@ static void upload_done(void *ctx, const struct tier_reply *reply)
 enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, unsigned status)
 {
 	struct http_tier *t = r->gw->tier;
-	enum store_kind k = r->route == ROUTE_AC ? STORE_AC : STORE_CAS;
+	enum store_kind k = r->route == ENDPOINT_AC ? STORE_AC : STORE_CAS;
 	struct store_object obj;
 	char hash[STORE_ID_LEN + 1];
-	struct tier_reply fail;
+	struct tier_reply fail = { .result = TIER_FAILED };
 
 	r->put_status = status;
 	if (store_get(r->gw->store, k, r->id, -1, &obj) != STORE_OK)
@@ -303,15 +307,17 @@ enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, un
 		                    "store error: cannot read the entry back");
 	tier_suspend(c, r);
 	if (!t->tier.ops->put(t->tier.backend, k, r->id, obj.fd, obj.size, hash, upload_done, r)) {
-		fail = tier_failure("the shared tier is stopping");
+		cause_set(&fail.why, "the shared tier is stopping");
 		tier_resume(r, &fail);
+		free(fail.why);
 	}
 	return MHD_YES;
 }
 
 enum MHD_Result http_tier_answer_upload(struct MHD_Connection *c, struct request *r)
 {
-	char why[256];
+	char *why = NULL;
+	enum MHD_Result ret;
 
 	if (r->tier_fd >= 0)
 		close(r->tier_fd);
@@ -319,6 +325,8 @@ enum MHD_Result http_tier_answer_upload(struct MHD_Connection *c, struct request
 	if (r->tier_reply.result == TIER_OK)
 		return respond_text(c, r, r->put_status,
 		                    r->put_status == MHD_HTTP_CREATED ? "stored" : "already stored");
-	snprintf(why, sizeof(why), "not stored in the shared tier (S3): %s", r->tier_reply.why);
-	return respond_text(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, why);
+	cause_set(&why, "not stored in the shared tier (S3): %s", cause_text(r->tier_reply.why));
+	ret = respond_text(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, cause_text(why));
+	free(why);
+	return ret;
 }

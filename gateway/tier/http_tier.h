@@ -23,10 +23,11 @@ struct http_tier *http_tier_new(const struct tier *tier);
 void http_tier_free(struct http_tier *t);
 
 /*
- * The tier's state in one line for /healthz, into buf: "<name>: ok", or
- * "<name> failing: <why>" when its last request failed.
+ * The tier's state in one line for /healthz, into *health (the caller
+ * frees it): "<name>: ok", or "<name> failing: <why>" when its last request
+ * failed.
  */
-void http_tier_health(const struct http_tier *t, char *buf, size_t n);
+void http_tier_health(const struct http_tier *t, char **health);
 
 /* True when the tier's last request was answered (not refused, not timed out). */
 bool http_tier_healthy(const struct http_tier *t);
@@ -68,7 +69,7 @@ struct tier_group *http_tier_group_begin(struct MHD_Connection *c, struct reques
 void http_tier_group_add(struct tier_group *g, enum store_kind k, const char *id);
 void http_tier_group_end(struct tier_group *g);
 
-/* r is over: let go of a fetch it was to stream and did not. */
+/* r is over: free its tier reply's sentence, let go of a fetch it was to stream and did not. */
 void http_tier_request_done(struct request *r);
 
 /* After http_tier_fetch of a HEAD: the length the tier gave, or 404. */

@@ -17,7 +17,7 @@ struct tier_stream;
 struct tier_group_wait;
 
 /* Where a fetch stands. */
-enum fetch_state { FETCHING, FETCHED, FETCH_FAILED };
+enum fetch_state { FETCH_RUNNING, FETCH_DONE, FETCH_FAILED };
 
 /*
  * One object on its way from the tier into the local store. GETs may
@@ -54,22 +54,20 @@ struct http_tier {
 /* Suspend c for r, which waits on the tier; do it before asking the tier. */
 void tier_suspend(struct MHD_Connection *c, struct request *r);
 
-/* Give r the tier's reply and let its connection run again. */
+/* Give r (a copy of) the tier's reply and let its connection run again. */
 void tier_resume(struct request *r, const struct tier_reply *reply);
 
 /* tier_resume every request of list (linked by tier_next) with reply. */
 void tier_resume_all(struct request *list, const struct tier_reply *reply);
-
-/* A reply of failure with a reason. */
-struct tier_reply tier_failure(const char *why);
 
 /* The fetch of object id of kind k in flight, or NULL. Call with the tier's lock. */
 struct tier_fetch *tier_fetch_find(struct http_tier *t, enum store_kind k, const char *id);
 
 /*
  * A new fetch of object id of kind k, on the list but not started
- * (tier_fetch_launch, once the lock is let go); NULL with why set when the
- * local store cannot take it. Call with the tier's lock.
+ * (tier_fetch_launch, once the lock is let go); NULL with *why set (its
+ * why the caller's to free) when the local store cannot take it. Call with
+ * the tier's lock.
  */
 struct tier_fetch *tier_fetch_new(struct http_tier *t, struct gateway *gw, enum store_kind k,
                                   const char *id, struct tier_reply *why);

@@ -58,7 +58,7 @@ void http_tier_group_add(struct tier_group *g, enum store_kind k, const char *id
 {
 	struct http_tier *t = g->t;
 	struct tier_group_wait *w = malloc(sizeof(*w));
-	struct tier_reply why;
+	struct tier_reply why = { .result = TIER_OK };  /* a failed start's why is dropped */
 	struct tier_fetch *f;
 	bool start = false;
 
@@ -78,6 +78,7 @@ void http_tier_group_add(struct tier_group *g, enum store_kind k, const char *id
 	}
 	if (f == NULL) {
 		pthread_mutex_unlock(&t->lock);
+		free(why.why);
 		free(w);
 		return;
 	}

@@ -39,7 +39,7 @@ void tier_wake_readers(struct tier_stream *s)
 
 bool tier_can_stream(const struct request *r)
 {
-	return r->method == METHOD_GET && (r->route == ROUTE_CAS || r->route == ROUTE_AC);
+	return r->method == METHOD_GET && (r->route == ENDPOINT_CAS || r->route == ENDPOINT_AC);
 }
 
 void tier_stream_from(struct request *r, struct tier_fetch *f)
@@ -97,9 +97,9 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	limit = (uint64_t)f->length;
-	if (f->state == FETCHING && f->written < limit)
+	if (f->state == FETCH_RUNNING && f->written < limit)
 		limit = f->written;
-	else if (f->state == FETCHING)
+	else if (f->state == FETCH_RUNNING)
 		limit--;
 	if (pos >= limit) {
 		s->next = f->readers;
@@ -155,7 +155,7 @@ enum MHD_Result http_tier_stream(struct MHD_Connection *c, struct request *r)
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
-	metrics_count_lookup(r->gw->metrics, r->route == ROUTE_AC ? STORE_AC : STORE_CAS, true);
+	metrics_count_lookup(r->gw->metrics, r->route == ENDPOINT_AC ? STORE_AC : STORE_CAS, true);
 	return respond_queue(c, r, MHD_HTTP_OK, resp, (uint64_t)length);
 }
 
@@ -163,6 +163,8 @@ void http_tier_request_done(struct request *r)
 {
 	struct tier_fetch *f = r->tier_stream;
 
+	free(r->tier_reply.why);
+	r->tier_reply.why = NULL;
 	if (f == NULL)
 		return;
 	r->tier_stream = NULL;

@@ -23,7 +23,12 @@ struct tier_reply {
 	enum tier_result result;
 	uint64_t size;        /* a get's bytes written, a head's length */
 	bool skipped;         /* an upload found the object there already */
-	char why[200];        /* TIER_FAILED: one line for the client and the log */
+	/*
+	 * TIER_FAILED (or a fetch's TIER_NOT_FOUND): one sentence for the client
+	 * and the log, set with cause_set. It belongs to whoever made the reply:
+	 * done(ctx, reply) copies what it keeps, the maker frees it afterwards.
+	 */
+	char *why;
 };
 
 typedef void (*tier_done)(void *ctx, const struct tier_reply *reply);
@@ -48,8 +53,11 @@ struct tier_ops {
 	 */
 	bool (*put)(void *backend, enum store_kind k, const char *id, int fd, uint64_t size,
 	            const char *sha256_hex, tier_done done, void *ctx);
-	/* True when the tier's last request was answered; else why it failed, into why. */
-	bool (*healthy)(void *backend, char *why, size_t n);
+	/*
+	 * True when the tier's last request was answered; else false, with
+	 * *cause (the caller frees it; NULL: not wanted) saying why it failed.
+	 */
+	bool (*healthy)(void *backend, char **cause);
 };
 
 /* A backend and its operations. */

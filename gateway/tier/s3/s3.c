@@ -32,8 +32,10 @@ static void job_end(struct s3_job *j, const struct tier_reply *r)
 	/* A failure of the local store is not S3's. */
 	if (!j->write_failed) {
 		pthread_mutex_lock(&j->s3->health_lock);
-		snprintf(j->s3->last_failure, sizeof(j->s3->last_failure), "%s",
-		         r->result == TIER_FAILED ? r->why : "");
+		free(j->s3->last_failure);
+		j->s3->last_failure = NULL;
+		if (r->result == TIER_FAILED)
+			cause_set(&j->s3->last_failure, "%s", cause_text(r->why));
 		pthread_mutex_unlock(&j->s3->health_lock);
 	}
 	j->done(j->ctx, r);
@@ -49,8 +51,9 @@ static void job_start(struct s3_job *j)
 		queue_push(&j->s3->running, &j->link);
 		return;
 	}
-	snprintf(r.why, sizeof(r.why), "cannot start an S3 request: out of memory");
+	cause_set(&r.why, "cannot start an S3 request: out of memory");
 	job_end(j, &r);
+	free(r.why);
 }
 
 /* ---- the thread ----------------------------------------------------------- */
@@ -93,10 +96,12 @@ static void reap(struct s3 *s)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 		curl_multi_remove_handle(s->multi, j->easy);
 		queue_remove(&s->running, &j->link);
-		if (s3_job_judge(j, m->data.result, &r))
+		if (s3_job_judge(j, m->data.result, &r)) {
 			job_end(j, &r);
-		else
+			free(r.why);
+		} else {
 			job_start(j);  /* its next step */
+		}
 	}
 }
 
@@ -107,7 +112,7 @@ static void fail_running(struct s3 *s)
 	struct queue incoming;
 	struct queue_link *l;
 
-	snprintf(r.why, sizeof(r.why), "the gateway is stopping");
+	cause_set(&r.why, "the gateway is stopping");
 	while ((l = queue_pop(&s->running)) != NULL) {
 		struct s3_job *j = queue_entry(l, struct s3_job, link);
 
@@ -117,6 +122,7 @@ static void fail_running(struct s3 *s)
 	incoming = steal_incoming(s);
 	while ((l = queue_pop(&incoming)) != NULL)
 		job_end(queue_entry(l, struct s3_job, link), &r);
+	free(r.why);
 }
 
 /* The thread: start what comes in, run the transfers, until stopped. */
@@ -199,14 +205,15 @@ static bool s3_put(void *backend, enum store_kind k, const char *id, int fd, uin
 	return submit(backend, j);
 }
 
-static bool s3_healthy(void *backend, char *why, size_t n)
+static bool s3_healthy(void *backend, char **cause)
 {
 	struct s3 *s = backend;
 	bool ok;
 
 	pthread_mutex_lock(&s->health_lock);
-	ok = s->last_failure[0] == '\0';
-	snprintf(why, n, "%s", s->last_failure);
+	ok = s->last_failure == NULL;
+	if (!ok)
+		cause_set(cause, "%s", s->last_failure);
 	pthread_mutex_unlock(&s->health_lock);
 	return ok;
 }
@@ -255,8 +262,9 @@ static bool probe(struct s3 *s, char **cause)
 		ok = true;  /* someone stored that name: the bucket answers all the same */
 	} else {
 		cause_set(cause, "--s3: cannot use bucket %s at %s: %s", s->cfg.bucket,
-		          s->cfg.endpoint, r.why);
+		          s->cfg.endpoint, cause_text(r.why));
 	}
+	free(r.why);
 out:
 	if (j != NULL)
 		s3_job_free(j);
@@ -276,6 +284,7 @@ static void s3_release(struct s3 *s)
 	free(s->userpwd);
 	free(s->sigv4);
 	free(s->token_header);
+	free(s->last_failure);
 	s3_config_free(&s->cfg);
 	free(s);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cause.h"
 #include "common/clock.h"
 #include "gateway/tier/s3/s3_job.h"
 
@@ -140,15 +141,15 @@ void s3_job_failure(const struct s3_job *j, CURLcode cc, struct tier_reply *r)
 
 	r->result = TIER_FAILED;
 	if (j->write_failed) {
-		snprintf(r->why, sizeof(r->why), "the local store could not take the object: %s",
-		         store_result_str(store_put_error(j->into)));
+		cause_set(&r->why, "the local store could not take the object: %s",
+		          store_result_str(store_put_error(j->into)));
 	} else if (cc != CURLE_OK) {
-		snprintf(r->why, sizeof(r->why), "S3 did not answer: %.160s",
-		         j->errbuf[0] != '\0' ? j->errbuf : curl_easy_strerror(cc));
+		cause_set(&r->why, "S3 did not answer: %s",
+		          j->errbuf[0] != '\0' ? j->errbuf : curl_easy_strerror(cc));
 	} else {
 		s3_error_code(j->error_body, code, sizeof(code));
-		snprintf(r->why, sizeof(r->why), "S3 answered HTTP %ld%s%s", j->status,
-		         code[0] != '\0' ? " " : "", code);
+		cause_set(&r->why, "S3 answered HTTP %ld%s%s", j->status,
+		          code[0] != '\0' ? " " : "", code);
 	}
 }
 
@@ -192,6 +193,7 @@ void s3_job_free(struct s3_job *j)
 	free(j->upload_id);
 	free(j->etags);
 	free(j->complete_body);
+	free(j->failure.why);
 	free(j);
 }
 

@@ -49,7 +49,7 @@ struct s3_job {
 	char part_sha256[STORE_ID_LEN + 1];
 	char (*etags)[96];           /* each part's ETag as S3 gave it */
 	char *complete_body;
-	struct tier_reply failure;   /* why, while the upload is aborted */
+	struct tier_reply failure;   /* why, while the upload is aborted (its why is the job's) */
 	tier_done done;
 	void *ctx;
 	CURL *easy;
@@ -76,7 +76,7 @@ struct s3 {
 	struct queue incoming;       /* of s3_job, oldest first */
 	struct queue running;        /* jobs on the multi handle (the thread's own) */
 	pthread_mutex_t health_lock; /* guards last_failure */
-	char last_failure[200];      /* why the last request failed; "" when it was answered */
+	char *last_failure;          /* why the last request failed (a cause); NULL: answered */
 };
 
 /* A new job of op for object id, or NULL when out of memory. */
@@ -95,7 +95,10 @@ void s3_error_code(const char *body, char *buf, size_t n);
 /* Free j and its handle (already out of the multi handle). */
 void s3_job_free(struct s3_job *j);
 
-/* j's failure into r: a transfer error, or S3's status and error code. */
+/*
+ * j's failure into r (r->why set; the caller frees it): a transfer error,
+ * or S3's status and error code.
+ */
 void s3_job_failure(const struct s3_job *j, CURLcode cc, struct tier_reply *r);
 
 /* ---- multipart uploads (s3_multipart.c) ---- */

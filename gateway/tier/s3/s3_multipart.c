@@ -159,6 +159,7 @@ bool s3_multipart_judge(struct s3_job *j, CURLcode cc, struct tier_reply *r)
 
 	if (j->phase == OP_ABORT) {
 		*r = j->failure;  /* the abort's own outcome changes nothing */
+		j->failure.why = NULL;  /* now r's */
 		return true;
 	}
 	/* S3 may answer a completion 200 and put its error in the body. */
@@ -175,7 +176,8 @@ bool s3_multipart_judge(struct s3_job *j, CURLcode cc, struct tier_reply *r)
 		s3_job_failure(j, cc, r);
 		if (j->upload_id == NULL)
 			return true;
-		j->failure = *r;
+		j->failure = *r;  /* r's why becomes the job's until the abort ends */
+		r->why = NULL;
 		j->phase = OP_ABORT;
 		return false;
 	}

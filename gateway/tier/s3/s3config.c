@@ -25,14 +25,14 @@ static bool bucket_valid(const char *b)
 }
 
 /* Split "s3://BUCKET[/PREFIX]" into c->bucket and c->prefix ("" or ending in '/'). */
-static bool parse_url(struct s3_config *c, const char *url, char **cause)
+static enum s3_config_result parse_url(struct s3_config *c, const char *url, char **cause)
 {
 	const char *rest, *slash;
 	size_t plen;
 
 	if (strncmp(url, "s3://", 5) != 0) {
 		cause_set(cause, "--s3 wants s3://BUCKET[/PREFIX], not '%s'", url);
-		return false;
+		return S3_CONFIG_INVALID;
 	}
 	rest = url + 5;
 	slash = strchr(rest, '/');
@@ -40,7 +40,7 @@ static bool parse_url(struct s3_config *c, const char *url, char **cause)
 	if (c->bucket == NULL || !bucket_valid(c->bucket)) {
 		cause_set(cause, "--s3: '%s' is not a bucket name (3 to 63 lowercase letters, "
 		          "digits, dots and hyphens)", c->bucket != NULL ? c->bucket : rest);
-		return false;
+		return S3_CONFIG_INVALID;
 	}
 	rest = slash != NULL ? slash + 1 : "";
 	while (*rest == '/')
@@ -52,14 +52,14 @@ static bool parse_url(struct s3_config *c, const char *url, char **cause)
 		if (!isgraph((unsigned char)rest[i]) || rest[i] == '?' || rest[i] == '#' ||
 		    rest[i] == '%') {
 			cause_set(cause, "--s3: the prefix may hold no spaces, '?', '#' or '%%'");
-			return false;
+			return S3_CONFIG_INVALID;
 		}
 	if (asprintf(&c->prefix, "%.*s%s", (int)plen, rest, plen > 0 ? "/" : "") < 0) {
 		c->prefix = NULL;
 		cause_set(cause, "out of memory");
-		return false;
+		return S3_CONFIG_INVALID;
 	}
-	return true;
+	return S3_CONFIG_OK;
 }
 
 /* Copy value into *slot unless it is NULL or empty; false only when out of memory. */
@@ -86,7 +86,8 @@ static char *trim(char *s)
 }
 
 /* Read profile's keys from an AWS shared credentials file. */
-static bool read_credentials_file(struct s3_config *c, const char *path, char **cause)
+static enum s3_config_result read_credentials_file(struct s3_config *c, const char *path,
+                                                   char **cause)
 {
 	const char *profile = getenv("AWS_PROFILE");
 	FILE *f = fopen(path, "r");
@@ -97,7 +98,7 @@ static bool read_credentials_file(struct s3_config *c, const char *path, char **
 		profile = "default";
 	if (f == NULL) {
 		cause_set(cause, "cannot read --s3-credentials-file %s: %s", path, strerror(errno));
-		return false;
+		return S3_CONFIG_INVALID;
 	}
 	while (ok && fgets(line, sizeof(line), f) != NULL) {
 		char *s = trim(line), *eq;
@@ -128,31 +129,37 @@ static bool read_credentials_file(struct s3_config *c, const char *path, char **
 	else if (c->access_key == NULL || c->secret_key == NULL)
 		cause_set(cause, "--s3-credentials-file %s has no aws_access_key_id and "
 		          "aws_secret_access_key in profile [%s]", path, profile);
-	return ok && c->access_key != NULL && c->secret_key != NULL;
+	return ok && c->access_key != NULL && c->secret_key != NULL ? S3_CONFIG_OK
+	                                                          : S3_CONFIG_INVALID;
 }
 
 /* Check an endpoint URL and keep it without its trailing slashes. */
-static bool set_endpoint(struct s3_config *c, const char *endpoint, char **cause)
+static enum s3_config_result set_endpoint(struct s3_config *c, const char *endpoint, char **cause)
 {
 	size_t n = strlen(endpoint);
 
 	if (strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0) {
 		cause_set(cause, "--s3-endpoint wants an http:// or https:// URL, not '%s'", endpoint);
-		return false;
+		return S3_CONFIG_INVALID;
 	}
 	while (n > 0 && endpoint[n - 1] == '/')
 		n--;
 	c->endpoint = strndup(endpoint, n);
 	c->path_style = true;  /* other services than AWS: path-style addressing */
-	return c->endpoint != NULL;
+	if (c->endpoint == NULL) {
+		cause_set(cause, "out of memory");
+		return S3_CONFIG_INVALID;
+	}
+	return S3_CONFIG_OK;
 }
 
-bool s3_config_load(struct s3_config *c, const char *url, const char *endpoint,
-                    const char *region, const char *credentials_file, char **cause)
+enum s3_config_result s3_config_load(struct s3_config *c, const char *url, const char *endpoint,
+                                     const char *region, const char *credentials_file,
+                                     char **cause)
 {
 	memset(c, 0, sizeof(*c));
-	if (!parse_url(c, url, cause))
-		return false;
+	if (parse_url(c, url, cause) != S3_CONFIG_OK)
+		return S3_CONFIG_INVALID;
 	if (region == NULL || *region == '\0')
 		region = getenv("AWS_REGION");
 	if (region == NULL || *region == '\0')
@@ -162,8 +169,8 @@ bool s3_config_load(struct s3_config *c, const char *url, const char *endpoint,
 	if ((c->region = strdup(region)) == NULL)
 		goto oom;
 	if (endpoint != NULL) {
-		if (!set_endpoint(c, endpoint, cause))
-			return false;
+		if (set_endpoint(c, endpoint, cause) != S3_CONFIG_OK)
+			return S3_CONFIG_INVALID;
 	} else if (asprintf(&c->endpoint, "https://s3.%s.amazonaws.com", c->region) < 0) {
 		c->endpoint = NULL;
 		goto oom;
@@ -177,12 +184,12 @@ bool s3_config_load(struct s3_config *c, const char *url, const char *endpoint,
 	if (c->access_key == NULL || c->secret_key == NULL) {
 		cause_set(cause, "--s3 needs credentials: set AWS_ACCESS_KEY_ID and "
 		          "AWS_SECRET_ACCESS_KEY, or give --s3-credentials-file");
-		return false;
+		return S3_CONFIG_INVALID;
 	}
-	return true;
+	return S3_CONFIG_OK;
 oom:
 	cause_set(cause, "out of memory");
-	return false;
+	return S3_CONFIG_INVALID;
 }
 
 void s3_config_free(struct s3_config *c)

@@ -22,16 +22,23 @@ struct s3_config {
 	char *session_token;   /* NULL when there is none */
 };
 
+enum s3_config_result {
+	S3_CONFIG_OK = 0,
+	S3_CONFIG_INVALID,  /* an option or the credentials cannot be used (or out of memory) */
+};
+
 /*
  * Fill c from the options' values: url is "s3://BUCKET[/PREFIX]"; endpoint
  * (NULL: AWS in region) and region (NULL: $AWS_REGION, $AWS_DEFAULT_REGION,
  * else us-east-1); credentials from credentials_file (an AWS shared
  * credentials file, profile $AWS_PROFILE or "default") when given, else
  * from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.
- * On failure returns false and sets *cause; c must be freed either way.
+ * On failure returns S3_CONFIG_INVALID and sets *cause (the caller frees
+ * it); c must be freed either way.
  */
-bool s3_config_load(struct s3_config *c, const char *url, const char *endpoint,
-                    const char *region, const char *credentials_file, char **cause);
+enum s3_config_result s3_config_load(struct s3_config *c, const char *url, const char *endpoint,
+                                     const char *region, const char *credentials_file,
+                                     char **cause);
 
 void s3_config_free(struct s3_config *c);
 
