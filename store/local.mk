@@ -3,6 +3,7 @@
 noinst_LIBRARIES += libcgstore.a
 STORE_SOURCES = \
 	common/cause.h common/cause.c \
+	common/optable.h common/optable.c common/optvalue.h common/optvalue.c common/optusage.c \
 	store/store.h \
 	store/internal.h \
 	store/id.c \
