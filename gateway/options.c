@@ -184,7 +184,7 @@ static const struct optable table = {
 	         "the Bazel HTTP cache layout that Bazel, ccache and cachegate-prog speak.\n"
 	         "\n",
 	.outro = "\n"
-	         "SIZE is a number of bytes with an optional K, M, G or T suffix (powers of 1024).\n",
+	         "SIZE: a number of bytes with an optional K, M, G or T suffix (powers of 1024).\n",
 	.column = 27,
 	.rows = rows,
 	.nrows = sizeof(rows) / sizeof(rows[0]),
