@@ -35,13 +35,15 @@ struct optable_row {
 	const char *arg;     /* the value's name in the usage ("SIZE"); NULL for flags */
 	const char *env;     /* its environment variable, or NULL */
 	const char *def;     /* the default as a value, parsed like one given; NULL: zero */
-	const char *shown;   /* a default that is not a value, in words: computed by fill */
+	const char *shown;   /* else a default in words, which fill computes or zero means */
 	enum optable_kind kind;
 	size_t at;           /* the offset of the value in the program's options struct */
 	unsigned long min, max;  /* OPTABLE_COUNT, OPTABLE_SECONDS; min also OPTABLE_SIZE */
-	bool (*set)(void *o, const char *value);  /* OPTABLE_CUSTOM: false if invalid */
-	bool (*fill)(void *o, char **cause);      /* computes the default when none was given */
-	const char *help;    /* one sentence for --help, without the default */
+	bool (*set)(void *o, const char *value);  /* OPTABLE_CUSTOM: false if invalid; def
+	                                             is then the example in the message */
+	bool (*fill)(void *o, char **cause);  /* sets the default when no value was given,
+	                                         after every row is parsed; false: *cause */
+	const char *help;    /* one sentence for --help, without variable and default */
 };
 
 struct optable {
@@ -49,7 +51,7 @@ struct optable {
 	const char *intro;    /* the usage's opening lines */
 	const char *outro;    /* the usage's closing lines, or NULL */
 	int column;           /* where the help of each option starts in the usage */
-	bool empty_is_unset;  /* an empty value (but a flag's variable) counts as not given */
+	bool empty_is_unset;  /* an empty value counts as not given (a flag's variable: off) */
 	const struct optable_row *rows;
 	size_t nrows;
 };
