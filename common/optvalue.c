@@ -10,10 +10,46 @@
 #include <strings.h>
 
 #include "common/cause.h"
-#include "store/store.h"
 
 /* The longest duration, in seconds: a day. */
 #define DURATION_MAX 86400
+
+bool optvalue_parse_size(const char *text, uint64_t *bytes)
+{
+	static const char units[] = "KMGTPE";
+	char *end;
+	double value;
+	double scale = 1;
+
+	/* Plain decimal digits only: strtod alone would take " 1", "0x10", "1e3". */
+	if (text == NULL || *text < '0' || *text > '9')
+		return false;
+	errno = 0;
+	value = strtod(text, &end);
+	if (errno != 0 || end != text + strspn(text, "0123456789.") || !(value >= 0))
+		return false;
+	if (*end != '\0') {
+		const char *unit = strchr(units, *end >= 'a' ? *end - 'a' + 'A' : *end);
+		if (*end == 'b' || *end == 'B') {
+			end++;
+		} else if (unit != NULL) {
+			for (const char *u = units; u <= unit; u++)
+				scale *= 1024;
+			end++;
+			if (*end == 'i')
+				end++;
+			if (*end == 'B' || *end == 'b')
+				end++;
+		}
+		if (*end != '\0')
+			return false;
+	}
+	value *= scale;
+	if (value >= 18446744073709551616.0)
+		return false;
+	*bytes = (uint64_t)value;
+	return true;
+}
 
 /* Parse an on/off word in any case; false if it is neither. */
 static bool parse_bool(const char *text, bool *v)
@@ -130,7 +166,7 @@ static bool parse_into(const struct optable_row *r, void *o, const char *text)
 		return true;
 	case OPTABLE_SIZE:
 	case OPTABLE_RATE:
-		if (!store_parse_size(text, &size) || size < r->min)
+		if (!optvalue_parse_size(text, &size) || size < r->min)
 			return false;
 		*(uint64_t *)field = size;
 		return true;

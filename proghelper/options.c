@@ -19,8 +19,7 @@
 #define AT(field) offsetof(struct options, field)
 
 /* The default store directory: $XDG_CACHE_HOME/cachegate, else ~/.cache/cachegate. */
-static bool
-fill_dir(void *opaque, char **cause)
+static bool fill_dir(void *opaque, char **cause)
 {
 	struct options *c = opaque;
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -95,8 +94,7 @@ static const struct optable table = {
 };
 
 /* Read the token: the first line of c->token_file, surrounding blanks removed. */
-static enum options_result
-read_token(struct options *c, const char *how, char **cause)
+static enum options_result read_token(struct options *c, const char *how, char **cause)
 {
 	FILE *f = fopen(c->token_file, "r");
 	char buf[4096];
@@ -127,8 +125,7 @@ read_token(struct options *c, const char *how, char **cause)
 }
 
 /* The token from --token-file, else from CACHEGATE_TOKEN; never with a line break. */
-static enum options_result
-take_token(struct options *c, const char *how, char **cause)
+static enum options_result take_token(struct options *c, const char *how, char **cause)
 {
 	const char *env = getenv("CACHEGATE_TOKEN");
 
@@ -150,8 +147,8 @@ take_token(struct options *c, const char *how, char **cause)
  * Accept path (NULL: none) only if it names a readable, non-empty file;
  * else say which file and which flag or variable (how) named it.
  */
-static enum options_result
-check_readable(const char *path, const char *what, const char *how, char **cause)
+static enum options_result check_readable(const char *path, const char *what, const char *how,
+                                          char **cause)
 {
 	FILE *f;
 	int ch, err;
@@ -178,8 +175,7 @@ check_readable(const char *path, const char *what, const char *how, char **cause
 }
 
 /* The remote must be an http:// or https:// URL; trailing slashes go. */
-static enum options_result
-check_remote(struct options *c, char **cause)
+static enum options_result check_remote(struct options *c, char **cause)
 {
 	size_t n;
 
@@ -195,8 +191,7 @@ check_remote(struct options *c, char **cause)
 	return OPTIONS_OK;
 }
 
-enum options_result
-options_parse(int argc, char **argv, struct options *c, char **cause)
+enum options_result options_parse(int argc, char **argv, struct options *c, char **cause)
 {
 	const char *how[NROWS];
 	const char *key_how;
@@ -226,8 +221,7 @@ options_parse(int argc, char **argv, struct options *c, char **cause)
 	return OPTIONS_OK;
 }
 
-void
-options_free(struct options *c)
+void options_free(struct options *c)
 {
 	if (c->token != NULL)
 		explicit_bzero(c->token, strlen(c->token));

@@ -12,8 +12,7 @@
 static char *dir;
 
 /* Start every test from an environment without the helper's variables. */
-static void
-setup(void)
+static void setup(void)
 {
 	static const char *const vars[] = {
 		"CACHEGATE_REMOTE", "CACHEGATE_DIR", "CACHEGATE_TOKEN", "CACHEGATE_TOKEN_FILE",
@@ -29,8 +28,7 @@ setup(void)
 	unsetenv("XDG_CACHE_HOME");
 }
 
-static void
-teardown(void)
+static void teardown(void)
 {
 	tmpdir_remove(dir);
 }
@@ -38,8 +36,7 @@ teardown(void)
 TestSuite(prog_options, .init = setup, .fini = teardown);
 
 /* Parse a NULL-terminated argument list. */
-static enum options_result
-parse(struct options *o, char **cause, const char **args)
+static enum options_result parse(struct options *o, char **cause, const char **args)
 {
 	char *argv[16];
 	int argc = 0;
@@ -136,8 +133,7 @@ Test(prog_options, token_file)
 }
 
 /* Write text to <dir>/name, whose path goes to path. */
-static void
-write_file(char *path, size_t n, const char *name, const char *text)
+static void write_file(char *path, size_t n, const char *name, const char *text)
 {
 	FILE *f;
 

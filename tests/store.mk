@@ -1,4 +1,5 @@
-# Criterion tests of the store, and helpers every test program may use.
+# Criterion tests of the store and of common/, and helpers every test
+# program may use.
 check_LIBRARIES += libcgtest.a
 libcgtest_a_SOURCES = \
 	tests/tmpdir.h tests/tmpdir.c \
@@ -13,3 +14,8 @@ STORE_TESTS = \
 	tests/store_concurrency_test
 check_PROGRAMS += $(STORE_TESTS)
 TESTS += $(STORE_TESTS)
+
+# Tests of common/, the helpers below the store.
+COMMON_TESTS = tests/common_optvalue_test
+check_PROGRAMS += $(COMMON_TESTS)
+TESTS += $(COMMON_TESTS)
