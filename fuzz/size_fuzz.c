@@ -1,5 +1,5 @@
 /*
- * size_fuzz.c: libFuzzer target for sizes such as "20G" (store_parse_size),
+ * size_fuzz.c: libFuzzer target for sizes such as "20G" (optvalue_parse_size),
  * which both programs take from options and the environment.
  */
 #include <errno.h>
@@ -7,12 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store.h"
+#include "common/optvalue.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1);
 	uint64_t bytes;
@@ -22,7 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	/* Plain digits that fit are taken exactly as they are. */
-	if (store_parse_size(text, &bytes) && size > 0 && size < 16 &&
+	if (optvalue_parse_size(text, &bytes) && size > 0 && size < 16 &&
 	    strspn(text, "0123456789") == size && bytes != strtoull(text, NULL, 10))
 		abort();
 	free(text);

@@ -1,5 +1,6 @@
 /*
- * options.h: the helper's settings, from flags and environment variables.
+ * options.h: the helper's settings, from flags and environment variables
+ * (an empty value counts as not given; a switch's variable reads it as off).
  */
 #ifndef CACHEGATE_PROG_OPTIONS_H
 #define CACHEGATE_PROG_OPTIONS_H
@@ -10,6 +11,7 @@
 struct options {
 	char *remote;        /* gateway base URL without trailing '/', or NULL */
 	char *dir;           /* local store directory */
+	char *token_file;    /* where the token was read from, or NULL */
 	char *token;         /* bearer token, or NULL */
 	char *token_source;  /* where the token came from, for messages */
 	bool read_only;      /* never write to the remote */
@@ -23,9 +25,6 @@ struct options {
 	char *cert;          /* PEM client certificate, or NULL */
 	char *key;           /* its PEM private key, or NULL: in the cert file */
 };
-
-/* The default of --preload-max. */
-#define OPTIONS_PRELOAD_MAX ((uint64_t)1 << 30)
 
 enum options_result {
 	OPTIONS_OK = 0,
@@ -41,8 +40,5 @@ enum options_result options_parse(int argc, char **argv, struct options *c, char
 
 /* Free what options_parse allocated. */
 void options_free(struct options *c);
-
-/* The usage text printed by --help. */
-extern const char options_usage[];
 
 #endif

@@ -1,10 +1,9 @@
 /*
- * id.c: ids, hex, sizes and result names.
+ * id.c: ids, hex and result names.
  */
 #include "store/internal.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 const char *store_result_str(enum store_result r)
@@ -73,42 +72,5 @@ bool store_unhex(const char *hex, unsigned char hash[STORE_HASH_LEN])
 		return false;
 	for (size_t i = 0; i < STORE_HASH_LEN; i++)
 		hash[i] = (unsigned char)(hex_value(hex[2 * i]) << 4 | hex_value(hex[2 * i + 1]));
-	return true;
-}
-
-bool store_parse_size(const char *text, uint64_t *bytes)
-{
-	static const char units[] = "KMGTPE";
-	char *end;
-	double value;
-	double scale = 1;
-
-	/* Plain decimal digits only: strtod alone would take " 1", "0x10", "1e3". */
-	if (text == NULL || *text < '0' || *text > '9')
-		return false;
-	errno = 0;
-	value = strtod(text, &end);
-	if (errno != 0 || end != text + strspn(text, "0123456789.") || !(value >= 0))
-		return false;
-	if (*end != '\0') {
-		const char *unit = strchr(units, *end >= 'a' ? *end - 'a' + 'A' : *end);
-		if (*end == 'b' || *end == 'B') {
-			end++;
-		} else if (unit != NULL) {
-			for (const char *u = units; u <= unit; u++)
-				scale *= 1024;
-			end++;
-			if (*end == 'i')
-				end++;
-			if (*end == 'B' || *end == 'b')
-				end++;
-		}
-		if (*end != '\0')
-			return false;
-	}
-	value *= scale;
-	if (value >= 18446744073709551616.0)
-		return false;
-	*bytes = (uint64_t)value;
 	return true;
 }

@@ -6,6 +6,7 @@ STORE_SOURCES = \
 	common/clock.h common/clock.c \
 	common/queue.h \
 	common/worker.h common/worker.c \
+	common/optable.h common/optable.c common/optvalue.h common/optvalue.c common/optusage.c \
 	store/store.h \
 	store/internal.h \
 	store/id.c \

@@ -63,12 +63,6 @@ void store_hex(const unsigned char hash[STORE_HASH_LEN], char hex[STORE_ID_LEN +
 /* Parse 64 lowercase hex characters into 32 bytes; false if not valid. */
 bool store_unhex(const char *hex, unsigned char hash[STORE_HASH_LEN]);
 
-/*
- * Parse a size such as "512", "64K", "20G", "1.5T" (powers of 1024, an
- * optional trailing "B" or "iB") into bytes. False on anything else.
- */
-bool store_parse_size(const char *text, uint64_t *bytes);
-
 struct store_options {
 	bool fsync;        /* fsync each object before it is named (slower, survives power loss) */
 	bool named_temps;  /* write through named files in tmp/ even where unnamed ones work */

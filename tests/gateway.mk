@@ -1,6 +1,7 @@
 # Tests of the gateway: criterion suites against the real cachegate binary,
-# and end-to-end scripts with curl, ccache and Bazel. All of them start
-# $(CACHEGATE), which `make check` builds first (all), on 127.0.0.1 port 0.
+# and end-to-end scripts with curl, ccache and Bazel. All of them but
+# gateway_options_test (the option table, in process) start $(CACHEGATE),
+# which `make check` builds first (all), on 127.0.0.1 port 0.
 check_LIBRARIES += libgwtest.a
 libgwtest_a_SOURCES = tests/gateway_fixture.h tests/gateway_fixture.c
 
@@ -17,9 +18,13 @@ GATEWAY_TESTS = \
 	tests/gateway_integrity_test \
 	tests/gateway_evict_test \
 	tests/gateway_big_test \
-	tests/gateway_cli_test
+	tests/gateway_cli_test \
+	tests/gateway_options_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
+# Both programs have an options_parse: this one links the gateway's, not the
+# helper's that the default LDADD finds first.
+tests_gateway_options_test_LDADD = libcgtest.a $(GATEWAY_LIBS) $(CRITERION_LIBS)
 
 # End-to-end scripts with curl, ccache and Bazel (scripts/install-bazel.sh
 # installs Bazel; without it bazel.sh skips, exit 77), faults: kill -9

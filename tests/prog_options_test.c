@@ -12,13 +12,13 @@
 static char *dir;
 
 /* Start every test from an environment without the helper's variables. */
-static void
-setup(void)
+static void setup(void)
 {
 	static const char *const vars[] = {
 		"CACHEGATE_REMOTE", "CACHEGATE_DIR", "CACHEGATE_TOKEN", "CACHEGATE_TOKEN_FILE",
 		"CACHEGATE_READ_ONLY", "CACHEGATE_MAX_SIZE", "CACHEGATE_CLOSE_TIMEOUT",
 		"CACHEGATE_STATS", "CACHEGATE_CACERT", "CACHEGATE_CERT", "CACHEGATE_KEY",
+		"CACHEGATE_SCOPE", "CACHEGATE_PRELOAD", "CACHEGATE_PRELOAD_MAX",
 	};
 
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
@@ -28,8 +28,7 @@ setup(void)
 	unsetenv("XDG_CACHE_HOME");
 }
 
-static void
-teardown(void)
+static void teardown(void)
 {
 	tmpdir_remove(dir);
 }
@@ -37,8 +36,7 @@ teardown(void)
 TestSuite(prog_options, .init = setup, .fini = teardown);
 
 /* Parse a NULL-terminated argument list. */
-static enum options_result
-parse(struct options *o, char **cause, const char **args)
+static enum options_result parse(struct options *o, char **cause, const char **args)
 {
 	char *argv[16];
 	int argc = 0;
@@ -135,8 +133,7 @@ Test(prog_options, token_file)
 }
 
 /* Write text to <dir>/name, whose path goes to path. */
-static void
-write_file(char *path, size_t n, const char *name, const char *text)
+static void write_file(char *path, size_t n, const char *name, const char *text)
 {
 	FILE *f;
 
@@ -262,6 +259,87 @@ Test(prog_options, bad_values_are_one_clear_error)
 	const char *none[] = { NULL };
 	cr_assert_eq(parse(&o, &cause, none), OPTIONS_ERROR);
 	cr_assert(strstr(cause, "CACHEGATE_READ_ONLY") != NULL);
+	free(cause);
+	options_free(&o);
+}
+
+Test(prog_options, preload_from_flags_and_environment)
+{
+	struct options o;
+	char *cause = NULL;
+	const char *none[] = { NULL };
+	const char *flags[] = { "--no-preload", "--preload-max", "0", "--scope", "ci", NULL };
+
+	cr_assert_eq(parse(&o, &cause, none), OPTIONS_OK, "%s", cause);
+	cr_assert(o.preload, "the preload is on by default");
+	cr_assert_eq(o.preload_max, 1ULL << 30);
+	cr_assert_null(o.scope);
+	options_free(&o);
+
+	setenv("CACHEGATE_PRELOAD", "0", 1);
+	setenv("CACHEGATE_PRELOAD_MAX", "2G", 1);
+	setenv("CACHEGATE_SCOPE", "nightly", 1);
+	cr_assert_eq(parse(&o, &cause, none), OPTIONS_OK, "%s", cause);
+	cr_assert_not(o.preload);
+	cr_assert_eq(o.preload_max, 2ULL << 30);
+	cr_assert_str_eq(o.scope, "nightly");
+	options_free(&o);
+
+	setenv("CACHEGATE_PRELOAD", "yes", 1);
+	cr_assert_eq(parse(&o, &cause, flags), OPTIONS_OK, "%s", cause);
+	cr_assert_not(o.preload, "--no-preload wins over CACHEGATE_PRELOAD");
+	cr_assert_eq(o.preload_max, 0);
+	cr_assert_str_eq(o.scope, "ci");
+	options_free(&o);
+}
+
+Test(prog_options, an_empty_value_counts_as_not_given)
+{
+	struct options o;
+	char *cause = NULL, want[512];
+	const char *flags[] = { "--remote", "", "--dir", "", NULL };
+
+	setenv("CACHEGATE_REMOTE", "http://env:1", 1);
+	setenv("CACHEGATE_DIR", "/env/dir", 1);
+	setenv("CACHEGATE_CLOSE_TIMEOUT", "", 1);
+	setenv("CACHEGATE_PRELOAD_MAX", "", 1);
+	setenv("CACHEGATE_SCOPE", "", 1);
+	setenv("CACHEGATE_PRELOAD", "", 1);
+	cr_assert_eq(parse(&o, &cause, flags), OPTIONS_OK, "%s", cause);
+	cr_assert_null(o.remote, "an empty --remote leaves the cache local");
+	snprintf(want, sizeof want, "%s/.cache/cachegate", dir);
+	cr_assert_str_eq(o.dir, want, "an empty --dir is the default, not the variable's");
+	cr_assert_eq(o.close_timeout_ms, 10000);
+	cr_assert_eq(o.preload_max, 1ULL << 30);
+	cr_assert_null(o.scope);
+	cr_assert_not(o.preload, "a switch's variable reads empty as off");
+	options_free(&o);
+}
+
+Test(prog_options, a_bad_value_names_the_flag_or_variable_that_gave_it)
+{
+	struct options o;
+	char *cause = NULL;
+	const char *none[] = { NULL };
+	const char *flag[] = { "--max-size", "1G", NULL };
+	const char *bad[] = { "--close-timeout", "soon", NULL };
+
+	setenv("CACHEGATE_MAX_SIZE", "lots", 1);
+	cr_assert_eq(parse(&o, &cause, none), OPTIONS_ERROR);
+	cr_assert_not_null(strstr(cause, "CACHEGATE_MAX_SIZE wants a size such as 20G, not 'lots'"),
+	                   "%s", cause);
+	free(cause);
+	options_free(&o);
+
+	cause = NULL;
+	cr_assert_eq(parse(&o, &cause, flag), OPTIONS_OK, "the flag wins before the variable is read");
+	cr_assert_eq(o.max_size, 1ULL << 30);
+	options_free(&o);
+
+	unsetenv("CACHEGATE_MAX_SIZE");
+	cr_assert_eq(parse(&o, &cause, bad), OPTIONS_ERROR);
+	cr_assert_not_null(strstr(cause, "--close-timeout"), "%s", cause);
+	cr_assert_not_null(strstr(cause, "'soon'"), "%s", cause);
 	free(cause);
 	options_free(&o);
 }

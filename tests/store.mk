@@ -17,6 +17,7 @@ TESTS += $(STORE_TESTS)
 # Tests of the shared helpers in common/.
 COMMON_TESTS = \
 	tests/common_worker_test \
-	tests/common_queue_test
+	tests/common_queue_test \
+	tests/common_optvalue_test
 check_PROGRAMS += $(COMMON_TESTS)
 TESTS += $(COMMON_TESTS)

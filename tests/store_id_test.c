@@ -1,5 +1,5 @@
 /*
- * store_id_test.c: ids, hex and size parsing.
+ * store_id_test.c: ids and hex.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -53,43 +53,4 @@ Test(store_id, hex_round_trip)
 	store_hex(raw, hex);
 	cr_assert_str_eq(hex, good);
 	cr_assert_not(store_unhex("abc", raw));
-}
-
-Test(store_size, parses_units)
-{
-	uint64_t n = 0;
-
-	cr_assert(store_parse_size("512", &n));
-	cr_assert_eq(n, 512);
-	cr_assert(store_parse_size("64K", &n));
-	cr_assert_eq(n, 64 * 1024);
-	cr_assert(store_parse_size("20G", &n));
-	cr_assert_eq(n, 20ULL << 30);
-	cr_assert(store_parse_size("1.5T", &n));
-	cr_assert_eq(n, 3ULL << 39);
-	cr_assert(store_parse_size("8MiB", &n));
-	cr_assert_eq(n, 8ULL << 20);
-	cr_assert(store_parse_size("2gb", &n));
-	cr_assert_eq(n, 2ULL << 30);
-	cr_assert(store_parse_size("100B", &n));
-	cr_assert_eq(n, 100);
-}
-
-Test(store_size, rejects_nonsense)
-{
-	uint64_t n = 7;
-
-	cr_assert_not(store_parse_size("", &n));
-	cr_assert_not(store_parse_size("-1G", &n));
-	cr_assert_not(store_parse_size("G", &n));
-	cr_assert_not(store_parse_size("10X", &n));
-	cr_assert_not(store_parse_size("10GG", &n));
-	cr_assert_not(store_parse_size("nan", &n));
-	cr_assert_not(store_parse_size("99999999E", &n));
-	cr_assert_not(store_parse_size(" 20G", &n));
-	cr_assert_not(store_parse_size("0x10K", &n));
-	cr_assert_not(store_parse_size("1e3", &n));
-	cr_assert_not(store_parse_size(".5K", &n));
-	cr_assert_not(store_parse_size("1.2.3K", &n));
-	cr_assert_eq(n, 7, "a rejected size leaves the output alone");
 }
