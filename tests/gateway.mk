@@ -18,7 +18,8 @@ GATEWAY_TESTS = \
 	tests/gateway_evict_test \
 	tests/gateway_big_test \
 	tests/gateway_cli_test \
-	tests/gateway_linger_test
+	tests/gateway_linger_test \
+	tests/gateway_s3_outage_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 
