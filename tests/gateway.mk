@@ -2,7 +2,7 @@
 # and end-to-end scripts with curl, ccache and Bazel. All of them start
 # $(CACHEGATE), which `make check` builds first (all), on 127.0.0.1 port 0.
 check_LIBRARIES += libgwtest.a
-libgwtest_a_SOURCES = tests/gateway_fixture.h tests/gateway_fixture.c
+libgwtest_a_SOURCES = tests/gateway_fixture.h tests/gateway_fixture.c tests/s3_bucket.h tests/s3_bucket.c
 
 # Each test program is built from tests/<name>.c and links the default LDADD.
 GATEWAY_TESTS = \
@@ -19,7 +19,8 @@ GATEWAY_TESTS = \
 	tests/gateway_big_test \
 	tests/gateway_cli_test \
 	tests/gateway_linger_test \
-	tests/gateway_s3_outage_test
+	tests/gateway_s3_outage_test \
+	tests/gateway_s3_batch_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 
