@@ -20,7 +20,10 @@ GATEWAY_TESTS = \
 	tests/gateway_cli_test \
 	tests/gateway_linger_test \
 	tests/gateway_s3_outage_test \
-	tests/gateway_s3_batch_test
+	tests/gateway_s3_batch_test \
+	tests/gateway_route_test \
+	tests/gateway_tokens_test \
+	tests/gateway_metrics_render_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 
