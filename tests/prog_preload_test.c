@@ -19,10 +19,10 @@ TestSuite(prog_preload, .init = remote_fixture_setup, .fini = remote_fixture_tea
 
 /*
  * A server for the preload: GET /ac/<any> is the list, POST /go/batch the
- * stream that batch_read gives (its body kept in batch_asked) (by default preload_stream, handed out 7
- * bytes at a time so that records and entry lines arrive split), GET
- * /go/<id> served_output (prog_remote_fixture.h) and else a miss from a /go
- * server.
+ * stream that batch_read gives (by default preload_stream, handed out 7
+ * bytes at a time so that records and entry lines arrive split; the
+ * batches' bodies are kept in batch_asked), GET /go/<id> served_output
+ * (prog_remote_fixture.h) and else a miss from a /go server.
  */
 static char preload_list[4096], preload_stream[4096];
 static size_t preload_list_len, preload_stream_len;
