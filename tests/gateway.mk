@@ -3,7 +3,7 @@
 # gateway_options_test (the option table, in process) start $(CACHEGATE),
 # which `make check` builds first (all), on 127.0.0.1 port 0.
 check_LIBRARIES += libgwtest.a
-libgwtest_a_SOURCES = tests/gateway_fixture.h tests/gateway_fixture.c
+libgwtest_a_SOURCES = tests/gateway_fixture.h tests/gateway_fixture.c tests/s3_bucket.h tests/s3_bucket.c
 
 # Each test program is built from tests/<name>.c and links the default LDADD.
 GATEWAY_TESTS = \
@@ -19,7 +19,13 @@ GATEWAY_TESTS = \
 	tests/gateway_evict_test \
 	tests/gateway_big_test \
 	tests/gateway_cli_test \
-	tests/gateway_options_test
+	tests/gateway_options_test \
+	tests/gateway_linger_test \
+	tests/gateway_s3_outage_test \
+	tests/gateway_s3_batch_test \
+	tests/gateway_route_test \
+	tests/gateway_tokens_test \
+	tests/gateway_metrics_render_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 # Both programs have an options_parse: this one links the gateway's, not the

@@ -120,7 +120,8 @@ Test(gateway_metrics, status_is_json)
 	cr_assert_not_null(doc, "status is not JSON: %s", err.text);
 	cr_assert(json_is_string(json_object_get(doc, "version")));
 	cr_assert_gt(strlen(json_string_value(json_object_get(doc, "version"))), 0);
-	cr_assert(json_integer_value(json_object_get(doc, "uptime_seconds")) >= 0);
+	cr_assert(json_is_integer(json_object_get(doc, "uptime_seconds")), "no integer uptime_seconds");
+	cr_assert_geq(json_integer_value(json_object_get(doc, "uptime_seconds")), 0);
 	cr_assert_not_null(realpath(g.store, real));
 	cr_assert_str_eq(json_string_value(json_object_get(doc, "store_path")), real);
 	cr_assert_eq(json_integer_value(json_object_get(doc, "bytes_used")), 16);

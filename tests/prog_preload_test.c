@@ -1,7 +1,8 @@
 /*
  * prog_preload_test.c: the helper's preload against servers in the test's
- * own process: what a batch stream brings is kept only when right, and a
- * get behind a batch that does not come asks for itself.
+ * own process: what a batch stream brings is kept only when right, a get
+ * behind a batch that does not come asks for itself, and --preload-max
+ * bounds the running total of what the preload asks for.
  */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
@@ -19,13 +20,15 @@ TestSuite(prog_preload, .init = remote_fixture_setup, .fini = remote_fixture_tea
 /*
  * A server for the preload: GET /ac/<any> is the list, POST /go/batch the
  * stream that batch_read gives (by default preload_stream, handed out 7
- * bytes at a time so that records and entry lines arrive split), GET
- * /go/<id> served_output (prog_remote_fixture.h) and else a miss from a /go
- * server.
+ * bytes at a time so that records and entry lines arrive split; the
+ * batches' bodies are kept in batch_asked), GET /go/<id> served_output
+ * (prog_remote_fixture.h) and else a miss from a /go server.
  */
 static char preload_list[4096], preload_stream[4096];
 static size_t preload_list_len, preload_stream_len;
 static MHD_ContentReaderCallback batch_read;  /* NULL: preload_stream_read */
+static char batch_asked[8192];                /* the bodies of the batches, one after another */
+static size_t batch_asked_len;
 
 static ssize_t
 preload_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -53,6 +56,10 @@ preload_answer(void *cls, struct MHD_Connection *c, const char *path, const char
 		return MHD_YES;
 	}
 	if (*data_size > 0) {
+		if (batch_asked_len + *data_size < sizeof batch_asked) {
+			memcpy(batch_asked + batch_asked_len, data, *data_size);
+			batch_asked_len += *data_size;
+		}
 		*data_size = 0;
 		return MHD_YES;
 	}
@@ -251,6 +258,47 @@ Test(prog_preload, a_record_over_the_budget_ends_its_batch_and_its_get_asks_for_
 	cr_assert_eq(atomic_load(&counters.remote_errors), 1, "the batch was not refused");
 	cr_assert_eq(atomic_load(&counters.preload_hits), 0);
 	cr_assert_eq(atomic_load(&counters.preload_bytes), 0, "the budget was overrun");
+	MHD_stop_daemon(d);
+	store_close(b);
+}
+
+/* True when the batches asked for e's action. */
+static bool
+batch_asked_for(const struct go_entry *e)
+{
+	char hex[STORE_ID_LEN + 1];
+
+	store_hex(e->action, hex);
+	return memmem(batch_asked, batch_asked_len, hex, STORE_ID_LEN) != NULL;
+}
+
+Test(prog_preload, the_budget_is_a_running_total_of_what_is_asked)
+{
+	struct go_entry e[4];
+	struct MHD_Daemon *d;
+	struct remote *r;
+	struct store *b;
+
+	/* Within 25 bytes: 10 and 10 are asked; the next 10 is over what is left; 5 still fits. */
+	preload_start_list();
+	preload_record(preload_list, &preload_list_len, 0x81, "ten bytes!", 10, false, &e[0]);
+	preload_record(preload_list, &preload_list_len, 0x82, "ten bytes?", 10, false, &e[1]);
+	preload_record(preload_list, &preload_list_len, 0x83, "ten bytes.", 10, false, &e[2]);
+	preload_record(preload_list, &preload_list_len, 0x84, "five!", 5, false, &e[3]);
+	preload_record(preload_stream, &preload_stream_len, 0x81, "ten bytes!", 10, true, &e[0]);
+	preload_record(preload_stream, &preload_stream_len, 0x82, "ten bytes?", 10, true, &e[1]);
+	preload_record(preload_stream, &preload_stream_len, 0x84, "five!", 5, true, &e[3]);
+	r = preload_client(0x5f, 25, 0, &d, &b);
+	ask_hit(r, 1, &e[0]);
+	ask_hit(r, 2, &e[1]);
+	ask_hit(r, 3, &e[3]);
+	remote_stop(r, 10000);
+	cr_assert_eq(atomic_load(&counters.preload_hits), 3);
+	cr_assert_eq(atomic_load(&counters.preload_bytes), 25);
+	cr_assert(batch_asked_for(&e[0]) && batch_asked_for(&e[1]), "what fits was not asked for");
+	cr_assert(batch_asked_for(&e[3]), "a small output after one over the budget was not asked for");
+	cr_assert_not(batch_asked_for(&e[2]), "asked past the budget: %.*s", (int)batch_asked_len,
+	              batch_asked);
 	MHD_stop_daemon(d);
 	store_close(b);
 }

@@ -29,6 +29,7 @@ const struct go_entry *served_entry;
 const char *served_body;
 atomic_int served_gets;
 static pid_t gateway = -1;
+#define GATEWAY_START_POLLS 3000  /* of 20 ms: 60 s */
 static int replies[2] = { -1, -1 };  /* what the client answers, as the go command reads it */
 
 /* Start cachegate on a free loopback port over <dir>/gw, with extra arguments. */
@@ -62,17 +63,19 @@ gateway_start(const char *const *extra)
 		execv(bin, (char *const *)argv);
 		_exit(127);
 	}
-	for (int i = 0; i < 200 && port[0] == '\0'; i++) {
+	/* A generous bound: an ASan build on a loaded machine may take long to start. */
+	for (int i = 0; i < GATEWAY_START_POLLS && port[0] == '\0'; i++) {
 		FILE *f = fopen(portfile, "r");
 		if (f != NULL) {
 			if (fgets(port, sizeof port, f) == NULL)
 				port[0] = '\0';
 			fclose(f);
 		}
+		cr_assert_eq(waitpid(gateway, NULL, WNOHANG), 0, "the gateway exited (see %s)", log);
 		if (port[0] == '\0')
 			usleep(20000);
 	}
-	cr_assert_neq(port[0], '\0', "the gateway did not start (see %s)", log);
+	cr_assert_neq(port[0], '\0', "the gateway did not start within 60 s (see %s)", log);
 	port[strcspn(port, "\r\n")] = '\0';
 	snprintf(url, sizeof url, "http://127.0.0.1:%s", port);
 }
