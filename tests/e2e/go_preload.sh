@@ -95,11 +95,10 @@ check "... without a warning" \
 # machine B's command on a fresh machine (the same scope, so the same list,
 # whose outputs the lost build has put back); the gateway is killed once the
 # preload has brought a first output. That the kill came mid-preload is
-# confirmed after: the preload had brought some outputs, the gateway had
-# answered fewer batches than machine B's preload asked for, and the build
-# compiled what the preload did not bring.
+# confirmed after: the preload had brought outputs, and the build compiled
+# some. Had the preload finished, all the list names (all this build uses)
+# would have been here, and nothing compiled, as on machine B.
 go_env dying --remote "$remote" --verbose
-log_before=$(wc -l <"$work/gateway/log")
 # (A build that hangs is stopped after 10 minutes, and fails.)
 (cd "$work/mod" && timeout 600 "$GO" build -x -o "$work/bin/tool" ./cmd/tool) 2>"$work/dying.log" &
 build_pid=$!
@@ -111,7 +110,6 @@ done
 kill -9 "$gateway_pid"
 wait "$gateway_pid" 2>/dev/null || :  # its status is that of the kill
 gateway_pid=
-answered=$(tail -n "+$((log_before + 1))" "$work/gateway/log" | grep -c 'POST /go/batch') || :
 status=0
 wait "$build_pid" || status=$?
 check "the build succeeds when the gateway dies mid-preload (exit $status)" [ "$status" -eq 0 ]
@@ -119,9 +117,8 @@ check "the build succeeds when the gateway dies mid-preload (exit $status)" [ "$
 check "... giving the same program" cmp -s "$work/machine-a.tool" "$work/bin/tool"
 check "... saying so in at most one line" \
 	[ "$(grep '^cachegate-prog:' "$work/dying.log" | grep -vc '^cachegate-prog: gets ')" -le 1 ]
-check "the preload had begun: it brought outputs ($(stat dying "preload hits") preload hits)" \
-	[ "$(stat dying "preload hits")" -gt 0 ]
-check "... and had not finished: $answered of $batches batches were answered" \
-	[ "$answered" -lt "$batches" ]
-check "... so the build compiled what it did not bring" [ "$(compiles "$work/dying.log")" -gt 0 ]
+check "the preload had begun: it brought outputs ($(stat dying "preload bytes") bytes)" \
+	[ "$(stat dying "preload bytes")" -gt 0 ]
+check "... and had not finished: the build compiled what it did not bring" \
+	[ "$(compiles "$work/dying.log")" -gt 0 ]
 exit "$fail"
