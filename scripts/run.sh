@@ -25,7 +25,7 @@ if [ "${1:-}" = "--stop" ]; then
 	exit 0
 fi
 
-./scripts/install-deps.sh
+./scripts/install-deps.sh --build
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 mkdir -p build/release
 (cd build/release && ../../configure -q CFLAGS="-O2 -g" && make -j"$(nproc)" >/dev/null)

@@ -5,6 +5,8 @@
 # check WHAT CMD... run CMD, report WHAT, count a failure in $failures
 # start [FLAG...]   run cachegate on 127.0.0.1, port 0, store $work/store,
 #                   stderr to $work/server.log; sets $pid, $port, $base
+# await_port        wait (30 s at most) for server $pid to write $work/port;
+#                   sets $port, $base; exit 1 if it does not
 # stop              SIGTERM the server; true when it exited with status 0
 
 if ! command -v curl >/dev/null 2>&1; then
@@ -43,6 +45,10 @@ start() {
 	"$CACHEGATE" --listen 127.0.0.1:0 --port-file "$work/port" --dir "$work/store" --log \
 		"$@" 2>>"$work/server.log" &
 	pid=$!
+	await_port
+}
+
+await_port() {
 	tries=0
 	while [ ! -s "$work/port" ]; do
 		tries=$((tries + 1))

@@ -9,7 +9,8 @@ go_module "$work/mod" 8
 cd "$work/mod"
 
 go_env machine --remote "$remote"
-"$GO" build ./... 2>"$work/build.err" &
+# A build that hangs is stopped after 10 minutes, and fails.
+timeout 600 "$GO" build ./... 2>"$work/build.err" &
 build=$!
 # Kill the gateway once the build has uploaded a few outputs (the standard
 # library and the module are still being compiled then).
@@ -35,6 +36,6 @@ check "that line is the helper's warning about the remote" \
 # Everything the build made is in the local store all the same.
 export GOCACHE="$work/again-gocache" GOCACHEPROG="$CACHEGATE_PROG_BIN --dir $work/machine/store"
 mkdir -p "$GOCACHE"
-"$GO" build -x ./... 2>"$work/again.log"
-check "a rebuild from the local store compiles nothing" [ "$(compiles "$work/again.log")" -eq 0 ]
+check "a rebuild from the local store builds" sh -c '"$1" build -x ./... 2>"$2"' _ "$GO" "$work/again.log"
+check "... and compiles nothing" [ "$(compiles "$work/again.log")" -eq 0 ]
 exit "$fail"
