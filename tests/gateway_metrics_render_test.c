@@ -50,10 +50,10 @@ Test(gateway_metrics_render, each_count_lands_in_its_sample)
 
 	m = metrics_new();
 	cr_assert_not_null(m);
-	metrics_count_request(m, METHOD_GET, ROUTE_CAS, 200);
-	metrics_count_request(m, METHOD_GET, ROUTE_CAS, 200);
-	metrics_count_request(m, METHOD_PUT, ROUTE_AC, 413);
-	metrics_count_request(m, METHOD_GET, ROUTE_HEALTHZ, 418);
+	metrics_count_request(m, METHOD_GET, ENDPOINT_CAS, 200);
+	metrics_count_request(m, METHOD_GET, ENDPOINT_CAS, 200);
+	metrics_count_request(m, METHOD_PUT, ENDPOINT_AC, 413);
+	metrics_count_request(m, METHOD_GET, ENDPOINT_HEALTHZ, 418);
 	metrics_count_lookup(m, STORE_CAS, true);
 	metrics_count_lookup(m, STORE_AC, false);
 	metrics_count_lookup(m, STORE_AC, false);

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/goentry.h"
+#include "wire/goentry.h"
 #include "tests/gateway_fixture.h"
 #include "tests/s3_bucket.h"
 

@@ -96,7 +96,7 @@ check "... by one fetch from S3 ($((after - before)))" test $((after - before)) 
 
 # POST /go/batch through a gateway whose store lacks the actions: it asks the
 # bucket for their entries, then their outputs, and streams the hits.
-# goentry ACTION OUTPUT SIZE: a Go entry line (common/goentry.h) into $work/e.ACTION.
+# goentry ACTION OUTPUT SIZE: a Go entry line (wire/goentry.h) into $work/e.ACTION.
 goentry() {
 	printf 'v1 %s %s %20d %20d\n' "$1" "$2" "$3" 1 >"$work/e.$1"
 }
