@@ -17,8 +17,7 @@ static struct auth *tokens;      /* every request needs a token */
 static struct auth *anonymous;   /* reads need none */
 
 /* Load the two tokens, with and without anonymous reads. */
-static struct auth *
-load(bool anonymous_read)
+static struct auth *load(bool anonymous_read)
 {
 	static char file[] = "# fuzz tokens\nreader read\nwriter write\n";
 	FILE *f = fmemopen(file, strlen(file), "r");
@@ -32,15 +31,13 @@ load(bool anonymous_read)
 }
 
 /* Free both at exit, so LeakSanitizer only reports what a check leaks. */
-static void
-unload(void)
+static void unload(void)
 {
 	auth_free(tokens);
 	auth_free(anonymous);
 }
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
@@ -50,8 +47,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *header = malloc(size + 1);
 	enum auth_result can_read, can_write;

@@ -13,8 +13,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Format e (sizes and times are never negative) and parse it back: the same entry. */
-static void
-round_trip(const struct go_entry *e)
+static void round_trip(const struct go_entry *e)
 {
 	struct go_entry again;
 	char line[GO_ENTRY_LEN + 1];
@@ -25,8 +24,7 @@ round_trip(const struct go_entry *e)
 		abort();
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct go_entry e;
 

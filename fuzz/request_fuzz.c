@@ -14,8 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* An id decodes only from its one canonical encoding: encode it back and compare. */
-static void
-check_id(const char *text, size_t len, size_t want)
+static void check_id(const char *text, size_t len, size_t want)
 {
 	unsigned char out[48];
 	char again[4 * 48 / 3 + 1];
@@ -27,8 +26,7 @@ check_id(const char *text, size_t len, size_t want)
 		abort();
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
 	struct protocol_request req;

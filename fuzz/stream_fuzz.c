@@ -34,15 +34,13 @@ static char *dir;
 static struct store *store;
 
 /* Remove the store at exit. */
-static void
-stream_cleanup(void)
+static void stream_cleanup(void)
 {
 	store_close(store);
 	tmpdir_remove(dir);
 }
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char *cause = NULL;
 
@@ -59,8 +57,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* A get: a hit must be the entry of the action asked for. */
-static void
-stream_get(const struct protocol_request *req)
+static void stream_get(const struct protocol_request *req)
 {
 	struct go_entry e;
 
@@ -73,8 +70,7 @@ stream_get(const struct protocol_request *req)
  * A put as prog_put does it: the body into the store, then the entry, which
  * a get must then find. False when the stream is lost.
  */
-static bool
-stream_put(struct input *in, const struct protocol_request *req)
+static bool stream_put(struct input *in, const struct protocol_request *req)
 {
 	char o[STORE_ID_LEN + 1], *why = NULL;
 	struct store_put *put = NULL;
@@ -107,8 +103,7 @@ stream_put(struct input *in, const struct protocol_request *req)
 }
 
 /* Serve requests until close, the end of input or a lost stream. */
-static void
-stream_serve(struct input *in)
+static void stream_serve(struct input *in)
 {
 	struct protocol_request req;
 	enum protocol_result pr;
@@ -152,8 +147,7 @@ stream_serve(struct input *in)
 	}
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int fd = memfd_create("stream_fuzz", 0);
 	struct input *in;

@@ -6,15 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-void
-actionset_init(struct actionset *s, size_t size)
+void actionset_init(struct actionset *s, size_t size)
 {
 	memset(s, 0, sizeof *s);
 	s->size = size;
 }
 
-uint64_t
-actionset_key(const unsigned char action[STORE_HASH_LEN])
+uint64_t actionset_key(const unsigned char action[STORE_HASH_LEN])
 {
 	uint64_t k;
 
@@ -22,8 +20,7 @@ actionset_key(const unsigned char action[STORE_HASH_LEN])
 	return k != 0 ? k : 1;
 }
 
-static uint64_t
-slot_key(const unsigned char *slots, size_t size, size_t i)
+static uint64_t slot_key(const unsigned char *slots, size_t size, size_t i)
 {
 	uint64_t k;
 
@@ -32,8 +29,7 @@ slot_key(const unsigned char *slots, size_t size, size_t i)
 }
 
 /* The slot of key among cap slots: its own, or the free one where it belongs. */
-static size_t
-slot_of(const unsigned char *slots, size_t size, size_t cap, uint64_t key)
+static size_t slot_of(const unsigned char *slots, size_t size, size_t cap, uint64_t key)
 {
 	size_t i = key & (cap - 1);
 	uint64_t k;
@@ -43,8 +39,7 @@ slot_of(const unsigned char *slots, size_t size, size_t cap, uint64_t key)
 	return i;
 }
 
-void *
-actionset_find(const struct actionset *s, uint64_t key)
+void *actionset_find(const struct actionset *s, uint64_t key)
 {
 	size_t i;
 
@@ -55,8 +50,7 @@ actionset_find(const struct actionset *s, uint64_t key)
 }
 
 /* Double the slots (1024 at first); false when out of memory. */
-static bool
-actionset_grow(struct actionset *s)
+static bool actionset_grow(struct actionset *s)
 {
 	size_t cap = s->cap > 0 ? s->cap * 2 : 1024;
 	unsigned char *grown = calloc(cap, s->size);
@@ -75,8 +69,7 @@ actionset_grow(struct actionset *s)
 	return true;
 }
 
-void *
-actionset_add(struct actionset *s, uint64_t key, bool *added)
+void *actionset_add(struct actionset *s, uint64_t key, bool *added)
 {
 	unsigned char *rec = actionset_find(s, key);
 
@@ -92,14 +85,12 @@ actionset_add(struct actionset *s, uint64_t key, bool *added)
 	return rec;
 }
 
-void *
-actionset_slot(const struct actionset *s, size_t i)
+void *actionset_slot(const struct actionset *s, size_t i)
 {
 	return slot_key(s->slots, s->size, i) != 0 ? s->slots + i * s->size : NULL;
 }
 
-void
-actionset_free(struct actionset *s)
+void actionset_free(struct actionset *s)
 {
 	free(s->slots);
 	actionset_init(s, s->size);

@@ -29,16 +29,14 @@ struct body_state {
 };
 
 /* True for the characters of standard base64 and its padding. */
-static bool
-body_is_b64(unsigned char c)
+static bool body_is_b64(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 	       c == '+' || c == '/' || c == '=';
 }
 
 /* Decode the pending text and write the bytes to the store. */
-static void
-body_flush(struct body_state *st)
+static void body_flush(struct body_state *st)
 {
 	int outl = 0;
 	enum store_result r;
@@ -64,8 +62,7 @@ body_flush(struct body_state *st)
 }
 
 /* Take body characters from buf[0..n); returns how many were used up to the closing quote. */
-static size_t
-body_scan(struct body_state *st, const unsigned char *buf, size_t n, bool *closed, bool *newline)
+static size_t body_scan(struct body_state *st, const unsigned char *buf, size_t n, bool *closed, bool *newline)
 {
 	size_t i;
 
@@ -100,8 +97,7 @@ body_scan(struct body_state *st, const unsigned char *buf, size_t n, bool *close
 	return n;
 }
 
-enum body_result
-body_read(struct input *in, struct store_put *p, int64_t size, char **cause)
+enum body_result body_read(struct input *in, struct store_put *p, int64_t size, char **cause)
 {
 	struct body_state *st;
 	enum body_result result = BODY_OK;

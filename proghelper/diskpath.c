@@ -14,8 +14,7 @@
 #include <openssl/evp.h>
 
 /* The link's name for store_dir: 16 hex digits of its SHA-256. */
-static bool
-diskpath_link_name(const char *store_dir, char name[17])
+static bool diskpath_link_name(const char *store_dir, char name[17])
 {
 	unsigned char hash[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
@@ -31,8 +30,7 @@ diskpath_link_name(const char *store_dir, char name[17])
 }
 
 /* True when link is a symbolic link whose target is exactly target. */
-static bool
-diskpath_link_points_at(const char *link, const char *target)
+static bool diskpath_link_points_at(const char *link, const char *target)
 {
 	char buf[PATH_MAX];
 	ssize_t n = readlink(link, buf, sizeof buf);
@@ -44,8 +42,7 @@ diskpath_link_points_at(const char *link, const char *target)
  * Make link point at target: a new link under a unique name, renamed over
  * whatever was there, so a reader never finds it missing or half made.
  */
-static bool
-diskpath_make_link(const char *link, const char *target)
+static bool diskpath_make_link(const char *link, const char *target)
 {
 	char *tmp = NULL;
 	bool ok;
@@ -60,8 +57,7 @@ diskpath_make_link(const char *link, const char *target)
 	return ok;
 }
 
-char *
-diskpath_root(const char *store_dir, const char *gocache)
+char *diskpath_root(const char *store_dir, const char *gocache)
 {
 	size_t glen = gocache != NULL ? strlen(gocache) : 0;
 	char name[17];
@@ -87,14 +83,12 @@ diskpath_root(const char *store_dir, const char *gocache)
 	return link;
 }
 
-size_t
-diskpath_max(const char *root)
+size_t diskpath_max(const char *root)
 {
 	return strlen(root) + 1 + STORE_NAME_MAX;
 }
 
-bool
-diskpath_format(const char *root, const unsigned char output[STORE_HASH_LEN], char *buf, size_t n)
+bool diskpath_format(const char *root, const unsigned char output[STORE_HASH_LEN], char *buf, size_t n)
 {
 	char hex[STORE_ID_LEN + 1], name[STORE_NAME_MAX];
 	int len;

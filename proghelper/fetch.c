@@ -24,8 +24,7 @@
 #define GO_HEADER WIRE_GO_HEADER ":"
 #define ENTRY_HEADER WIRE_ENTRY_HEADER ":"
 
-enum remote_result
-remote_get(struct remote *r, int64_t id, const unsigned char action[STORE_HASH_LEN])
+enum remote_result remote_get(struct remote *r, int64_t id, const unsigned char action[STORE_HASH_LEN])
 {
 	struct job *j;
 
@@ -43,8 +42,7 @@ remote_get(struct remote *r, int64_t id, const unsigned char action[STORE_HASH_L
 	return REMOTE_QUEUED;
 }
 
-void
-fetch_answer(struct remote *r, struct job *j, bool hit)
+void fetch_answer(struct remote *r, struct job *j, bool hit)
 {
 	struct protocol_reply rep;
 	char *path = NULL;
@@ -75,16 +73,14 @@ fetch_answer(struct remote *r, struct job *j, bool hit)
 }
 
 /* True when j->line holds a well-formed entry line for j's own action; fills j->entry. */
-static bool
-fetch_parse_entry(struct job *j)
+static bool fetch_parse_entry(struct job *j)
 {
 	return go_entry_parse(j->line, j->line_len, &j->entry) &&
 	       memcmp(j->entry.action, j->action, STORE_HASH_LEN) == 0;
 }
 
 /* Store what a GET /ac returns, up to one entry line (more fails the transfer). */
-static size_t
-fetch_write_line(char *data, size_t size, size_t nmemb, void *arg)
+static size_t fetch_write_line(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct job *j = arg;
 	size_t n = size * nmemb;
@@ -97,8 +93,7 @@ fetch_write_line(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* Start the local write of a job's output, once; false if it cannot start. */
-static bool
-fetch_begin_put(struct remote *r, struct job *j)
+static bool fetch_begin_put(struct remote *r, struct job *j)
 {
 	char o[STORE_ID_LEN + 1];
 
@@ -113,8 +108,7 @@ fetch_begin_put(struct remote *r, struct job *j)
 	return j->put != NULL;
 }
 
-size_t
-fetch_header(char *data, size_t size, size_t nmemb, void *arg)
+size_t fetch_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct job *j = arg;
 	size_t n = size * nmemb, skip = sizeof ENTRY_HEADER - 1;
@@ -138,8 +132,7 @@ fetch_header(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* Hand an output's bytes to the store write (a /go body needs its entry first). */
-static size_t
-fetch_write_output(char *data, size_t size, size_t nmemb, void *arg)
+static size_t fetch_write_output(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct job *j = arg;
 	size_t n = size * nmemb;
@@ -158,8 +151,7 @@ fetch_write_output(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* Set up and start the request of j's current step. */
-static bool
-fetch_launch(struct remote *r, struct job *j)
+static bool fetch_launch(struct remote *r, struct job *j)
 {
 	CURL *e;
 
@@ -198,8 +190,7 @@ fetch_launch(struct remote *r, struct job *j)
 }
 
 /* The entry is recorded locally later, off the go command's path (recorder.h). */
-void
-fetch_got(struct remote *r, struct job *j, bool record)
+void fetch_got(struct remote *r, struct job *j, bool record)
 {
 	if (record && r->recorder != NULL)
 		recorder_add(r->recorder, &j->entry);
@@ -209,8 +200,7 @@ fetch_got(struct remote *r, struct job *j, bool record)
 }
 
 /* The output's bytes are all in (none for an empty one): verify, keep, answer. */
-static void
-fetch_got_output(struct remote *r, struct job *j)
+static void fetch_got_output(struct remote *r, struct job *j)
 {
 	enum store_result sr;
 
@@ -230,8 +220,7 @@ fetch_got_output(struct remote *r, struct job *j)
 }
 
 /* A GET /ac returned an entry line: check it, then fetch or reuse its output. */
-static void
-fetch_got_entry(struct remote *r, struct job *j)
+static void fetch_got_entry(struct remote *r, struct job *j)
 {
 	int running;
 
@@ -259,15 +248,13 @@ fetch_got_entry(struct remote *r, struct job *j)
 	fetch_begin_put(r, j);
 }
 
-bool
-fetch_no_go(long code, const struct job *j)
+bool fetch_no_go(long code, const struct job *j)
 {
 	/* Only "no such path" answers: a proxy's 408, 413 or 429 says nothing of /go. */
 	return !j->go_answer && (code == 400 || code == 404 || code == 405 || code == 501);
 }
 
-void
-fetch_start(struct remote *r, struct job *j)
+void fetch_start(struct remote *r, struct job *j)
 {
 	/* A get restarted without /go has asked already: the preload is past it. */
 	if (j->easy == NULL && !j->past_preload && preload_take_get(r, j))
@@ -277,8 +264,7 @@ fetch_start(struct remote *r, struct job *j)
 		remote_finish_job(r, j, false);
 }
 
-bool
-fetch_step_done(struct remote *r, struct job *j, CURLcode result, long code)
+bool fetch_step_done(struct remote *r, struct job *j, CURLcode result, long code)
 {
 	switch (j->step) {
 	case STEP_GET_GO:

@@ -8,8 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-struct input *
-input_open(int fd, size_t cap)
+struct input *input_open(int fd, size_t cap)
 {
 	struct input *in = calloc(1, sizeof *in);
 
@@ -25,8 +24,7 @@ input_open(int fd, size_t cap)
 	return in;
 }
 
-void
-input_free(struct input *in)
+void input_free(struct input *in)
 {
 	if (in == NULL)
 		return;
@@ -35,8 +33,7 @@ input_free(struct input *in)
 }
 
 /* Read more bytes after end, compacting first when the buffer is full. */
-static enum input_result
-input_more(struct input *in)
+static enum input_result input_more(struct input *in)
 {
 	ssize_t n;
 
@@ -62,8 +59,7 @@ input_more(struct input *in)
 	}
 }
 
-enum input_result
-input_fill(struct input *in)
+enum input_result input_fill(struct input *in)
 {
 	if (in->start < in->end)
 		return INPUT_OK;
@@ -72,8 +68,7 @@ input_fill(struct input *in)
 	return input_more(in);
 }
 
-enum input_result
-input_line(struct input *in, size_t max, char **line, size_t *len)
+enum input_result input_line(struct input *in, size_t max, char **line, size_t *len)
 {
 	size_t scanned = 0;
 	enum input_result r;

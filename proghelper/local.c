@@ -16,8 +16,7 @@
 /* The file in the store directory that records when it was last trimmed. */
 #define LOCAL_TRIM_MARK "prog-trim.txt"
 
-int64_t
-local_now_ns(void)
+int64_t local_now_ns(void)
 {
 	struct timespec ts;
 
@@ -25,8 +24,7 @@ local_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-enum local_result
-local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct go_entry *e)
+enum local_result local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct go_entry *e)
 {
 	char a[STORE_ID_LEN + 1], o[STORE_ID_LEN + 1];
 	char line[GO_ENTRY_LEN + 1];
@@ -51,8 +49,7 @@ local_get(struct store *s, const unsigned char action[STORE_HASH_LEN], struct go
 	return r == STORE_OK ? LOCAL_OK : LOCAL_ERROR;
 }
 
-bool
-local_has_output(struct store *s, const struct go_entry *e)
+bool local_has_output(struct store *s, const struct go_entry *e)
 {
 	char o[STORE_ID_LEN + 1];
 	uint64_t have = 0;
@@ -62,8 +59,7 @@ local_has_output(struct store *s, const struct go_entry *e)
 	       store_touch(s, STORE_CAS, o, e->size) == STORE_OK;
 }
 
-enum local_result
-local_record(struct store *s, const struct go_entry *e)
+enum local_result local_record(struct store *s, const struct go_entry *e)
 {
 	char a[STORE_ID_LEN + 1];
 	char line[GO_ENTRY_LEN + 1];
@@ -75,8 +71,7 @@ local_record(struct store *s, const struct go_entry *e)
 }
 
 /* The time of the last trim recorded in the marker, or 0. */
-static time_t
-local_trim_last(const char *mark)
+static time_t local_trim_last(const char *mark)
 {
 	FILE *f = fopen(mark, "r");
 	long long t = 0;
@@ -90,8 +85,7 @@ local_trim_last(const char *mark)
 }
 
 /* Record now as the time of the last trim (written aside, then renamed). */
-static void
-local_trim_mark(const char *mark, time_t now)
+static void local_trim_mark(const char *mark, time_t now)
 {
 	char *tmp = NULL;
 	FILE *f;
@@ -110,8 +104,7 @@ local_trim_mark(const char *mark, time_t now)
 	free(tmp);
 }
 
-enum local_result
-local_trim(struct store *s, uint64_t max_bytes, time_t run_start, char **cause)
+enum local_result local_trim(struct store *s, uint64_t max_bytes, time_t run_start, char **cause)
 {
 	struct store_trim_options o;
 	char *mark = NULL;
@@ -147,8 +140,7 @@ local_trim(struct store *s, uint64_t max_bytes, time_t run_start, char **cause)
 	return r == STORE_OK ? LOCAL_OK : LOCAL_ERROR;
 }
 
-void
-local_write_error(const struct store *s, enum store_result r, char **cause)
+void local_write_error(const struct store *s, enum store_result r, char **cause)
 {
 	if (r == STORE_NO_SPACE)
 		cause_set(cause, "cannot write to the local store %s: its file system is full; "

@@ -58,8 +58,7 @@ struct prog {
 };
 
 /* Answer request id with an error sentence. */
-static void
-prog_err(struct prog *p, int64_t id, const char *msg)
+static void prog_err(struct prog *p, int64_t id, const char *msg)
 {
 	struct protocol_reply rep;
 
@@ -73,8 +72,7 @@ prog_err(struct prog *p, int64_t id, const char *msg)
  * Answer request id with a local store write failure r. The go command may
  * not show a put's error, so the first one is also printed on stderr.
  */
-static void
-prog_store_err(struct prog *p, int64_t id, enum store_result r)
+static void prog_store_err(struct prog *p, int64_t id, enum store_result r)
 {
 	char *why = NULL;
 
@@ -88,8 +86,7 @@ prog_store_err(struct prog *p, int64_t id, enum store_result r)
 }
 
 /* Answer a get: from the local store, else through the remote, else a miss. */
-static void
-prog_get(struct prog *p, const struct protocol_request *req)
+static void prog_get(struct prog *p, const struct protocol_request *req)
 {
 	struct protocol_reply rep;
 	struct go_entry e;
@@ -121,8 +118,7 @@ prog_get(struct prog *p, const struct protocol_request *req)
  * Store a put's body and entry locally, answer with its DiskPath, and queue
  * its upload. Returns PROG_LOST when the input stream is lost (*cause set).
  */
-static enum prog_result
-prog_put(struct prog *p, const struct protocol_request *req, char **cause)
+static enum prog_result prog_put(struct prog *p, const struct protocol_request *req, char **cause)
 {
 	char o[STORE_ID_LEN + 1];
 	struct store_put *put = NULL;
@@ -192,8 +188,7 @@ prog_put(struct prog *p, const struct protocol_request *req, char **cause)
 }
 
 /* The preload list's key: of --scope, else of the go command's default scope. */
-static bool
-prog_scope_key(const struct options *cfg, unsigned char key[STORE_HASH_LEN])
+static bool prog_scope_key(const struct options *cfg, unsigned char key[STORE_HASH_LEN])
 {
 	char *scope = cfg->scope != NULL ? strdup(cfg->scope) : scope_default();
 	bool ok = scope != NULL && scope_key(scope, key);
@@ -207,8 +202,7 @@ prog_scope_key(const struct options *cfg, unsigned char key[STORE_HASH_LEN])
  * of input (PROG_EOF), or the loss of the stream (PROG_LOST, *cause says
  * why).
  */
-static enum prog_result
-prog_serve(struct prog *p, int64_t *close_id, char **cause)
+static enum prog_result prog_serve(struct prog *p, int64_t *close_id, char **cause)
 {
 	struct protocol_request req;
 	enum protocol_result pr;
@@ -262,8 +256,7 @@ prog_serve(struct prog *p, int64_t *close_id, char **cause)
 	}
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	struct prog p;
 	struct protocol_reply rep;

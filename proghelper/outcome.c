@@ -18,8 +18,7 @@
 #define REMOTE_MAX_FAILURES 3      /* consecutive failures before the remote is skipped */
 
 /* Stop using the remote, saying why (a cause, freed here) once. */
-static void
-remote_turn_off(struct remote *r, char *why)
+static void remote_turn_off(struct remote *r, char *why)
 {
 	if (!atomic_exchange(&r->off, true))
 		fprintf(stderr, "cachegate-prog: %s; continuing without the remote for this run\n",
@@ -28,8 +27,7 @@ remote_turn_off(struct remote *r, char *why)
 }
 
 /* Count one failure of the remote itself; enough in a row turn it off. */
-static void
-remote_failed(struct remote *r, const char *what)
+static void remote_failed(struct remote *r, const char *what)
 {
 	char *why = NULL;
 
@@ -46,8 +44,7 @@ remote_failed(struct remote *r, const char *what)
  * certificate is not trusted, a CA file or client certificate curl cannot
  * use) ends the remote at once; true when result is one.
  */
-static bool
-remote_tls_setup_failed(struct remote *r, struct job *j, CURLcode result)
+static bool remote_tls_setup_failed(struct remote *r, struct job *j, CURLcode result)
 {
 	char *why = NULL;
 	const char *detail = j->error[0] != '\0' ? j->error : curl_easy_strerror(result);
@@ -83,8 +80,7 @@ remote_tls_setup_failed(struct remote *r, struct job *j, CURLcode result)
  * uploads (reads may be open to all, or to a read token); a refused read,
  * or a token rejected outright, ends all use of the remote.
  */
-static void
-remote_denied(struct remote *r, long code, bool write)
+static void remote_denied(struct remote *r, long code, bool write)
 {
 	char *why = NULL;
 
@@ -127,8 +123,7 @@ remote_denied(struct remote *r, long code, bool write)
 	remote_turn_off(r, why);
 }
 
-void
-remote_done(struct remote *r, struct job *j, CURLcode result, long code)
+void remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 {
 	bool write = j->step == STEP_PUT_CAS || j->step == STEP_PUT_AC || j->step == STEP_PUT_LIST;
 	bool handled;

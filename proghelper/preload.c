@@ -51,8 +51,7 @@ struct batch {
 /* ---- the list ---------------------------------------------------------- */
 
 /* Keep what GET /ac/<list key> returns in the list's file. */
-static size_t
-preload_write_list(char *data, size_t size, size_t nmemb, void *arg)
+static size_t preload_write_list(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct job *j = arg;
 	struct preload *p = j->remote->preload;
@@ -62,9 +61,8 @@ preload_write_list(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* Set up j as a preload job for step, a request to <kind>[/<hash>]; its handle, or NULL. */
-static CURL *
-preload_prepare(struct remote *r, struct job *j, enum job_step step, const char *kind,
-                const unsigned char *hash)
+static CURL *preload_prepare(struct remote *r, struct job *j, enum job_step step, const char *kind,
+                             const unsigned char *hash)
 {
 	CURL *e;
 
@@ -83,8 +81,7 @@ preload_prepare(struct remote *r, struct job *j, enum job_step step, const char 
 }
 
 /* Ask for the list. */
-static void
-preload_fetch_list(struct remote *r)
+static void preload_fetch_list(struct remote *r)
 {
 	struct preload *p = r->preload;
 	struct job *j = calloc(1, sizeof *j);
@@ -109,8 +106,7 @@ preload_fetch_list(struct remote *r)
 }
 
 /* The list is in: check its header, take its digest, and start reading it. */
-static void
-preload_got_list(struct preload *p)
+static void preload_got_list(struct preload *p)
 {
 	char head[WIRE_LIST_HEADER_LEN], line[GO_ENTRY_LEN];
 
@@ -127,8 +123,7 @@ preload_got_list(struct preload *p)
 }
 
 /* True when the local store has action's entry and its output (then marked used). */
-static bool
-preload_have(struct store *s, const struct go_entry *e)
+static bool preload_have(struct store *s, const struct go_entry *e)
 {
 	char a[STORE_ID_LEN + 1];
 
@@ -137,8 +132,7 @@ preload_have(struct store *s, const struct go_entry *e)
 }
 
 /* The next batch from the list (its actions marked COMING), or NULL at its end. */
-static struct batch *
-preload_next_batch(struct remote *r)
+static struct batch *preload_next_batch(struct remote *r)
 {
 	struct preload *p = r->preload;
 	struct batch *b = calloc(1, sizeof *b);
@@ -189,8 +183,7 @@ preload_next_batch(struct remote *r)
 /* ---- batches ------------------------------------------------------------ */
 
 /* A record's entry line is in: find its action in the batch, start its write. */
-static bool
-preload_record_begins(struct remote *r, struct job *j)
+static bool preload_record_begins(struct remote *r, struct job *j)
 {
 	struct batch *b = j->batch;
 	char o[STORE_ID_LEN + 1];
@@ -233,8 +226,7 @@ preload_record_begins(struct remote *r, struct job *j)
 }
 
 /* A record's output is all in: keep it if it is right, and settle its gets. */
-static void
-preload_record_ends(struct remote *r, struct job *j)
+static void preload_record_ends(struct remote *r, struct job *j)
 {
 	struct batch *b = j->batch;
 	bool ok = b->had_output ||
@@ -257,8 +249,7 @@ preload_record_ends(struct remote *r, struct job *j)
 }
 
 /* Take the stream of a POST /go/batch: entry lines, each followed by its output. */
-static size_t
-preload_write_batch(char *data, size_t size, size_t nmemb, void *arg)
+static size_t preload_write_batch(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct job *j = arg;
 	struct batch *b = j->batch;
@@ -293,8 +284,7 @@ preload_write_batch(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* Send a batch. */
-static void
-preload_send(struct remote *r, struct batch *b)
+static void preload_send(struct remote *r, struct batch *b)
 {
 	struct job *j = calloc(1, sizeof *j);
 	CURL *e;
@@ -321,8 +311,7 @@ preload_send(struct remote *r, struct batch *b)
 		remote_free_job(r, j);
 }
 
-void
-preload_job_ended(struct remote *r, struct job *j)
+void preload_job_ended(struct remote *r, struct job *j)
 {
 	struct preload *p = r->preload;
 	struct batch *b = j->batch;
@@ -347,8 +336,7 @@ preload_job_ended(struct remote *r, struct job *j)
 	j->batch = NULL;
 }
 
-bool
-preload_step_done(struct remote *r, struct job *j, CURLcode result, long code)
+bool preload_step_done(struct remote *r, struct job *j, CURLcode result, long code)
 {
 	struct preload *p = r->preload;
 
@@ -375,8 +363,7 @@ preload_step_done(struct remote *r, struct job *j, CURLcode result, long code)
 
 /* ---- driving it --------------------------------------------------------- */
 
-int
-preload_pump(struct remote *r, int wait_ms)
+int preload_pump(struct remote *r, int wait_ms)
 {
 	struct preload *p = r->preload;
 	struct batch *b;
@@ -406,8 +393,7 @@ preload_pump(struct remote *r, int wait_ms)
 	return wait_ms;
 }
 
-void
-preload_cancel(struct remote *r)
+void preload_cancel(struct remote *r)
 {
 	int i;
 
@@ -423,8 +409,7 @@ preload_cancel(struct remote *r)
 
 /* ---- setting up and ending --------------------------------------------- */
 
-struct preload *
-preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t max_bytes, long wait_ms)
+struct preload *preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t max_bytes, long wait_ms)
 {
 	struct preload *p = calloc(1, sizeof *p);
 
@@ -439,20 +424,17 @@ preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t max_bytes, long wa
 	return p;
 }
 
-const unsigned char *
-preload_key(const struct preload *p)
+const unsigned char *preload_key(const struct preload *p)
 {
 	return p->key;
 }
 
-bool
-preload_list_unchanged(const struct preload *p, const struct usedlist_digest *d)
+bool preload_list_unchanged(const struct preload *p, const struct usedlist_digest *d)
 {
 	return p != NULL && p->have_list && memcmp(&p->list_digest, d, sizeof *d) == 0;
 }
 
-void
-preload_free(struct preload *p, struct stats *st)
+void preload_free(struct preload *p, struct stats *st)
 {
 	uint64_t unused = 0;
 	size_t i;

@@ -10,14 +10,12 @@
 
 /* ---- the table (the caller holds p->lock) ------------------------------ */
 
-struct item *
-item_find(struct preload *p, const unsigned char action[STORE_HASH_LEN])
+struct item *item_find(struct preload *p, const unsigned char action[STORE_HASH_LEN])
 {
 	return actionset_find(&p->items, actionset_key(action));
 }
 
-struct item *
-item_add(struct preload *p, const unsigned char action[STORE_HASH_LEN])
+struct item *item_add(struct preload *p, const unsigned char action[STORE_HASH_LEN])
 {
 	struct item *it = item_find(p, action);
 	bool added;
@@ -31,8 +29,7 @@ item_add(struct preload *p, const unsigned char action[STORE_HASH_LEN])
 }
 
 /* A brought action is asked for: count the hit once. */
-static void
-preload_used(struct preload *p, const unsigned char action[STORE_HASH_LEN])
+static void preload_used(struct preload *p, const unsigned char action[STORE_HASH_LEN])
 {
 	struct item *it;
 
@@ -46,9 +43,8 @@ preload_used(struct preload *p, const unsigned char action[STORE_HASH_LEN])
 }
 
 /* Set action's state; true when it was known. */
-void
-preload_set(struct preload *p, const unsigned char action[STORE_HASH_LEN], enum item_state s,
-            uint64_t size)
+void preload_set(struct preload *p, const unsigned char action[STORE_HASH_LEN], enum item_state s,
+                 uint64_t size)
 {
 	struct item *it;
 
@@ -69,9 +65,8 @@ preload_set(struct preload *p, const unsigned char action[STORE_HASH_LEN], enum 
  * it did not come), or put them back in the queue to ask for themselves
  * (also those whose id only shares the table's prefix with it).
  */
-void
-preload_settle(struct remote *r, const unsigned char action[STORE_HASH_LEN],
-               const struct go_entry *e)
+void preload_settle(struct remote *r, const unsigned char action[STORE_HASH_LEN],
+                    const struct go_entry *e)
 {
 	struct preload *p = r->preload;
 	struct queue all = queue_steal(&p->waiting);
@@ -92,8 +87,7 @@ preload_settle(struct remote *r, const unsigned char action[STORE_HASH_LEN],
 	}
 }
 
-int
-preload_expire(struct remote *r, int wait_ms)
+int preload_expire(struct remote *r, int wait_ms)
 {
 	struct preload *p = r->preload;
 	struct queue all = queue_steal(&p->waiting);
@@ -115,16 +109,14 @@ preload_expire(struct remote *r, int wait_ms)
 }
 
 /* The list's first batches are out (or there is none): parked gets go on. */
-void
-preload_unpark(struct remote *r)
+void preload_unpark(struct remote *r)
 {
 	struct preload *p = r->preload;
 
 	queue_prepend(&r->gets, &p->parked);
 }
 
-bool
-preload_take_get(struct remote *r, struct job *j)
+bool preload_take_get(struct remote *r, struct job *j)
 {
 	struct preload *p = r->preload;
 	enum item_state s;
@@ -157,8 +149,7 @@ preload_take_get(struct remote *r, struct job *j)
 	return false;
 }
 
-void
-remote_note_local_hit(struct remote *r, const unsigned char action[STORE_HASH_LEN])
+void remote_note_local_hit(struct remote *r, const unsigned char action[STORE_HASH_LEN])
 {
 	if (r != NULL && r->preload != NULL)
 		preload_used(r->preload, action);

@@ -14,8 +14,7 @@
 
 #include "common/cause.h"
 
-bool
-protocol_decode_id(const char *text, size_t len, unsigned char *out, size_t want)
+bool protocol_decode_id(const char *text, size_t len, unsigned char *out, size_t want)
 {
 	unsigned char raw[64];
 	char again[sizeof raw / 3 * 4 + 8];
@@ -40,9 +39,8 @@ protocol_decode_id(const char *text, size_t len, unsigned char *out, size_t want
 }
 
 /* Decode a base64 hash field of root; false (with *cause) when absent or bad. */
-static bool
-protocol_hash_field(json_t *root, const char *name, unsigned char out[STORE_HASH_LEN],
-                    char **cause)
+static bool protocol_hash_field(json_t *root, const char *name, unsigned char out[STORE_HASH_LEN],
+                                char **cause)
 {
 	json_t *v = json_object_get(root, name);
 
@@ -58,8 +56,7 @@ protocol_hash_field(json_t *root, const char *name, unsigned char out[STORE_HASH
 	return true;
 }
 
-enum protocol_result
-protocol_decode_request(const char *line, size_t len, struct protocol_request *req, char **cause)
+enum protocol_result protocol_decode_request(const char *line, size_t len, struct protocol_request *req, char **cause)
 {
 	json_error_t jerr;
 	json_t *root, *v;
@@ -125,8 +122,7 @@ out:
 	return result;
 }
 
-void
-protocol_format_time(int64_t time_ns, char *buf, size_t n)
+void protocol_format_time(int64_t time_ns, char *buf, size_t n)
 {
 	int64_t sec = time_ns / 1000000000, nsec = time_ns % 1000000000;
 	time_t t;
@@ -144,14 +140,12 @@ protocol_format_time(int64_t time_ns, char *buf, size_t n)
 }
 
 /* Add key = value to obj, taking the reference; false when out of memory. */
-static bool
-protocol_set(json_t *obj, const char *key, json_t *value)
+static bool protocol_set(json_t *obj, const char *key, json_t *value)
 {
 	return value != NULL && json_object_set_new(obj, key, value) == 0;
 }
 
-char *
-protocol_encode_reply(const struct protocol_reply *r, size_t *len)
+char *protocol_encode_reply(const struct protocol_reply *r, size_t *len)
 {
 	json_t *root = json_object();
 	char *line = NULL;

@@ -32,8 +32,7 @@ struct recorder {
  * never overlaps the write of its action, while recorder_add only ever
  * waits for the short queue lock.
  */
-static bool
-recorder_write_next(struct recorder *rec)
+static bool recorder_write_next(struct recorder *rec)
 {
 	struct queue_link *l;
 	struct record *r = NULL;
@@ -57,8 +56,7 @@ recorder_write_next(struct recorder *rec)
  * The thread: write entries as they come and, once stopping, all that
  * are left (every recorder_add came before recorder_stop).
  */
-static void
-recorder_main(void *arg)
+static void recorder_main(void *arg)
 {
 	struct recorder *rec = arg;
 	bool stopping;
@@ -70,8 +68,7 @@ recorder_main(void *arg)
 	} while (!stopping);
 }
 
-struct recorder *
-recorder_start(struct store *s)
+struct recorder *recorder_start(struct store *s)
 {
 	struct recorder *rec = calloc(1, sizeof *rec);
 
@@ -89,8 +86,7 @@ recorder_start(struct store *s)
 	return rec;
 }
 
-void
-recorder_add(struct recorder *rec, const struct go_entry *e)
+void recorder_add(struct recorder *rec, const struct go_entry *e)
 {
 	struct record *r = malloc(sizeof *r);
 
@@ -107,8 +103,7 @@ recorder_add(struct recorder *rec, const struct go_entry *e)
 	worker_wake(&rec->worker);
 }
 
-bool
-recorder_find(struct recorder *rec, const unsigned char action[STORE_HASH_LEN], struct go_entry *e)
+bool recorder_find(struct recorder *rec, const unsigned char action[STORE_HASH_LEN], struct go_entry *e)
 {
 	struct queue_link *l;
 	bool found = false;
@@ -130,8 +125,7 @@ recorder_find(struct recorder *rec, const unsigned char action[STORE_HASH_LEN], 
 	return found;
 }
 
-enum local_result
-recorder_record_now(struct recorder *rec, const struct go_entry *e)
+enum local_result recorder_record_now(struct recorder *rec, const struct go_entry *e)
 {
 	struct queue all;
 	struct queue_link *l;
@@ -154,8 +148,7 @@ recorder_record_now(struct recorder *rec, const struct go_entry *e)
 	return result;
 }
 
-void
-recorder_stop(struct recorder *rec)
+void recorder_stop(struct recorder *rec)
 {
 	if (rec == NULL)
 		return;

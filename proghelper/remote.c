@@ -16,8 +16,7 @@
 #define REMOTE_CONNECT_MS 1000L
 #define REMOTE_MAX_IDLE_S 20L      /* a connection idle longer is not reused */
 
-void
-remote_submit(struct remote *r, struct job *j)
+void remote_submit(struct remote *r, struct job *j)
 {
 	pthread_mutex_lock(&r->lock);
 	queue_push(&r->incoming, &j->link);
@@ -28,8 +27,7 @@ remote_submit(struct remote *r, struct job *j)
 /* ---- jobs and their handles -------------------------------------------- */
 
 /* The count of running jobs of j's kind. */
-static int *
-remote_running(struct remote *r, const struct job *j)
+static int *remote_running(struct remote *r, const struct job *j)
 {
 	switch (j->kind) {
 	case JOB_UPLOAD:
@@ -41,8 +39,7 @@ remote_running(struct remote *r, const struct job *j)
 	}
 }
 
-void
-remote_free_job(struct remote *r, struct job *j)
+void remote_free_job(struct remote *r, struct job *j)
 {
 	if (j->easy != NULL) {
 		int i;
@@ -75,17 +72,15 @@ remote_free_job(struct remote *r, struct job *j)
 	free(j);
 }
 
-void
-remote_finish_job(struct remote *r, struct job *j, bool hit)
+void remote_finish_job(struct remote *r, struct job *j, bool hit)
 {
 	if (j->kind == JOB_GET)
 		fetch_answer(r, j, hit);
 	remote_free_job(r, j);
 }
 
-CURL *
-remote_prepare(struct remote *r, struct job *j, const char *kind,
-               const unsigned char hash[STORE_HASH_LEN])
+CURL *remote_prepare(struct remote *r, struct job *j, const char *kind,
+                     const unsigned char hash[STORE_HASH_LEN])
 {
 	char hex[STORE_ID_LEN + 1];
 	char *url = NULL;
@@ -129,8 +124,7 @@ remote_prepare(struct remote *r, struct job *j, const char *kind,
 	return e;
 }
 
-bool
-remote_launch(struct remote *r, struct job *j)
+bool remote_launch(struct remote *r, struct job *j)
 {
 	return curl_multi_add_handle(r->multi, j->easy) == CURLM_OK;
 }
@@ -138,8 +132,7 @@ remote_launch(struct remote *r, struct job *j)
 /* ---- the network thread ------------------------------------------------ */
 
 /* Take newly submitted jobs; returns whether close has begun. */
-static bool
-remote_take_incoming(struct remote *r, int64_t *deadline)
+static bool remote_take_incoming(struct remote *r, int64_t *deadline)
 {
 	struct job *j;
 	bool stopping;
@@ -154,8 +147,7 @@ remote_take_incoming(struct remote *r, int64_t *deadline)
 }
 
 /* Start waiting jobs within the concurrency limits; drop them once off. */
-static void
-remote_start_waiting(struct remote *r)
+static void remote_start_waiting(struct remote *r)
 {
 	struct job *j;
 	bool off = atomic_load(&r->off);
@@ -179,8 +171,7 @@ remote_start_waiting(struct remote *r)
 }
 
 /* Give up on every job still open (close timed out). */
-static void
-remote_abandon(struct remote *r)
+static void remote_abandon(struct remote *r)
 {
 	struct job *j;
 	int n = 0;
@@ -209,8 +200,7 @@ remote_abandon(struct remote *r)
 }
 
 /* The network thread: run transfers until close has drained them or timed out. */
-static void
-remote_main(void *arg)
+static void remote_main(void *arg)
 {
 	struct remote *r = arg;
 	CURLMsg *msg;
@@ -261,8 +251,7 @@ remote_main(void *arg)
 }
 
 /* The worker's poke: end the network thread's curl_multi_poll. */
-static void
-remote_poke(void *arg)
+static void remote_poke(void *arg)
 {
 	struct remote *r = arg;
 
@@ -272,8 +261,7 @@ remote_poke(void *arg)
 /* ---- start and stop ---------------------------------------------------- */
 
 /* Free what remote_start built (the thread is not running). */
-static void
-remote_free(struct remote *r)
+static void remote_free(struct remote *r)
 {
 	int i;
 
@@ -296,8 +284,7 @@ remote_free(struct remote *r)
 }
 
 /* Append a header line; false when out of memory. */
-static bool
-remote_header(struct curl_slist **list, const char *line)
+static bool remote_header(struct curl_slist **list, const char *line)
 {
 	struct curl_slist *l = curl_slist_append(*list, line);
 
@@ -307,9 +294,8 @@ remote_header(struct curl_slist **list, const char *line)
 	return true;
 }
 
-struct remote *
-remote_start(const struct remote_options *o, struct store *s, struct reply *w, struct stats *st,
-             char **cause)
+struct remote *remote_start(const struct remote_options *o, struct store *s, struct reply *w, struct stats *st,
+                            char **cause)
 {
 	struct remote *r = calloc(1, sizeof *r);
 	char *auth = NULL;
@@ -362,8 +348,7 @@ remote_start(const struct remote_options *o, struct store *s, struct reply *w, s
 	return r;
 }
 
-void
-remote_stop(struct remote *r, long timeout_ms)
+void remote_stop(struct remote *r, long timeout_ms)
 {
 	if (r == NULL)
 		return;
@@ -374,8 +359,7 @@ remote_stop(struct remote *r, long timeout_ms)
 	remote_free(r);
 }
 
-void
-remote_abort(struct remote *r)
+void remote_abort(struct remote *r)
 {
 	if (r == NULL)
 		return;

@@ -75,8 +75,7 @@ struct job {
 };
 
 /* Take the job at the head of q (a queue of jobs), or NULL. */
-static inline struct job *
-job_pop(struct queue *q)
+static inline struct job *job_pop(struct queue *q)
 {
 	struct queue_link *l = queue_pop(q);
 

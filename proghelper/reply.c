@@ -16,8 +16,7 @@ struct reply {
 	pthread_mutex_t lock;  /* guards fd writes and broken */
 };
 
-struct reply *
-reply_open(int fd)
+struct reply *reply_open(int fd)
 {
 	struct reply *w = calloc(1, sizeof *w);
 
@@ -28,8 +27,7 @@ reply_open(int fd)
 	return w;
 }
 
-void
-reply_free(struct reply *w)
+void reply_free(struct reply *w)
 {
 	if (w == NULL)
 		return;
@@ -38,8 +36,7 @@ reply_free(struct reply *w)
 }
 
 /* Write all of buf; the caller holds the lock. */
-static bool
-do_reply_write(struct reply *w, const char *buf, size_t len)
+static bool do_reply_write(struct reply *w, const char *buf, size_t len)
 {
 	while (len > 0 && !w->broken) {
 		ssize_t n = write(w->fd, buf, len);
@@ -55,8 +52,7 @@ do_reply_write(struct reply *w, const char *buf, size_t len)
 	return !w->broken;
 }
 
-bool
-reply_send(struct reply *w, const struct protocol_reply *r)
+bool reply_send(struct reply *w, const struct protocol_reply *r)
 {
 	char fallback[96];
 	size_t len = 0;

@@ -20,8 +20,7 @@ static const char *const scope_env[] = {
 };
 
 /* Append text to the growing *buf (of *len bytes); false when out of memory. */
-static bool
-scope_append(char **buf, size_t *len, const char *text, size_t n)
+static bool scope_append(char **buf, size_t *len, const char *text, size_t n)
 {
 	char *grown = realloc(*buf, *len + n + 1);
 
@@ -39,8 +38,7 @@ scope_append(char **buf, size_t *len, const char *text, size_t n)
  * space, into out; a path under cwd is written relative to it, so that
  * checkouts in different places agree.
  */
-static void
-scope_args(pid_t pid, const char *cwd, char *out, size_t cap)
+static void scope_args(pid_t pid, const char *cwd, char *out, size_t cap)
 {
 	char path[64], raw[8192];
 	size_t n, len = 0, here = strlen(cwd);
@@ -73,8 +71,7 @@ scope_args(pid_t pid, const char *cwd, char *out, size_t cap)
  * The module path in the go.mod nearest above dir, and dir relative to the
  * module's root (into mod and rel); false when there is none.
  */
-static bool
-scope_module(const char *dir, char *mod, size_t modcap, char *rel, size_t relcap)
+static bool scope_module(const char *dir, char *mod, size_t modcap, char *rel, size_t relcap)
 {
 	char root[PATH_MAX], path[PATH_MAX + 8], line[1024], name[1024];
 	size_t n;
@@ -107,8 +104,7 @@ scope_module(const char *dir, char *mod, size_t modcap, char *rel, size_t relcap
 }
 
 /* The Go version of the go command at exe ($GOROOT/bin/go: $GOROOT/VERSION), into out. */
-static void
-scope_go_version(const char *exe, char *out, size_t cap)
+static void scope_go_version(const char *exe, char *out, size_t cap)
 {
 	char path[PATH_MAX + 16];
 	const char *bin = strrchr(exe, '/');
@@ -128,15 +124,13 @@ scope_go_version(const char *exe, char *out, size_t cap)
 }
 
 /* Append "name=value\n" to the growing *buf; false when out of memory. */
-static bool
-scope_field(char **buf, size_t *len, const char *name, const char *value)
+static bool scope_field(char **buf, size_t *len, const char *name, const char *value)
 {
 	return scope_append(buf, len, name, strlen(name)) && scope_append(buf, len, "=", 1) &&
 	       scope_append(buf, len, value, strlen(value)) && scope_append(buf, len, "\n", 1);
 }
 
-char *
-scope_default(void)
+char *scope_default(void)
 {
 	pid_t parent = getppid();
 	char link[64], cwd[PATH_MAX], exe[PATH_MAX], mod[1024] = "", rel[PATH_MAX] = "";
@@ -176,8 +170,7 @@ scope_default(void)
 	return buf;
 }
 
-bool
-scope_key(const char *scope, unsigned char key[STORE_HASH_LEN])
+bool scope_key(const char *scope, unsigned char key[STORE_HASH_LEN])
 {
 	size_t n = strlen(scope);
 	char *text = malloc(sizeof WIRE_LIST_HEADER + n);

@@ -5,21 +5,18 @@
 
 #include <inttypes.h>
 
-void
-stats_add(atomic_uint_fast64_t *counter, uint64_t n)
+void stats_add(atomic_uint_fast64_t *counter, uint64_t n)
 {
 	atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
 }
 
 /* Read a counter. */
-static uint64_t
-stats_get(atomic_uint_fast64_t *counter)
+static uint64_t stats_get(atomic_uint_fast64_t *counter)
 {
 	return atomic_load_explicit(counter, memory_order_relaxed);
 }
 
-void
-stats_print(struct stats *st, FILE *f)
+void stats_print(struct stats *st, FILE *f)
 {
 	fprintf(f,
 	        "cachegate-prog: gets %" PRIu64 ", local hits %" PRIu64 ", remote hits %" PRIu64

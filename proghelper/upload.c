@@ -22,8 +22,7 @@
 #define REMOTE_LOW_SPEED_S 10L       /* ... for this long is given up */
 
 /* A new upload job, counted as pending; NULL when the remote takes no uploads. */
-static struct job *
-upload_job(struct remote *r, enum remote_result *why)
+static struct job *upload_job(struct remote *r, enum remote_result *why)
 {
 	struct job *j;
 	bool full;
@@ -52,8 +51,7 @@ upload_job(struct remote *r, enum remote_result *why)
 	return j;
 }
 
-enum remote_result
-remote_upload(struct remote *r, const struct go_entry *e)
+enum remote_result remote_upload(struct remote *r, const struct go_entry *e)
 {
 	enum remote_result why;
 	struct job *j = upload_job(r, &why);
@@ -71,8 +69,7 @@ remote_upload(struct remote *r, const struct go_entry *e)
 	return REMOTE_QUEUED;
 }
 
-void
-remote_upload_list(struct remote *r, struct usedlist *u)
+void remote_upload_list(struct remote *r, struct usedlist *u)
 {
 	enum remote_result why;
 	struct usedlist_digest digest;
@@ -95,8 +92,7 @@ remote_upload_list(struct remote *r, struct usedlist *u)
 }
 
 /* Feed a PUT /cas from the local output file. */
-static size_t
-upload_read_file(char *buf, size_t size, size_t nitems, void *arg)
+static size_t upload_read_file(char *buf, size_t size, size_t nitems, void *arg)
 {
 	struct job *j = arg;
 	ssize_t n;
@@ -108,8 +104,7 @@ upload_read_file(char *buf, size_t size, size_t nitems, void *arg)
 }
 
 /* Feed a PUT /ac from the entry line. */
-static size_t
-upload_read_line(char *buf, size_t size, size_t nitems, void *arg)
+static size_t upload_read_line(char *buf, size_t size, size_t nitems, void *arg)
 {
 	struct job *j = arg;
 	size_t n = GO_ENTRY_LEN - j->line_len;
@@ -122,8 +117,7 @@ upload_read_line(char *buf, size_t size, size_t nitems, void *arg)
 }
 
 /* Swallow a response body nobody needs (stdout is the protocol's alone). */
-static size_t
-upload_write_nothing(char *data, size_t size, size_t nmemb, void *arg)
+static size_t upload_write_nothing(char *data, size_t size, size_t nmemb, void *arg)
 {
 	(void)data;
 	(void)arg;
@@ -131,8 +125,7 @@ upload_write_nothing(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* Open the local output of an upload job for its PUT /cas. */
-static bool
-upload_open_output(struct remote *r, struct job *j)
+static bool upload_open_output(struct remote *r, struct job *j)
 {
 	char o[STORE_ID_LEN + 1];
 	struct store_object obj;
@@ -145,8 +138,7 @@ upload_open_output(struct remote *r, struct job *j)
 }
 
 /* Set up and start the request of j's current step. */
-static bool
-upload_launch(struct remote *r, struct job *j)
+static bool upload_launch(struct remote *r, struct job *j)
 {
 	CURL *e;
 
@@ -189,8 +181,7 @@ upload_launch(struct remote *r, struct job *j)
 }
 
 /* Move an upload job to step, or end it when that cannot start. */
-static void
-upload_step(struct remote *r, struct job *j, enum job_step step)
+static void upload_step(struct remote *r, struct job *j, enum job_step step)
 {
 	j->step = step;
 	if (step == STEP_PUT_CAS && !upload_open_output(r, j)) {
@@ -201,8 +192,7 @@ upload_step(struct remote *r, struct job *j, enum job_step step)
 		remote_finish_job(r, j, false);
 }
 
-void
-upload_start(struct remote *r, struct job *j)
+void upload_start(struct remote *r, struct job *j)
 {
 	if (j->step == STEP_PUT_LIST) {
 		/* The same entries as the last build's list: nothing to say. */
@@ -215,8 +205,7 @@ upload_start(struct remote *r, struct job *j)
 	upload_step(r, j, j->step);
 }
 
-bool
-upload_step_done(struct remote *r, struct job *j, CURLcode result, long code)
+bool upload_step_done(struct remote *r, struct job *j, CURLcode result, long code)
 {
 	switch (j->step) {
 	case STEP_HEAD_CAS:

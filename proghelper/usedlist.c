@@ -31,16 +31,14 @@ struct usedlist {
  * Note action as listed (u->lock held): false when it was already, or when
  * the set cannot grow (then the list takes no more).
  */
-static bool
-seen_add(struct usedlist *u, const unsigned char action[STORE_HASH_LEN])
+static bool seen_add(struct usedlist *u, const unsigned char action[STORE_HASH_LEN])
 {
 	bool added;
 
 	return actionset_add(&u->seen, actionset_key(action), &added) != NULL && added;
 }
 
-struct usedlist *
-usedlist_open(void)
+struct usedlist *usedlist_open(void)
 {
 	struct usedlist *u = calloc(1, sizeof *u);
 
@@ -57,8 +55,7 @@ usedlist_open(void)
 	return u;
 }
 
-void
-usedlist_add(struct usedlist *u, const struct go_entry *e)
+void usedlist_add(struct usedlist *u, const struct go_entry *e)
 {
 	char line[GO_ENTRY_LEN + 1];
 
@@ -79,8 +76,7 @@ usedlist_add(struct usedlist *u, const struct go_entry *e)
 	pthread_mutex_unlock(&u->lock);
 }
 
-void
-usedlist_digest_add(struct usedlist_digest *d, const char line[GO_ENTRY_LEN])
+void usedlist_digest_add(struct usedlist_digest *d, const char line[GO_ENTRY_LEN])
 {
 	unsigned char h[STORE_HASH_LEN];
 	uint64_t v;
@@ -97,8 +93,7 @@ usedlist_digest_add(struct usedlist_digest *d, const char line[GO_ENTRY_LEN])
 	}
 }
 
-bool
-usedlist_finish(struct usedlist *u, int *fd, uint64_t *size, struct usedlist_digest *d)
+bool usedlist_finish(struct usedlist *u, int *fd, uint64_t *size, struct usedlist_digest *d)
 {
 	bool ok;
 
@@ -117,8 +112,7 @@ usedlist_finish(struct usedlist *u, int *fd, uint64_t *size, struct usedlist_dig
 	return ok;
 }
 
-void
-usedlist_free(struct usedlist *u)
+void usedlist_free(struct usedlist *u)
 {
 	if (u == NULL)
 		return;

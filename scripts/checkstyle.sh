@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # checkstyle.sh: the house style that a compiler does not check, settled
-# once (curl's checksrc in spirit). Run by scripts/check.sh; prints each
+# once (curl's checksrc in spirit). A test of `make check`; prints each
 # offence as FILE:LINE: what, and exits 1 if there is any.
 #   - A function's return type stands on the line of its name:
 #     `static bool store_id_valid(...)`, never the type on a line of its own.

@@ -15,8 +15,7 @@ struct rec {
 };
 
 /* The action of number i: distinct ids whose first 64 bits differ. */
-static void
-action_of(uint64_t i, unsigned char action[STORE_HASH_LEN])
+static void action_of(uint64_t i, unsigned char action[STORE_HASH_LEN])
 {
 	uint64_t k = i * 0x9e3779b97f4a7c15u;
 

@@ -13,8 +13,7 @@ TestSuite(prog_auth, .init = remote_fixture_setup, .fini = remote_fixture_teardo
           .timeout = 60);
 
 /* Start the gateway with an auth file of these token lines, and one more flag (or NULL). */
-static void
-gateway_with_tokens(const char *tokens, const char *flag)
+static void gateway_with_tokens(const char *tokens, const char *flag)
 {
 	char auth[512];
 	FILE *f;

@@ -17,15 +17,13 @@
 
 static char *gocache;
 
-static void
-setup(void)
+static void setup(void)
 {
 	fixture_open();
 	gocache = tmpdir_make("cachegate-gocache");
 }
 
-static void
-teardown(void)
+static void teardown(void)
 {
 	tmpdir_remove(gocache);
 	fixture_close();
@@ -34,8 +32,7 @@ teardown(void)
 TestSuite(prog_diskpath, .init = setup, .fini = teardown);
 
 /* Store body in the fixture store; its hash goes to output. */
-static void
-put(const char *body, unsigned char output[STORE_HASH_LEN])
+static void put(const char *body, unsigned char output[STORE_HASH_LEN])
 {
 	char hex[STORE_ID_LEN + 1];
 
@@ -45,8 +42,7 @@ put(const char *body, unsigned char output[STORE_HASH_LEN])
 }
 
 /* The DiskPath of output under root. */
-static char *
-path_of(const char *root, const unsigned char output[STORE_HASH_LEN])
+static char *path_of(const char *root, const unsigned char output[STORE_HASH_LEN])
 {
 	size_t n = diskpath_max(root);
 	char *path = malloc(n);

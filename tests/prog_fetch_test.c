@@ -24,9 +24,8 @@ TestSuite(prog_fetch, .init = remote_fixture_setup, .fini = remote_fixture_teard
 static struct store *plain_store;
 static atomic_int plain_requests;
 
-static enum MHD_Result
-plain_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
-             const char *version, const char *data, size_t *data_size, void **state)
+static enum MHD_Result plain_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
+                                    const char *version, const char *data, size_t *data_size, void **state)
 {
 	struct store_object obj;
 	struct MHD_Response *resp;
@@ -129,8 +128,7 @@ Test(prog_fetch, an_output_with_the_wrong_bytes_is_refused)
 }
 
 /* Fill e for action seed with output body, and put that output (not the entry) into s. */
-static void
-output_only(struct store *s, unsigned char seed, const char *body, struct go_entry *e)
+static void output_only(struct store *s, unsigned char seed, const char *body, struct go_entry *e)
 {
 	char hex[STORE_ID_LEN + 1];
 
@@ -140,9 +138,8 @@ output_only(struct store *s, unsigned char seed, const char *body, struct go_ent
 }
 
 /* A /go server with one answer (served_output), and misses. */
-static enum MHD_Result
-go_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
-          const char *version, const char *data, size_t *data_size, void **state)
+static enum MHD_Result go_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
+                                 const char *version, const char *data, size_t *data_size, void **state)
 {
 	(void)cls, (void)method, (void)version, (void)data, (void)data_size, (void)state;
 	return go_queue(c, served_output(path));

@@ -18,8 +18,7 @@
 TestSuite(prog_framing, .init = fixture_open, .fini = fixture_close);
 
 /* An input reading text (through a temporary file) with a buf-byte buffer. */
-static struct input *
-input_of(const char *text, size_t len, size_t buf)
+static struct input *input_of(const char *text, size_t len, size_t buf)
 {
 	FILE *f = tmpfile();
 	struct input *in;
@@ -35,16 +34,14 @@ input_of(const char *text, size_t len, size_t buf)
 }
 
 /* Close the reader's descriptor and free it. */
-static void
-input_done(struct input *in)
+static void input_done(struct input *in)
 {
 	close(in->fd);
 	input_free(in);
 }
 
 /* The base64 of body in a JSON string line, as the go command writes it. */
-static char *
-body_line(const unsigned char *body, size_t n)
+static char *body_line(const unsigned char *body, size_t n)
 {
 	char *line = malloc(4 * ((n + 2) / 3) + 4);
 
@@ -58,8 +55,7 @@ body_line(const unsigned char *body, size_t n)
 }
 
 /* Read the next non-empty line and decode it. */
-static enum protocol_result
-next_request(struct input *in, struct protocol_request *req)
+static enum protocol_result next_request(struct input *in, struct protocol_request *req)
 {
 	char *line, *cause = NULL;
 	size_t len;
@@ -74,8 +70,7 @@ next_request(struct input *in, struct protocol_request *req)
 }
 
 /* Stream a body of size bytes into a CAS put of hex id; return the commit's result. */
-static enum store_result
-put_body(struct input *in, const char *hex, int64_t size, enum body_result want)
+static enum store_result put_body(struct input *in, const char *hex, int64_t size, enum body_result want)
 {
 	struct store_put *p;
 	char *cause = NULL;
@@ -93,8 +88,7 @@ put_body(struct input *in, const char *hex, int64_t size, enum body_result want)
 }
 
 /* A zero-size put, as the helper does it: no body line, an empty commit. */
-static void
-put_zero(const char *hex)
+static void put_zero(const char *hex)
 {
 	struct store_put *p;
 

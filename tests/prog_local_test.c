@@ -21,8 +21,7 @@
 TestSuite(prog_local, .init = fixture_open_existing, .fini = fixture_close);
 
 /* Store body as the output of an action made of seed, and its entry. */
-static void
-put(const char *body, unsigned char seed, struct go_entry *e)
+static void put(const char *body, unsigned char seed, struct go_entry *e)
 {
 	char hex[STORE_ID_LEN + 1];
 
@@ -121,8 +120,7 @@ Test(prog_local, a_put_after_a_remote_hit_of_its_action_is_the_entry_kept)
 }
 
 /* Set the mtime of an object to seconds ago. */
-static void
-age(enum store_kind k, const unsigned char id[32], time_t seconds)
+static void age(enum store_kind k, const unsigned char id[32], time_t seconds)
 {
 	char hex[STORE_ID_LEN + 1], path[4096];
 	struct timespec t[2];
@@ -190,8 +188,7 @@ Test(prog_local, trim_to_a_size_keeps_what_this_run_used)
 }
 
 /* Finish u and read back its entry lines (after the header) into buf; their count. */
-static size_t
-list_lines(struct usedlist *u, char *buf, size_t cap, struct usedlist_digest *d)
+static size_t list_lines(struct usedlist *u, char *buf, size_t cap, struct usedlist_digest *d)
 {
 	uint64_t size = 0;
 	ssize_t n;

@@ -24,8 +24,7 @@ static char errpath[512];
 static int saved_stderr = -1;
 
 /* The remote fixture, and this process's stderr into a file the test reads. */
-static void
-setup(void)
+static void setup(void)
 {
 	int fd;
 
@@ -38,8 +37,7 @@ setup(void)
 	close(fd);
 }
 
-static void
-teardown(void)
+static void teardown(void)
 {
 	dup2(saved_stderr, 2);
 	close(saved_stderr);
@@ -50,8 +48,7 @@ teardown(void)
 TestSuite(prog_outage, .init = setup, .fini = teardown, .timeout = 120);
 
 /* Lines the helper printed on stderr. */
-static int
-warnings(void)
+static int warnings(void)
 {
 	char line[2048];
 	FILE *f = fopen(errpath, "r");
@@ -67,9 +64,8 @@ warnings(void)
 static atomic_int requests;  /* requests that reached the server under test */
 
 /* A server in trouble: 500 for /go, 503 for anything else. */
-static enum MHD_Result
-failing_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
-               const char *version, const char *data, size_t *data_size, void **state)
+static enum MHD_Result failing_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
+                                      const char *version, const char *data, size_t *data_size, void **state)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -96,8 +92,7 @@ failing_answer(void *cls, struct MHD_Connection *c, const char *path, const char
  * after which gets and uploads are not even tried, nothing more reaches
  * the server, and one warning line was printed. A put made locally stays.
  */
-static void
-gets_fail_then_remote_is_left_alone(void)
+static void gets_fail_then_remote_is_left_alone(void)
 {
 	struct store *s = store_named("s");
 	struct remote *r = client(s, NULL, false);
@@ -185,8 +180,7 @@ struct stall {
  * Answer the GET /go/<action> on fd with the head of a hit whose output
  * has 100000 bytes, and the first 11 of them.
  */
-static void
-answer_in_part(int fd)
+static void answer_in_part(int fd)
 {
 	char req[4096], line[GO_ENTRY_LEN + 1], head[512];
 	struct go_entry e = { .size = 100000, .time_ns = 1700000000000000000LL };
@@ -203,8 +197,7 @@ answer_in_part(int fd)
 }
 
 /* Accept and hold connections; answer each with a broken-off body when mid_body. */
-static void *
-stall_main(void *arg)
+static void *stall_main(void *arg)
 {
 	struct stall *st = arg;
 
@@ -230,8 +223,7 @@ stall_main(void *arg)
 }
 
 /* Start a stalling server on a free loopback port; sets url. */
-static void
-stall_start(struct stall *st, bool mid_body)
+static void stall_start(struct stall *st, bool mid_body)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof sa;
@@ -248,8 +240,7 @@ stall_start(struct stall *st, bool mid_body)
 	snprintf(url, sizeof url, "http://127.0.0.1:%u", ntohs(sa.sin_port));
 }
 
-static void
-stall_stop(struct stall *st)
+static void stall_stop(struct stall *st)
 {
 	cr_assert_eq(write(st->stop[1], "x", 1), 1);
 	pthread_join(st->thread, NULL);

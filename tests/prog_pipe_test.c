@@ -25,8 +25,7 @@ static int to_helper = -1, from_helper = -1;
 static char errfile[512];
 
 /* Start the helper on a store in dir, stderr to errfile; extra_env is put first. */
-static void
-helper_start(const char *extra_env)
+static void helper_start(const char *extra_env)
 {
 	const char *bin = getenv("CACHEGATE_PROG_BIN");
 	char store[512];
@@ -59,16 +58,14 @@ helper_start(const char *extra_env)
 	from_helper = out[0];
 }
 
-static void
-setup(void)
+static void setup(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	dir = tmpdir_make("cg-prog-pipe");
 	cr_assert_not_null(dir);
 }
 
-static void
-teardown(void)
+static void teardown(void)
 {
 	if (helper > 0) {
 		kill(helper, SIGKILL);
@@ -84,8 +81,7 @@ teardown(void)
 TestSuite(prog_pipe, .init = setup, .fini = teardown, .timeout = 300);
 
 /* Write all of buf to the helper. */
-static void
-send_bytes(const void *buf, size_t n)
+static void send_bytes(const void *buf, size_t n)
 {
 	const char *p = buf;
 
@@ -97,15 +93,13 @@ send_bytes(const void *buf, size_t n)
 	}
 }
 
-static void
-send_text(const char *s)
+static void send_text(const char *s)
 {
 	send_bytes(s, strlen(s));
 }
 
 /* The next line from the helper's stdout, parsed; NULL at its end. */
-static json_t *
-read_reply(void)
+static json_t *read_reply(void)
 {
 	char line[8192];
 	size_t n = 0;
@@ -128,8 +122,7 @@ read_reply(void)
 }
 
 /* The helper's exit status once it ends. */
-static int
-helper_wait(void)
+static int helper_wait(void)
 {
 	int status = 0;
 
@@ -140,8 +133,7 @@ helper_wait(void)
 }
 
 /* Lines in the helper's stderr. */
-static int
-stderr_lines(char *first, size_t n)
+static int stderr_lines(char *first, size_t n)
 {
 	FILE *f = fopen(errfile, "r");
 	char line[1024];
@@ -157,8 +149,7 @@ stderr_lines(char *first, size_t n)
 }
 
 /* Check the handshake the helper sends unprompted. */
-static void
-expect_handshake(void)
+static void expect_handshake(void)
 {
 	json_t *j = read_reply();
 
@@ -169,8 +160,7 @@ expect_handshake(void)
 }
 
 /* Deterministic body bytes: block number i of a generated stream. */
-static void
-generate(unsigned char *buf, size_t n, uint64_t offset)
+static void generate(unsigned char *buf, size_t n, uint64_t offset)
 {
 	for (size_t i = 0; i < n; i += 8) {
 		uint64_t x = (offset + i) * 0x9e3779b97f4a7c15ULL;
@@ -180,8 +170,7 @@ generate(unsigned char *buf, size_t n, uint64_t offset)
 }
 
 /* The helper's peak resident memory in KiB, from /proc. */
-static long
-helper_hwm_kib(void)
+static long helper_hwm_kib(void)
 {
 	char path[64], line[256];
 	long kib = -1;

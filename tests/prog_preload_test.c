@@ -30,8 +30,7 @@ static MHD_ContentReaderCallback batch_read;  /* NULL: preload_stream_read */
 static char batch_asked[8192];                /* the bodies of the batches, one after another */
 static size_t batch_asked_len;
 
-static ssize_t
-preload_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+static ssize_t preload_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	size_t n = preload_stream_len - (size_t)pos;
 
@@ -44,9 +43,8 @@ preload_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
-static enum MHD_Result
-preload_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
-               const char *version, const char *data, size_t *data_size, void **state)
+static enum MHD_Result preload_answer(void *cls, struct MHD_Connection *c, const char *path, const char *method,
+                                      const char *version, const char *data, size_t *data_size, void **state)
 {
 	struct MHD_Response *resp;
 
@@ -78,9 +76,8 @@ preload_answer(void *cls, struct MHD_Connection *c, const char *path, const char
 }
 
 /* Append an entry line for action seed with output body (n bytes) to buf at *len. */
-static void
-preload_record(char *buf, size_t *len, unsigned char seed, const char *body, size_t n,
-               bool with_body, struct go_entry *e)
+static void preload_record(char *buf, size_t *len, unsigned char seed, const char *body, size_t n,
+                           bool with_body, struct go_entry *e)
 {
 	entry_make(seed, body, n, e);
 	go_entry_format(e, buf + *len);
@@ -92,8 +89,7 @@ preload_record(char *buf, size_t *len, unsigned char seed, const char *body, siz
 }
 
 /* Empty the list (its header only) and the stream. */
-static void
-preload_start_list(void)
+static void preload_start_list(void)
 {
 	memcpy(preload_list, WIRE_LIST_HEADER, WIRE_LIST_HEADER_LEN);
 	preload_list_len = WIRE_LIST_HEADER_LEN;
@@ -105,9 +101,8 @@ preload_start_list(void)
  * (into *b) that preloads the list under a key of key_byte, within max,
  * its gets waiting wait_ms for what it brings (0: the default).
  */
-static struct remote *
-preload_client(unsigned char key_byte, uint64_t max, long wait_ms, struct MHD_Daemon **d,
-               struct store **b)
+static struct remote *preload_client(unsigned char key_byte, uint64_t max, long wait_ms, struct MHD_Daemon **d,
+                                     struct store **b)
 {
 	unsigned char key[STORE_HASH_LEN];
 	struct remote_options o = { .preload_key = key, .preload_max = max,
@@ -181,8 +176,7 @@ static struct go_entry trickle_small;
 static const char trickle_body[] = "the small output";
 static atomic_bool trickle_streaming;
 
-static ssize_t
-trickle_read(void *cls, uint64_t pos, char *buf, size_t max)
+static ssize_t trickle_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)cls;
 	if (pos < preload_stream_len) {  /* the huge output's entry line */
@@ -263,8 +257,7 @@ Test(prog_preload, a_record_over_the_budget_ends_its_batch_and_its_get_asks_for_
 }
 
 /* True when the batches asked for e's action. */
-static bool
-batch_asked_for(const struct go_entry *e)
+static bool batch_asked_for(const struct go_entry *e)
 {
 	char hex[STORE_ID_LEN + 1];
 

@@ -15,16 +15,14 @@
 #include "proghelper/protocol.h"
 
 /* A 32-byte id whose bytes all equal v, and its base64. */
-static void
-id_of(unsigned char v, unsigned char id[32], char b64[45])
+static void id_of(unsigned char v, unsigned char id[32], char b64[45])
 {
 	memset(id, v, 32);
 	EVP_EncodeBlock((unsigned char *)b64, id, 32);
 }
 
 /* Decode a NUL-terminated line. */
-static enum protocol_result
-decode(const char *line, struct protocol_request *req, char **cause)
+static enum protocol_result decode(const char *line, struct protocol_request *req, char **cause)
 {
 	return protocol_decode_request(line, strlen(line), req, cause);
 }
@@ -204,8 +202,7 @@ Test(prog_decode, put_needs_an_output_id_and_keeps_its_body_size_when_bad)
 TestSuite(prog_encode);
 
 /* Encode r and return the line as a string the caller frees. */
-static char *
-encode(const struct protocol_reply *r)
+static char *encode(const struct protocol_reply *r)
 {
 	size_t len = 0;
 	char *line = protocol_encode_reply(r, &len);

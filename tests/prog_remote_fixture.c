@@ -33,8 +33,7 @@ static pid_t gateway = -1;
 static int replies[2] = { -1, -1 };  /* what the client answers, as the go command reads it */
 
 /* Start cachegate on a free loopback port over <dir>/gw, with extra arguments. */
-void
-gateway_start(const char *const *extra)
+void gateway_start(const char *const *extra)
 {
 	const char *bin = getenv("CACHEGATE");
 	char portfile[512], store[512], log[512], port[16] = "";
@@ -80,8 +79,7 @@ gateway_start(const char *const *extra)
 	snprintf(url, sizeof url, "http://127.0.0.1:%s", port);
 }
 
-void
-remote_fixture_setup(void)
+void remote_fixture_setup(void)
 {
 	dir = tmpdir_make("cg-prog-remote");
 	cr_assert_not_null(dir);
@@ -91,8 +89,7 @@ remote_fixture_setup(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-void
-remote_fixture_teardown(void)
+void remote_fixture_teardown(void)
 {
 	if (gateway > 0) {
 		kill(gateway, SIGTERM);
@@ -107,8 +104,7 @@ remote_fixture_teardown(void)
 }
 
 /* Open (creating) the local store <dir>/<name>. */
-struct store *
-store_named(const char *name)
+struct store *store_named(const char *name)
 {
 	char path[512], *cause = NULL;
 	struct store *s;
@@ -120,8 +116,7 @@ store_named(const char *name)
 }
 
 /* A client of the gateway for store s. */
-struct remote *
-client(struct store *s, const char *token, bool read_only)
+struct remote *client(struct store *s, const char *token, bool read_only)
 {
 	struct remote_options o = { .url = url, .token = token,
 	                            .token_source = "the token from the test", .read_only = read_only };
@@ -133,8 +128,7 @@ client(struct store *s, const char *token, bool read_only)
 }
 
 /* The next reply line, parsed (the caller decrefs). */
-json_t *
-next_reply(void)
+json_t *next_reply(void)
 {
 	static char buf[8192];
 	static size_t have;
@@ -158,8 +152,7 @@ next_reply(void)
 }
 
 /* Put body into s as the output of an action made from seed; fill e. */
-void
-entry_make(unsigned char seed, const void *body, size_t n, struct go_entry *e)
+void entry_make(unsigned char seed, const void *body, size_t n, struct go_entry *e)
 {
 	memset(e->action, seed, STORE_HASH_LEN);
 	EVP_Digest(body, n, e->output, NULL, EVP_sha256(), NULL);
@@ -167,8 +160,7 @@ entry_make(unsigned char seed, const void *body, size_t n, struct go_entry *e)
 	e->time_ns = 1700000000000000000LL + seed;
 }
 
-void
-local_put(struct store *s, const void *body, size_t n, unsigned char seed, struct go_entry *e)
+void local_put(struct store *s, const void *body, size_t n, unsigned char seed, struct go_entry *e)
 {
 	char hex[STORE_ID_LEN + 1];
 
@@ -179,8 +171,7 @@ local_put(struct store *s, const void *body, size_t n, unsigned char seed, struc
 }
 
 /* Start a server in this process on a free loopback port, answering with handler; sets url. */
-struct MHD_Daemon *
-fake_server_start(MHD_AccessHandlerCallback handler)
+struct MHD_Daemon *fake_server_start(MHD_AccessHandlerCallback handler)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	const union MHD_DaemonInfo *info;
@@ -195,16 +186,14 @@ fake_server_start(MHD_AccessHandlerCallback handler)
 }
 
 /* A body that never ends. */
-static ssize_t
-served_endless(void *cls, uint64_t pos, char *buf, size_t max)
+static ssize_t served_endless(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)cls, (void)pos;
 	memset(buf, 'x', max);
 	return (ssize_t)max;
 }
 
-struct MHD_Response *
-served_output(const char *path)
+struct MHD_Response *served_output(const char *path)
 {
 	char want[sizeof "/go/" + STORE_ID_LEN], line[GO_ENTRY_LEN + 1];
 	struct MHD_Response *resp;
@@ -228,8 +217,7 @@ served_output(const char *path)
 	return resp;
 }
 
-enum MHD_Result
-go_queue(struct MHD_Connection *c, struct MHD_Response *resp)
+enum MHD_Result go_queue(struct MHD_Connection *c, struct MHD_Response *resp)
 {
 	unsigned status = 200;
 	enum MHD_Result ret;
@@ -245,8 +233,7 @@ go_queue(struct MHD_Connection *c, struct MHD_Response *resp)
 }
 
 /* Ask r for action and return the reply. */
-json_t *
-ask(struct remote *r, int64_t id, const unsigned char action[32])
+json_t *ask(struct remote *r, int64_t id, const unsigned char action[32])
 {
 	json_t *j;
 
@@ -256,8 +243,7 @@ ask(struct remote *r, int64_t id, const unsigned char action[32])
 	return j;
 }
 
-void
-ask_hit(struct remote *r, int64_t id, const struct go_entry *e)
+void ask_hit(struct remote *r, int64_t id, const struct go_entry *e)
 {
 	json_t *j = ask(r, id, e->action);
 

@@ -24,8 +24,7 @@ TestSuite(prog_remote, .init = remote_fixture_setup, .fini = remote_fixture_tear
           .timeout = 60);
 
 /* Drop a response body. */
-static size_t
-ignore(char *data, size_t size, size_t nmemb, void *arg)
+static size_t ignore(char *data, size_t size, size_t nmemb, void *arg)
 {
 	(void)data;
 	(void)arg;
@@ -33,8 +32,7 @@ ignore(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* HTTP PUT of body to the gateway path; returns the status. */
-static long
-http_put(const char *path, const void *body, size_t n)
+static long http_put(const char *path, const void *body, size_t n)
 {
 	char full[256];
 	CURL *c = curl_easy_init();
@@ -53,8 +51,7 @@ http_put(const char *path, const void *body, size_t n)
 }
 
 /* HTTP status of a HEAD of the gateway path. */
-static long
-http_head(const char *path)
+static long http_head(const char *path)
 {
 	char full[256];
 	CURL *c = curl_easy_init();
@@ -70,8 +67,7 @@ http_head(const char *path)
 }
 
 /* Lines of the gateway's access log (--log) that contain needle. */
-static int
-log_count(const char *needle)
+static int log_count(const char *needle)
 {
 	char path[512], line[1024];
 	FILE *f;
