@@ -1,7 +1,8 @@
-# Tests of the gateway: criterion suites against the real cachegate binary,
-# and end-to-end scripts with curl, ccache and Bazel. All of them but
-# gateway_options_test (the option table, in process) start $(CACHEGATE),
-# which `make check` builds first (all), on 127.0.0.1 port 0.
+# Tests of the gateway: criterion suites, most against the real cachegate
+# binary, which `make check` builds first (all), on 127.0.0.1 port 0; the
+# unit suites (options, route, tokens, metrics rendering, linger) call
+# libcggw.a in the test's own process. And end-to-end scripts with curl,
+# ccache and Bazel.
 check_LIBRARIES += libgwtest.a
 libgwtest_a_SOURCES = tests/gateway_fixture.h tests/gateway_fixture.c tests/s3_bucket.h tests/s3_bucket.c
 
