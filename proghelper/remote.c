@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cause.h"
+
 #define REMOTE_CONNECT_MS 1000L
 #define REMOTE_MAX_IDLE_S 20L      /* a connection idle longer is not reused */
 
@@ -340,8 +342,7 @@ struct remote *remote_start(const struct remote_options *o, struct store *s, str
 	if (ok)
 		ok = worker_start(&r->worker, remote_main, remote_poke, r) == 0;
 	if (!ok) {
-		if (asprintf(cause, "cannot start the client of %s", o->url) < 0)
-			*cause = NULL;
+		cause_set(cause, "cannot start the client of %s", o->url);
 		remote_free(r);
 		return NULL;
 	}

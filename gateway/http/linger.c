@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/cause.h"
 #include "common/clock.h"
 #include "common/worker.h"
 #include "gateway/http/linger.h"
@@ -128,8 +129,7 @@ struct linger_pool *linger_start(char **cause)
 	      : epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wakefd, &ev) != 0 ? errno
 	      : worker_start(&l->worker, linger_main, linger_poke, l);
 	if (err != 0) {
-		if (asprintf(cause, "cannot start the lingering-close thread: %s", strerror(err)) < 0)
-			*cause = NULL;
+		cause_set(cause, "cannot start the lingering-close thread: %s", strerror(err));
 		if (l->epfd >= 0)
 			close(l->epfd);
 		if (l->wakefd >= 0)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/cause.h"
 #include "common/worker.h"
 #include "gateway/jobs/evict.h"
 
@@ -129,8 +130,7 @@ struct evict *evict_start(struct store *s, struct metrics *m, uint64_t max_size,
 	atomic_init(&e->full, false);
 	err = worker_start(&e->worker, evict_main, NULL, e);
 	if (err != 0) {
-		if (asprintf(cause, "cannot start the eviction thread: %s", strerror(err)) < 0)
-			*cause = NULL;
+		cause_set(cause, "cannot start the eviction thread: %s", strerror(err));
 		free(e);
 		return NULL;
 	}

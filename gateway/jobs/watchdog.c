@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "common/cause.h"
 #include "common/clock.h"
 #include "common/worker.h"
 #include "gateway/jobs/watchdog.h"
@@ -145,8 +146,7 @@ struct watchdog *watchdog_start(unsigned request_timeout, unsigned header_timeou
 	pthread_mutex_init(&w->lock, NULL);
 	err = worker_start(&w->worker, watchdog_main, NULL, w);
 	if (err != 0) {
-		if (asprintf(cause, "cannot start the watchdog thread: %s", strerror(err)) < 0)
-			*cause = NULL;
+		cause_set(cause, "cannot start the watchdog thread: %s", strerror(err));
 		pthread_mutex_destroy(&w->lock);
 		free(w);
 		return NULL;
