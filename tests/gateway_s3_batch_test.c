@@ -36,19 +36,6 @@ static void teardown(void)
 
 TestSuite(gateway_s3_batch, .fini = teardown, .timeout = 180);
 
-/* Start the bucket, and cachegate in front of it. */
-static void start_both(void)
-{
-	char endpoint[64];
-	const char *flags[] = {"--s3", "s3://stand-in/team", "--s3-endpoint", endpoint,
-	                       "--s3-region", "us-east-1", NULL};
-	const char *env[] = {"AWS_ACCESS_KEY_ID=test-key", "AWS_SECRET_ACCESS_KEY=test-secret",
-	                     "AWS_SESSION_TOKEN", "AWS_PROFILE", NULL};
-
-	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%u", bucket_start(0));
-	gw_start(&g, flags, env);
-}
-
 /*
  * Action i: its entry (claiming size bytes of output) in the bucket, and
  * when stored, its output of OUTPUT_LEN bytes too.
@@ -100,7 +87,7 @@ Test(gateway_s3_batch, a_batch_asks_at_most_64_objects_per_round)
 
 	for (int i = 0; i < 100; i++)
 		make_action(i, OUTPUT_LEN, true);
-	start_both();
+	bucket_gateway_start(&g);
 	body = batch_body(0, 100);
 	cr_assert_eq(gw_http(&g, "POST", "/go/batch", body, strlen(body), NULL, &r), 200);
 	/* The first round asks for 64 entries, the second for their 64 outputs. */
@@ -122,7 +109,7 @@ Test(gateway_s3_batch, an_output_over_32_MiB_is_left_to_the_client)
 
 	make_action(0, 32 << 20, false);
 	make_action(1, (32 << 20) + 1, false);
-	start_both();
+	bucket_gateway_start(&g);
 	body = batch_body(0, 2);
 	cr_assert_eq(gw_http(&g, "POST", "/go/batch", body, strlen(body), NULL, &r), 200);
 	cr_assert_eq(r.len, 0, "a hit without its output");
@@ -174,7 +161,7 @@ Test(gateway_s3_batch, at_most_128_batch_fetches_at_once)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (int i = 0; i < ACTIONS; i++)
 		make_action(i, OUTPUT_LEN, true);
-	start_both();
+	bucket_gateway_start(&g);
 	/* The bucket keeps every fetch going, a byte at a time: none ends while the test looks. */
 	bucket_set_mode(BUCKET_TRICKLE);
 	for (int k = 0; k < 2; k++) {

@@ -24,20 +24,6 @@ static void teardown(void)
 
 TestSuite(gateway_s3_outage, .fini = teardown, .timeout = 180);
 
-/* Start the bucket, and cachegate in front of it. */
-static void start_both(void)
-{
-	char endpoint[64];
-	const char *flags[] = {"--s3", "s3://stand-in/team", "--s3-endpoint", endpoint,
-	                       "--s3-region", "us-east-1", NULL};
-	const char *env[] = {"AWS_ACCESS_KEY_ID=test-key", "AWS_SECRET_ACCESS_KEY=test-secret",
-	                     "AWS_SESSION_TOKEN", "AWS_PROFILE", NULL};
-
-	port = bucket_start(0);
-	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%u", port);
-	gw_start(&g, flags, env);
-}
-
 /* PUT body as a CAS object; returns the status, and its id in id. */
 static long put_cas(const char *body, char id[65])
 {
@@ -58,7 +44,7 @@ static void outage(void (*fail)(void), void (*recover)(void))
 	char local[65], missing[65], later[65], path[128];
 	struct gw_reply r;
 
-	start_both();
+	port = bucket_gateway_start(&g);
 	cr_assert_eq(put_cas("here before the outage", local), 201);
 	cr_assert(bucket_has(local, "here before the outage"), "the write did not reach the bucket");
 	fail();

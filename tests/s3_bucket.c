@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/gateway_fixture.h"
+
 #define BUCKET_OBJECTS 512
 #define BUCKET_GETS 1024  /* GET paths remembered for bucket_gets */
 #define TRICKLE_BODY 100000
@@ -218,4 +220,18 @@ int bucket_gets(const char *part)
 		n += strstr(bucket.gets[i], part) != NULL;
 	pthread_mutex_unlock(&bucket.lock);
 	return n;
+}
+
+uint16_t bucket_gateway_start(struct gw *g)
+{
+	char endpoint[64];
+	const char *flags[] = {"--s3", "s3://stand-in/team", "--s3-endpoint", endpoint,
+	                       "--s3-region", "us-east-1", NULL};
+	const char *env[] = {"AWS_ACCESS_KEY_ID=test-key", "AWS_SECRET_ACCESS_KEY=test-secret",
+	                     "AWS_SESSION_TOKEN", "AWS_PROFILE", NULL};
+	uint16_t port = bucket_start(0);
+
+	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%u", port);
+	gw_start(g, flags, env);
+	return port;
 }

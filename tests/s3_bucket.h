@@ -34,6 +34,14 @@ void bucket_set_mode(enum bucket_mode m);
 /* Store len bytes under path ("/<bucket>/<key>"), as a PUT would. */
 void bucket_put(const char *path, const void *body, size_t len);
 
+struct gw;
+
+/*
+ * Start the bucket on a free port, then cachegate (g) with --s3 in front of
+ * it (the bucket s3://stand-in/team, test credentials); returns the port.
+ */
+uint16_t bucket_gateway_start(struct gw *g);
+
 /* True when an object whose path ends in id holds exactly body (a string). */
 bool bucket_has(const char *id, const char *body);
 
