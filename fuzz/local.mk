@@ -38,8 +38,8 @@ fuzz_libfuzzgw_a_SOURCES = $(libcggw_a_SOURCES)
 fuzz_libfuzzgw_a_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_libfuzzstore_a_SOURCES = $(STORE_SOURCES) $(WIRE_SOURCES)
 fuzz_libfuzzstore_a_CFLAGS = $(FUZZ_COMPILE_FLAGS)
-FUZZ_PROG_LIBS = fuzz/libfuzzprog.a fuzz/libfuzzstore.a $(JANSSON_LIBS) $(CRYPTO_LIBS)
-FUZZ_GW_LIBS = fuzz/libfuzzgw.a fuzz/libfuzzstore.a $(CRYPTO_LIBS)
+FUZZ_PROG_LIBS = fuzz/libfuzzprog.a fuzz/libfuzzstore.a $(JANSSON_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS)
+FUZZ_GW_LIBS = fuzz/libfuzzgw.a fuzz/libfuzzstore.a $(CRYPTO_LIBS) $(ZSTD_LIBS)
 
 fuzz_request_fuzz_SOURCES = fuzz/request_fuzz.c
 fuzz_request_fuzz_LDADD = $(FUZZ_PROG_LIBS)
