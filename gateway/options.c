@@ -58,6 +58,10 @@ static const char usage_text[] =
 "  --shutdown-timeout SECS  on SIGTERM or SIGINT, wait this long for requests\n"
 "                           in flight (default 10)\n"
 "  --fsync                  fsync each object before publishing it\n"
+"  --compression zstd|none  keep CAS objects zstd-compressed where that pays\n"
+"                           and send them so to clients that accept zstd\n"
+"                           (default zstd)\n"
+"  --compression-level N    the zstd level, 1 to 19 (default 3)\n"
 "  --scrub-rate SIZE        re-hash the CAS objects in the background, reading at\n"
 "                           most SIZE bytes per second, and remove damaged ones\n"
 "                           (default 16M; 0 turns the scrub off)\n"
@@ -88,7 +92,8 @@ enum {
 	OPT_THREADS, OPT_MAX_CONNECTIONS, OPT_MAX_CONNECTIONS_PER_IP, OPT_IDLE_TIMEOUT,
 	OPT_HEADER_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_MIN_BODY_RATE, OPT_SHUTDOWN_TIMEOUT,
 	OPT_FSYNC, OPT_LOG, OPT_SCRUB_RATE, OPT_SCRUB_INTERVAL, OPT_S3, OPT_S3_ENDPOINT,
-	OPT_S3_REGION, OPT_S3_CREDENTIALS_FILE, OPT_VERIFY, OPT_HELP,
+	OPT_S3_REGION, OPT_S3_CREDENTIALS_FILE, OPT_VERIFY, OPT_COMPRESSION,
+	OPT_COMPRESSION_LEVEL, OPT_HELP,
 	OPT_VERSION,
 };
 
@@ -120,6 +125,8 @@ static const struct option long_options[] = {
 	{"s3-region", required_argument, NULL, OPT_S3_REGION},
 	{"s3-credentials-file", required_argument, NULL, OPT_S3_CREDENTIALS_FILE},
 	{"verify", no_argument, NULL, OPT_VERIFY},
+	{"compression", required_argument, NULL, OPT_COMPRESSION},
+	{"compression-level", required_argument, NULL, OPT_COMPRESSION_LEVEL},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -227,6 +234,8 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 	o->scrub_rate = DEFAULT_SCRUB_RATE;
 	o->min_body_rate = 1024;
 	o->scrub_interval = 86400;
+	o->compression = true;
+	o->compression_level = 3;
 
 	opterr = 0;
 	optind = 1;
@@ -341,6 +350,17 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 			break;
 		case OPT_VERIFY:
 			o->verify = true;
+			break;
+		case OPT_COMPRESSION:
+			if (strcmp(optarg, "zstd") != 0 && strcmp(optarg, "none") != 0)
+				return fail(cause, "--compression wants zstd or none, not '%s'", optarg);
+			o->compression = strcmp(optarg, "zstd") == 0;
+			break;
+		case OPT_COMPRESSION_LEVEL:
+			if (!parse_unsigned(optarg, 1, 19, &n))
+				return fail(cause, "--compression-level wants a zstd level from 1 to 19, "
+				            "not '%s'", optarg);
+			o->compression_level = (int)n;
 			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);

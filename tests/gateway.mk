@@ -17,7 +17,8 @@ GATEWAY_TESTS = \
 	tests/gateway_integrity_test \
 	tests/gateway_evict_test \
 	tests/gateway_big_test \
-	tests/gateway_cli_test
+	tests/gateway_cli_test \
+	tests/gateway_compress_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 
