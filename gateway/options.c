@@ -60,7 +60,7 @@ static const char usage_text[] =
 "  --fsync                  fsync each object before publishing it\n"
 "  --compression zstd|none  keep CAS objects zstd-compressed where that pays\n"
 "                           and send them so to clients that accept zstd\n"
-"                           (default zstd)\n"
+"                           (default none)\n"
 "  --compression-level N    the zstd level, 1 to 19 (default 3)\n"
 "  --scrub-rate SIZE        re-hash the CAS objects in the background, reading at\n"
 "                           most SIZE bytes per second, and remove damaged ones\n"
@@ -234,7 +234,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, char
 	o->scrub_rate = DEFAULT_SCRUB_RATE;
 	o->min_body_rate = 1024;
 	o->scrub_interval = 86400;
-	o->compression = true;
+	o->compression = false;
 	o->compression_level = 3;
 
 	opterr = 0;

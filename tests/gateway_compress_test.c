@@ -19,6 +19,8 @@
 #include "tests/gateway_fixture.h"
 
 static struct gw g;
+/* The gateway flags that turn compression on (the default is none). */
+static const char *const zstd[] = { "--compression", "zstd", NULL };
 
 static void teardown(void)
 {
@@ -91,7 +93,7 @@ Test(gateway_compress, zstd_clients_get_the_stored_file_and_raw_clients_the_byte
 	struct gw_reply r;
 	char v[64];
 
-	gw_start(&g, NULL, NULL);
+	gw_start(&g, zstd, NULL);
 	make_text(&o, 300000, 1);
 	cr_assert_eq(gw_http(&g, "PUT", o.path, o.body, o.size, NULL, NULL), 201);
 	cr_assert_eq(file_size(o.raw), -1);
@@ -130,7 +132,7 @@ Test(gateway_compress, tiny_and_incompressible_objects_stay_raw)
 	struct object tiny, noise;
 	unsigned seed = 7;
 
-	gw_start(&g, NULL, NULL);
+	gw_start(&g, zstd, NULL);
 	make_text(&tiny, 300, 2);
 	make_text(&noise, 100000, 3);
 	for (size_t i = 0; i < noise.size; i++) {
@@ -177,7 +179,7 @@ Test(gateway_compress, a_zstd_put_is_decoded_checked_and_stored)
 	struct object o, other;
 	char size[32];
 
-	gw_start(&g, NULL, NULL);
+	gw_start(&g, zstd, NULL);
 	make_text(&o, 200000, 4);
 	make_text(&other, 1000, 5);
 	snprintf(size, sizeof(size), "%zu", o.size);
@@ -257,7 +259,7 @@ Test(gateway_compress, a_damaged_frame_is_never_served_whole)
 	struct object o[2];
 	struct gw_reply r;
 
-	gw_start(&g, NULL, NULL);
+	gw_start(&g, zstd, NULL);
 	for (int i = 0; i < 2; i++) {
 		make_text(&o[i], 400000, 9 + (unsigned)i);
 		cr_assert_eq(gw_http(&g, "PUT", o[i].path, o[i].body, o[i].size, NULL, NULL), 201);
@@ -281,7 +283,7 @@ Test(gateway_compress, the_store_counts_bytes_on_disk)
 	struct gw_reply r;
 	json_t *doc;
 
-	gw_start(&g, NULL, NULL);
+	gw_start(&g, zstd, NULL);
 	make_text(&o, 500000, 11);
 	cr_assert_eq(gw_http(&g, "PUT", o.path, o.body, o.size, NULL, NULL), 201);
 	cr_assert_eq(gw_http(&g, "GET", "/status", NULL, 0, NULL, &r), 200);

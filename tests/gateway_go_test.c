@@ -199,12 +199,13 @@ static void damage_output(const struct action *a, bool compressed)
 static void check_damaged_outputs(bool compressed)
 {
 	static const char *const raw[] = { "--compression", "none", NULL };
+	static const char *const zst[] = { "--compression", "zstd", NULL };
 	struct action small, large, fine;
 	char path[128], body[3 * 65 + 1];
 	struct gw_reply r;
 	long status;
 
-	gw_start(&g, compressed ? NULL : raw, NULL);
+	gw_start(&g, compressed ? zst : raw, NULL);
 	make_action(&small, 1, 3000, true);
 	make_action(&large, 2, 300000, true);
 	make_action(&fine, 3, 100, true);
