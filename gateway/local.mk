@@ -18,7 +18,8 @@ GATEWAY_HTTP_SOURCES = \
 GATEWAY_OBJECTS_SOURCES = \
 	gateway/objects/http_objects.c gateway/objects/http_objects.h \
 	gateway/objects/http_go.c gateway/objects/http_go.h \
-	gateway/objects/respond_object.c
+	gateway/objects/respond_object.c \
+	gateway/objects/respond_zst.c gateway/objects/respond_zst.h
 GATEWAY_ACCESS_SOURCES = \
 	gateway/access/auth.c gateway/access/auth.h \
 	gateway/access/clientcert.c gateway/access/clientcert.h

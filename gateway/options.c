@@ -76,6 +76,15 @@ static bool fill_dir(void *opaque, char **cause)
 	return o->dir != NULL;
 }
 
+/* --compression: zstd or none. */
+static bool set_compression(void *opaque, const char *text)
+{
+	struct options *o = opaque;
+
+	o->compression = strcmp(text, "zstd") == 0;
+	return o->compression || strcmp(text, "none") == 0;
+}
+
 /* One worker thread per CPU. */
 static bool fill_threads(void *opaque, char **cause)
 {
@@ -150,6 +159,13 @@ static const struct optable_row rows[] = {
 	 .help = "on SIGTERM or SIGINT, wait this long for requests in flight"},
 	{.flag = "--fsync", .kind = OPTABLE_FLAG, .at = AT(fsync),
 	 .help = "fsync each object before publishing it"},
+	{.flag = "--compression", .arg = "zstd|none", .kind = OPTABLE_CUSTOM,
+	 .set = set_compression, .def = "none",
+	 .help = "keep CAS objects zstd-compressed where that pays and send them so to clients "
+	         "that accept zstd"},
+	{.flag = "--compression-level", .arg = "N", .kind = OPTABLE_COUNT,
+	 .at = AT(compression_level), .min = 1, .max = 19, .def = "3",
+	 .help = "the zstd level"},
 	{.flag = "--scrub-rate", .arg = "SIZE", .kind = OPTABLE_RATE, .at = AT(scrub_rate),
 	 .def = "16M", .help = "re-hash the CAS objects in the background, reading at most SIZE "
 	                       "bytes per second, and remove damaged ones; 0 turns the scrub off"},

@@ -22,6 +22,8 @@ struct options {
 	char *tls_client_ca;        /* PEM CA file: client certificates required, or NULL */
 	bool log;                   /* one access-log line per request on stderr */
 	bool fsync;                 /* fsync objects before publishing them */
+	bool compression;           /* --compression zstd; false: none (the default) */
+	unsigned compression_level; /* --compression-level, the zstd level */
 	unsigned idle_timeout;      /* seconds a connection may stay silent */
 	unsigned header_timeout;    /* seconds the next request's head may take to arrive */
 	unsigned request_timeout;   /* seconds one request may take in total */

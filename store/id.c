@@ -16,6 +16,7 @@ const char *store_result_str(enum store_result r)
 	case STORE_SIZE_MISMATCH: return "body length does not match the expected size";
 	case STORE_TOO_LARGE: return "body is larger than allowed";
 	case STORE_NO_SPACE: return "the store's file system is full";
+	case STORE_BAD_ENCODING: return "the compressed bytes do not decode (a broken zstd frame)";
 	case STORE_IO_ERROR: return "the store could not read or write a file";
 	}
 	return "unknown store result";

@@ -22,9 +22,16 @@ struct store {
  */
 #define STORE_TEMP_GRACE_SECONDS 5
 
-/* Called for every object a scan finds; returns false to stop with STORE_IO_ERROR. */
+/*
+ * Called for every object a scan finds: its id, and its file's name in
+ * dir_fd (the id, or for CAS the id and ".zst"). False stops with STORE_IO_ERROR.
+ */
 typedef bool (*store_scan_visit)(void *ctx, enum store_kind k, const char *id,
-                                 int dir_fd, const struct stat *st);
+                                 const char *name, int dir_fd, const struct stat *st);
+
+/* The encoding of an object file by its name, as a scan passes it. */
+#define STORE_NAME_ENCODING(name) \
+	(strlen(name) > STORE_ID_LEN ? STORE_ZSTD : STORE_IDENTITY)
 
 /* Visit every well-named regular file in <dir>/<kind>/<xx>/ (scan.c). */
 enum store_result store_scan_kind(struct store *s, enum store_kind k, store_scan_visit visit,
@@ -44,5 +51,20 @@ enum store_result store_errno_result(void);
 
 /* Set an object's mtime to now if it is older than STORE_REFRESH_SECONDS; true if it did. */
 bool store_refresh(int fd, time_t mtime);
+
+/*
+ * Write the .zst form of the size raw bytes of in_fd to out_fd at the given
+ * level (compress.c). STORE_TOO_LARGE as soon as the output passes max_out
+ * bytes (it does not pay); *written is the output's length so far.
+ */
+enum store_result store_compress_fd(int in_fd, uint64_t size, int out_fd, int level,
+                                    uint64_t max_out, uint64_t *written);
+
+/* Suffix of a compressed CAS object's file name. */
+#define STORE_ZST_SUFFIX ".zst"
+
+/* store_object_path for the file of the given encoding (open.c). */
+enum store_result store_encoded_path(const struct store *s, enum store_kind k, const char *id,
+                                     enum store_encoding e, char *buf, size_t n);
 
 #endif

@@ -15,7 +15,9 @@ STORE_SOURCES = \
 	store/get.c \
 	store/scan.c \
 	store/verify.c \
+	store/compress.c \
+	store/decode.c \
 	store/trim.c
 libcgstore_a_SOURCES = $(STORE_SOURCES)
 # Programs that link libcgstore.a also need $(STORE_LIBS).
-STORE_LIBS = libcgstore.a $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+STORE_LIBS = libcgstore.a $(CRYPTO_LIBS) $(ZSTD_LIBS) $(PTHREAD_LIBS)

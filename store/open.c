@@ -22,6 +22,7 @@ static const char readme_text[] =
 	"\n"
 	"  ac/<xx>/<id>   action entries, keyed by action id\n"
 	"  cas/<xx>/<id>  content blobs, keyed by their SHA-256\n"
+	"  cas/<xx>/<id>.zst  the same, zstd-compressed\n"
 	"  tmp/           writes in progress\n"
 	"\n"
 	"Everything here can be rebuilt: deleting the folder loses nothing but time.\n"
@@ -176,6 +177,23 @@ enum store_result store_object_path(const struct store *s, enum store_kind k,
 		errno = ENAMETOOLONG;
 		return STORE_IO_ERROR;
 	}
+	return STORE_OK;
+}
+
+enum store_result store_encoded_path(const struct store *s, enum store_kind k, const char *id,
+                                     enum store_encoding e, char *buf, size_t n)
+{
+	enum store_result r = store_object_path(s, k, id, buf, n);
+	size_t len;
+
+	if (r != STORE_OK || e == STORE_IDENTITY)
+		return r;
+	len = strlen(buf);
+	if (len + sizeof STORE_ZST_SUFFIX > n) {
+		errno = ENAMETOOLONG;
+		return STORE_IO_ERROR;
+	}
+	memcpy(buf + len, STORE_ZST_SUFFIX, sizeof STORE_ZST_SUFFIX);
 	return STORE_OK;
 }
 

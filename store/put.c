@@ -11,6 +11,11 @@
  * and to replace an object already there, the file gets a unique name under
  * <dir>/tmp that its writer holds an exclusive flock on (so sweeps of
  * leftovers never take a live one) and is renamed into place.
+ *
+ * A store with a compression level compresses a CAS object at commit, once
+ * its raw bytes are verified, into a second such file named <id>.zst, and
+ * keeps that one instead when it pays (compress.c). A CAS object is there
+ * under either name; a put keeps an intact one under either.
  */
 #include "store/internal.h"
 
@@ -38,6 +43,7 @@ struct store_put {
 	uint64_t limit;          /* 0: none */
 	enum store_result error; /* the first failed write's result */
 	bool unnamed;            /* fd is an O_TMPFILE: no temp_path until it is given one */
+	bool zst;                /* the compressed form of a CAS put: final_path ends in .zst */
 	char temp_path[PATH_MAX];
 	char final_path[PATH_MAX];
 };
@@ -163,8 +169,9 @@ bool store_probe_unnamed(const char *dir)
 	return ok;
 }
 
-enum store_result store_put_begin(struct store *s, enum store_kind k, const char *id,
-                                  uint64_t limit, struct store_put **out)
+/* Start a write into the file of encoding e of object id; only a raw CAS one is hashed. */
+static enum store_result put_open(struct store *s, enum store_kind k, const char *id,
+                                  enum store_encoding e, uint64_t limit, struct store_put **out)
 {
 	struct store_put *p;
 	enum store_result r;
@@ -179,13 +186,14 @@ enum store_result store_put_begin(struct store *s, enum store_kind k, const char
 	p->kind = k;
 	p->limit = limit;
 	p->fd = -1;
+	p->zst = e == STORE_ZSTD;
 	memcpy(p->id, id, STORE_ID_LEN + 1);
-	r = store_object_path(s, k, id, p->final_path, sizeof p->final_path);
+	r = store_encoded_path(s, k, id, e, p->final_path, sizeof p->final_path);
 	if (r != STORE_OK) {
 		free(p);
 		return r;
 	}
-	if (k == STORE_CAS) {
+	if (k == STORE_CAS && !p->zst) {
 		p->digest = EVP_MD_CTX_new();
 		if (p->digest == NULL || EVP_DigestInit_ex(p->digest, EVP_sha256(), NULL) != 1) {
 			EVP_MD_CTX_free(p->digest);
@@ -201,6 +209,12 @@ enum store_result store_put_begin(struct store *s, enum store_kind k, const char
 	}
 	*out = p;
 	return STORE_OK;
+}
+
+enum store_result store_put_begin(struct store *s, enum store_kind k, const char *id,
+                                  uint64_t limit, struct store_put **out)
+{
+	return put_open(s, k, id, STORE_IDENTITY, limit, out);
 }
 
 /* Remember r as the put's error if it is the first; returns r. */
@@ -280,27 +294,47 @@ static enum store_result check_digest(struct store_put *p)
 }
 
 /*
- * A CAS object already in place is kept as it is when it has the right size
- * and still hashes to its id; a damaged one is replaced.
+ * A CAS object already at path (compressed when zst) is kept as it is when
+ * it has the right size and its bytes still hash to its id; a damaged one
+ * is replaced.
  */
-static bool keep_existing(struct store_put *p, const char *final_path)
+static bool keep_existing(struct store_put *p, const char *path, bool zst)
 {
-	struct stat st;
-	int fd;
+	struct store_object o = { .encoding = zst ? STORE_ZSTD : STORE_IDENTITY };
+	bool intact;
 
 	if (p->kind != STORE_CAS)
 		return false;
-	fd = open(final_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
+	o.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (o.fd < 0)
 		return false;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != p->size ||
-	    store_verify_fd(fd, p->id, p->size) != STORE_OK) {
-		close(fd);
+	intact = fstat(o.fd, &o.st) == 0 && S_ISREG(o.st.st_mode);
+	o.size = o.stored_size = (uint64_t)o.st.st_size;
+	if (intact && zst)
+		intact = store_zst_size(o.fd, &o.size);
+	intact = intact && o.size == p->size && store_verify_object(&o, p->id) == STORE_OK;
+	if (intact)
+		store_refresh(o.fd, o.st.st_mtime);
+	close(o.fd);
+	return intact;
+}
+
+/* The path of p's object under its other name: raw for a .zst put, .zst for a raw one. */
+static void other_path(const struct store_put *p, char path[PATH_MAX])
+{
+	store_encoded_path(p->store, p->kind, p->id, p->zst ? STORE_IDENTITY : STORE_ZSTD,
+	                   path, PATH_MAX);
+}
+
+/* A CAS object already there, intact, under either name: the put keeps it. */
+static bool keep_either(struct store_put *p)
+{
+	char other[PATH_MAX];
+
+	if (p->kind != STORE_CAS)
 		return false;
-	}
-	store_refresh(fd, st.st_mtime);
-	close(fd);
-	return true;
+	other_path(p, other);
+	return keep_existing(p, p->final_path, p->zst) || keep_existing(p, other, !p->zst);
 }
 
 /* Rename the named temp file into place, making the object's directory if needed. */
@@ -358,7 +392,7 @@ static enum store_result link_into_place(struct store_put *p, bool *kept)
 		return STORE_OK;
 	if (errno != EEXIST)
 		return write_errno_result();
-	if (keep_existing(p, p->final_path)) {
+	if (keep_existing(p, p->final_path, p->zst)) {
 		*kept = true;
 		return STORE_OK;
 	}
@@ -366,20 +400,18 @@ static enum store_result link_into_place(struct store_put *p, bool *kept)
 	return r == STORE_OK ? rename_into_place(p) : r;
 }
 
-enum store_result store_put_commit(struct store_put *p, int64_t expected_size)
+/*
+ * Move p's file into place (an intact object already there is kept), then
+ * remove a damaged copy under the other name, which readers would prefer or
+ * find. Frees p.
+ */
+static enum store_result put_place(struct store_put *p)
 {
 	enum store_result r = STORE_OK;
+	char other[PATH_MAX];
 	bool kept = false;
 
-	if (expected_size >= 0 && p->size != (uint64_t)expected_size)
-		r = STORE_SIZE_MISMATCH;
-	if (r == STORE_OK && p->digest != NULL)
-		r = check_digest(p);
-	if (r == STORE_OK && !p->unnamed && keep_existing(p, p->final_path)) {
-		put_free(p);
-		return STORE_OK;
-	}
-	if (r == STORE_OK && p->store->opts.fsync && fsync(p->fd) != 0)
+	if (p->store->opts.fsync && fsync(p->fd) != 0)
 		r = store_errno_result();
 	if (r == STORE_OK)
 		r = p->unnamed ? link_into_place(p, &kept) : rename_into_place(p);
@@ -388,8 +420,63 @@ enum store_result store_put_commit(struct store_put *p, int64_t expected_size)
 		close(p->fd);
 		p->fd = -1;
 	}
+	if (r == STORE_OK && p->kind == STORE_CAS) {
+		other_path(p, other);
+		if (access(other, F_OK) == 0 && !keep_existing(p, other, !p->zst))
+			unlink(other);
+	}
 	put_free(p);
 	return r;
+}
+
+/*
+ * With compression on, write the .zst form of p's verified CAS object and
+ * place it, when it saves at least an eighth of the bytes; *placed says
+ * whether it did (then p is left for the caller to free). Any failure but a
+ * full disk falls back to the raw file.
+ */
+static enum store_result put_compressed(struct store_put *p, bool *placed)
+{
+	int level = p->store->opts.compression_level;
+	struct store_put *z;
+	uint64_t written;
+	enum store_result r;
+
+	*placed = false;
+	if (p->kind != STORE_CAS || level == 0 || p->size < STORE_COMPRESS_MIN)
+		return STORE_OK;
+	if (put_open(p->store, STORE_CAS, p->id, STORE_ZSTD, 0, &z) != STORE_OK)
+		return STORE_OK;
+	z->size = p->size;
+	r = store_compress_fd(p->fd, p->size, z->fd, level, p->size - p->size / 8, &written);
+	if (r != STORE_OK) {
+		put_free(z);
+		return r == STORE_NO_SPACE ? r : STORE_OK;
+	}
+	*placed = true;
+	return put_place(z);
+}
+
+enum store_result store_put_commit(struct store_put *p, int64_t expected_size)
+{
+	enum store_result r = STORE_OK;
+	bool placed = false;
+
+	if (expected_size >= 0 && p->size != (uint64_t)expected_size)
+		r = STORE_SIZE_MISMATCH;
+	if (r == STORE_OK && p->digest != NULL)
+		r = check_digest(p);
+	if (r == STORE_OK && keep_either(p)) {
+		put_free(p);
+		return STORE_OK;
+	}
+	if (r == STORE_OK)
+		r = put_compressed(p, &placed);
+	if (r != STORE_OK || placed) {
+		put_free(p);
+		return r;
+	}
+	return put_place(p);
 }
 
 enum store_result store_put_bytes(struct store *s, enum store_kind k, const char *id,

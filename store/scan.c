@@ -12,6 +12,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* True when name is an object file's: an id, or for CAS an id and ".zst". */
+static bool well_named(enum store_kind k, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == STORE_ID_LEN + sizeof STORE_ZST_SUFFIX - 1 && k == STORE_CAS &&
+	    strcmp(name + STORE_ID_LEN, STORE_ZST_SUFFIX) == 0)
+		len = STORE_ID_LEN;
+	return store_id_valid(name, len);
+}
+
 /* Visit every well-named regular file in one shard directory d named xx. */
 static bool scan_shard(DIR *d, const char *xx, enum store_kind k, store_scan_visit visit,
                        void *ctx)
@@ -19,15 +30,17 @@ static bool scan_shard(DIR *d, const char *xx, enum store_kind k, store_scan_vis
 	struct dirent *e;
 
 	while ((e = readdir(d)) != NULL) {
+		char id[STORE_ID_LEN + 1];
 		struct stat st;
 
-		if (!store_id_valid(e->d_name, strlen(e->d_name)) ||
-		    strncmp(e->d_name, xx, 2) != 0)
+		if (!well_named(k, e->d_name) || strncmp(e->d_name, xx, 2) != 0)
 			continue;
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
-		if (!visit(ctx, k, e->d_name, dirfd(d), &st))
+		memcpy(id, e->d_name, STORE_ID_LEN);
+		id[STORE_ID_LEN] = '\0';
+		if (!visit(ctx, k, id, e->d_name, dirfd(d), &st))
 			return false;
 	}
 	return true;

@@ -4,6 +4,10 @@
  * Layout under a store directory:
  *   <dir>/ac/<xx>/<id>    action entries (opaque bytes, replaced by a later put)
  *   <dir>/cas/<xx>/<id>   content blobs whose SHA-256 is <id>
+ *   <dir>/cas/<xx>/<id>.zst  the same, zstd-compressed (a store opened with a
+ *                         compression level writes these where that pays):
+ *                         a skippable frame holding the uncompressed size
+ *                         (STORE_ZST_HEADER bytes), then the compressed frames
  *   <dir>/tmp/            named writes in progress (same file system: rename is atomic)
  *   <dir>/README          what the folder is
  *
@@ -45,6 +49,7 @@ enum store_result {
 	STORE_SIZE_MISMATCH,  /* body length differs from the expected size */
 	STORE_TOO_LARGE,      /* body grew past the put's limit */
 	STORE_NO_SPACE,       /* the file system is full (ENOSPC, EDQUOT) */
+	STORE_BAD_ENCODING,   /* compressed bytes that do not decode (a broken zstd frame) */
 	STORE_IO_ERROR,       /* any other system error; errno is kept */
 };
 
@@ -66,6 +71,24 @@ bool store_unhex(const char *hex, unsigned char hash[STORE_HASH_LEN]);
 struct store_options {
 	bool fsync;        /* fsync each object before it is named (slower, survives power loss) */
 	bool named_temps;  /* write through named files in tmp/ even where unnamed ones work */
+	/*
+	 * 0: never compress. Else the zstd level CAS puts use: an object of at
+	 * least STORE_COMPRESS_MIN bytes is kept compressed when that saves at
+	 * least an eighth of its bytes.
+	 */
+	int compression_level;
+};
+
+/* CAS objects shorter than this are always kept raw. */
+#define STORE_COMPRESS_MIN 512
+
+/* Bytes of the skippable frame that opens a .zst object: magic, length 8, the size. */
+#define STORE_ZST_HEADER 16
+
+/* How an object's file holds its bytes. */
+enum store_encoding {
+	STORE_IDENTITY,  /* the bytes themselves */
+	STORE_ZSTD,      /* a .zst CAS object: header, then zstd frames */
 };
 
 struct store;
@@ -157,13 +180,16 @@ enum store_result store_put_bytes(struct store *s, enum store_kind k, const char
 /* An object opened for reading. The caller owns fd and closes it. */
 struct store_object {
 	int fd;           /* open read-only, positioned at 0 */
-	uint64_t size;    /* its length in bytes */
+	uint64_t size;    /* its length in bytes, uncompressed */
+	uint64_t stored_size;         /* the file's length (size unless compressed) */
+	enum store_encoding encoding; /* how the file holds the bytes */
 	time_t mtime;     /* last recorded use */
 	struct stat st;   /* the open file as fstat saw it, after any refresh */
 };
 
 /*
- * Open object id for reading. expected_size >= 0 requires that length: an
+ * Open object id for reading; a CAS object may be raw or compressed (the raw
+ * file is preferred when both are there). expected_size >= 0 requires that length: an
  * object of another length, or a CAS object that cannot be its hash (empty
  * with a non-empty id), is bad: it is removed and STORE_NOT_FOUND returned.
  * A hit refreshes the mtime when older than STORE_REFRESH_SECONDS.
@@ -193,7 +219,7 @@ enum store_result store_stat(struct store *s, enum store_kind k, const char *id,
 enum store_result store_read_small(struct store *s, enum store_kind k, const char *id,
                                    void *buf, size_t cap, size_t *len);
 
-/* Remove an object (a bad entry found by a caller). Absent is STORE_OK. */
+/* Remove an object, under any name (a bad entry found by a caller). Absent is STORE_OK. */
 enum store_result store_remove(struct store *s, enum store_kind k, const char *id);
 
 /* ---- integrity ------------------------------------------------------- */
@@ -220,12 +246,18 @@ void store_check_free(struct store_check *c);
  */
 enum store_result store_verify_fd(int fd, const char *id, uint64_t size);
 
+/*
+ * store_verify_fd for an object as store_get opened it, raw or compressed:
+ * STORE_HASH_MISMATCH too when its frames do not decode to size bytes.
+ */
+enum store_result store_verify_object(const struct store_object *o, const char *id);
+
 /* Write the hex SHA-256 of the size bytes of fd from offset into hex. */
 enum store_result store_sha256_fd(int fd, uint64_t offset, uint64_t size,
                                   char hex[STORE_ID_LEN + 1]);
 
 /*
- * Remove an object found bad, unless its path names another file than the
+ * Remove an object found bad (raw or compressed), unless its path names another file than the
  * one seen (st_dev and st_ino of seen) by now: a fresh write replaced it.
  */
 enum store_result store_remove_if_same(struct store *s, enum store_kind k, const char *id,
@@ -244,7 +276,7 @@ struct store_verify_options {
 
 struct store_verify_result {
 	uint64_t objects;  /* CAS objects hashed */
-	uint64_t bytes;    /* their bytes */
+	uint64_t bytes;    /* their bytes on disk */
 	uint64_t damaged;  /* of them, found not to hash to their ids and removed */
 };
 
@@ -266,7 +298,7 @@ struct store_trim_options {
 
 struct store_usage {
 	uint64_t objects;      /* objects in ac/ and cas/ */
-	uint64_t bytes;        /* their total length */
+	uint64_t bytes;        /* their total length on disk (compressed ones as stored) */
 	uint64_t temp_bytes;   /* in tmp/: writes in progress (store_trim fills it) */
 	uint64_t ac_objects;
 	uint64_t cas_objects;
@@ -297,5 +329,64 @@ uint64_t store_sweep_temp(struct store *s, time_t now);
 
 /* Count the objects and bytes in the store by scanning it. */
 enum store_result store_usage(struct store *s, struct store_usage *u);
+
+/* ---- compressed objects (decode.c) ----------------------------------- */
+
+/* Where a decoder's bytes go: STORE_OK to go on, anything else stops the decoding. */
+typedef enum store_result (*store_sink)(void *ctx, const void *buf, size_t n);
+
+/* A streaming zstd decoder fed compressed bytes; bounded memory whatever the input. */
+struct store_unzstd;
+
+/* A decoder expecting at most limit uncompressed bytes (0: any). NULL when out of memory. */
+struct store_unzstd *store_unzstd_new(uint64_t limit);
+
+/*
+ * Decode the next n compressed bytes, handing what they decode to sink.
+ * STORE_BAD_ENCODING when they are not zstd (or decode past the limit);
+ * else the first result of sink that was not STORE_OK, or STORE_OK.
+ */
+enum store_result store_unzstd_feed(struct store_unzstd *u, const void *in, size_t n,
+                                    store_sink sink, void *ctx);
+
+/* True when the bytes fed so far end at the end of a frame (and some were fed). */
+bool store_unzstd_complete(const struct store_unzstd *u);
+
+/* Uncompressed bytes decoded so far. */
+uint64_t store_unzstd_size(const struct store_unzstd *u);
+
+/* Free a decoder. NULL is allowed. */
+void store_unzstd_free(struct store_unzstd *u);
+
+/* Reads an object's uncompressed bytes in order, raw or compressed. */
+struct store_reader;
+
+/* A reader of o (it borrows o->fd, which must outlive it), or NULL when out of memory. */
+struct store_reader *store_reader_new(const struct store_object *o);
+
+/*
+ * Read the next bytes, at most n, into buf; *got 0 at the end. A compressed
+ * object whose frames do not decode to exactly o->size bytes is
+ * STORE_BAD_ENCODING; a raw one shorter than o->size just ends early.
+ */
+enum store_result store_reader_read(struct store_reader *rd, void *buf, size_t n,
+                                    size_t *got);
+
+/* Free a reader. NULL is allowed. */
+void store_reader_free(struct store_reader *rd);
+
+/*
+ * Decode object o (raw or compressed) into a fresh unnamed file under the
+ * store's tmp/, for a consumer that needs a raw file (an upload to S3):
+ * *fd, which the caller owns, holds its o->size raw bytes from offset 0.
+ * STORE_BAD_ENCODING when o's frames are broken (it is damaged).
+ */
+enum store_result store_decode_temp(struct store *s, const struct store_object *o, int *fd);
+
+/*
+ * Read the uncompressed size from the header of a .zst file open at fd.
+ * False when the file does not open with one.
+ */
+bool store_zst_size(int fd, uint64_t *size);
 
 #endif

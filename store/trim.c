@@ -19,6 +19,7 @@ struct scanned {
 	uint64_t size;
 	unsigned char hash[STORE_HASH_LEN];
 	enum store_kind kind;
+	enum store_encoding encoding;
 };
 
 /* A growable list of scanned objects. */
@@ -50,10 +51,11 @@ static void usage_sub(struct store_usage *u, enum store_kind k, uint64_t size)
 }
 
 /* scan visitor for store_usage: add the object to the struct store_usage ctx. */
-static bool count_visit(void *ctx, enum store_kind k, const char *id, int dir_fd,
-                        const struct stat *st)
+static bool count_visit(void *ctx, enum store_kind k, const char *id, const char *name,
+                        int dir_fd, const struct stat *st)
 {
 	(void)id;
+	(void)name;
 	(void)dir_fd;
 	usage_add(ctx, k, (uint64_t)st->st_size);
 	return true;
@@ -82,13 +84,13 @@ static bool removable(const struct store_trim_options *o, time_t mtime)
  * Unlink one object unless it was used since the scan saw it (a reader
  * refreshed its mtime). True when it was removed.
  */
-static bool remove_if_unchanged(int dir_fd, const char *id, time_t seen_mtime)
+static bool remove_if_unchanged(int dir_fd, const char *name, time_t seen_mtime)
 {
 	struct stat st;
 
-	if (fstatat(dir_fd, id, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_mtime != seen_mtime)
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_mtime != seen_mtime)
 		return false;
-	return unlinkat(dir_fd, id, 0) == 0;
+	return unlinkat(dir_fd, name, 0) == 0;
 }
 
 /*
@@ -96,8 +98,8 @@ static bool remove_if_unchanged(int dir_fd, const char *id, time_t seen_mtime)
  * max_unused, else count it as kept and, with a size cap, remember it for
  * trim_to_size. False only when out of memory.
  */
-static bool trim_visit(void *ctx, enum store_kind k, const char *id, int dir_fd,
-                       const struct stat *st)
+static bool trim_visit(void *ctx, enum store_kind k, const char *id, const char *name,
+                       int dir_fd, const struct stat *st)
 {
 	struct trim_pass *t = ctx;
 	const struct store_trim_options *o = t->opts;
@@ -105,7 +107,7 @@ static bool trim_visit(void *ctx, enum store_kind k, const char *id, int dir_fd,
 
 	usage_add(&t->result->before, k, size);
 	if (o->max_unused > 0 && st->st_mtime < o->now - o->max_unused &&
-	    removable(o, st->st_mtime) && remove_if_unchanged(dir_fd, id, st->st_mtime)) {
+	    removable(o, st->st_mtime) && remove_if_unchanged(dir_fd, name, st->st_mtime)) {
 		t->result->removed_objects++;
 		t->result->removed_bytes += size;
 		return true;
@@ -125,6 +127,7 @@ static bool trim_visit(void *ctx, enum store_kind k, const char *id, int dir_fd,
 	it->mtime = st->st_mtime;
 	it->size = size;
 	it->kind = k;
+	it->encoding = STORE_NAME_ENCODING(name);
 	store_unhex(id, it->hash);
 	return true;
 }
@@ -152,13 +155,15 @@ static void trim_to_size(struct store *s, struct trim_pass *t)
 	qsort(t->kept.items, t->kept.len, sizeof *t->kept.items, by_mtime);
 	for (size_t i = 0; i < t->kept.len && after->bytes + after->temp_bytes > o->max_bytes; i++) {
 		struct scanned *it = &t->kept.items[i];
-		char id[STORE_ID_LEN + 1];
+		char id[STORE_ID_LEN + sizeof STORE_ZST_SUFFIX];
 		char shard[PATH_MAX];
 		int dir_fd;
 
 		if (!removable(o, it->mtime))
 			break;  /* sorted: everything after is newer still */
 		store_hex(it->hash, id);
+		if (it->encoding == STORE_ZSTD)
+			strcat(id, STORE_ZST_SUFFIX);
 		snprintf(shard, sizeof shard, "%s/%s/%.2s", s->dir, store_kind_name(it->kind), id);
 		dir_fd = open(shard, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dir_fd < 0)

@@ -170,6 +170,64 @@ enum store_result store_verify_fd(int fd, const char *id, uint64_t size)
 	return r;
 }
 
+/* Store sink: feed decoded bytes to the struct store_check ctx. */
+static enum store_result check_sink(void *ctx, const void *buf, size_t n)
+{
+	store_check_update(ctx, buf, n);
+	return STORE_OK;
+}
+
+/*
+ * Decode the .zst object o through buf against id, paced by p (may be
+ * NULL): as verify_paced, a broken frame or a wrong size is a mismatch.
+ */
+static enum store_result verify_zst(const struct store_object *o, const char *id, char *buf,
+                                    struct pacer *p)
+{
+	struct store_check *c = store_check_new(id);
+	struct store_unzstd *u = store_unzstd_new(o->size > 0 ? o->size : 1);
+	enum store_result r = c != NULL && u != NULL ? STORE_OK : STORE_IO_ERROR;
+	uint64_t pos = 0;
+
+	while (r == STORE_OK && pos < o->stored_size) {
+		ssize_t n = pread(o->fd, buf, VERIFY_CHUNK, (off_t)pos);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? STORE_IO_ERROR : STORE_HASH_MISMATCH;
+			break;
+		}
+		pos += (uint64_t)n;
+		r = store_unzstd_feed(u, buf, (size_t)n, check_sink, c);
+		if (r == STORE_OK && p != NULL && !pacer_take(p, (size_t)n))
+			r = STORE_NOT_FOUND;
+	}
+	if (r == STORE_BAD_ENCODING)
+		r = STORE_HASH_MISMATCH;
+	if (r == STORE_OK && (!store_unzstd_complete(u) || store_unzstd_size(u) != o->size ||
+	                      !store_check_intact(c)))
+		r = STORE_HASH_MISMATCH;
+	store_unzstd_free(u);
+	store_check_free(c);
+	return r;
+}
+
+enum store_result store_verify_object(const struct store_object *o, const char *id)
+{
+	char *buf;
+	enum store_result r;
+
+	if (o->encoding != STORE_ZSTD)
+		return store_verify_fd(o->fd, id, o->size);
+	buf = malloc(VERIFY_CHUNK);
+	if (buf == NULL)
+		return STORE_IO_ERROR;
+	r = verify_zst(o, id, buf, NULL);
+	free(buf);
+	return r;
+}
+
 enum store_result store_sha256_fd(int fd, uint64_t offset, uint64_t size,
                                   char hex[STORE_ID_LEN + 1])
 {
@@ -196,16 +254,23 @@ enum store_result store_remove_if_same(struct store *s, enum store_kind k, const
 {
 	char path[PATH_MAX];
 	struct stat now;
-	enum store_result r = store_object_path(s, k, id, path, sizeof path);
 
-	if (r != STORE_OK)
-		return r;
-	if (lstat(path, &now) != 0)
-		return errno == ENOENT ? STORE_OK : store_errno_result();
-	if (now.st_dev != seen->st_dev || now.st_ino != seen->st_ino)
-		return STORE_OK;  /* replaced meanwhile by a fresh, verified write */
-	if (unlink(path) != 0 && errno != ENOENT)
-		return store_errno_result();
+	for (enum store_encoding e = STORE_IDENTITY; e <= STORE_ZSTD; e++) {
+		enum store_result r = store_encoded_path(s, k, id, e, path, sizeof path);
+
+		if (r != STORE_OK)
+			return r;
+		if (lstat(path, &now) != 0) {
+			if (errno != ENOENT)
+				return store_errno_result();
+			continue;
+		}
+		if (now.st_dev != seen->st_dev || now.st_ino != seen->st_ino)
+			continue;  /* another file: a fresh, verified write, or the other name */
+		if (unlink(path) != 0 && errno != ENOENT)
+			return store_errno_result();
+		return STORE_OK;
+	}
 	return STORE_OK;
 }
 
@@ -220,26 +285,32 @@ struct verify_pass {
 };
 
 /* store_scan visitor: hash one CAS object, remove it if damaged. */
-static bool verify_visit(void *ctx, enum store_kind k, const char *id, int dir_fd,
-                         const struct stat *listed)
+static bool verify_visit(void *ctx, enum store_kind k, const char *id, const char *name,
+                         int dir_fd, const struct stat *listed)
 {
 	struct verify_pass *v = ctx;
 	const struct store_verify_options *o = v->opts;
+	struct store_object obj = { .encoding = STORE_NAME_ENCODING(name) };
 	struct stat st;
 	enum store_result r;
-	int fd;
 
 	(void)k;
 	(void)listed;
-	fd = openat(dir_fd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
+	obj.fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (obj.fd < 0)
 		return true;  /* gone since it was listed */
-	if (fstat(fd, &st) != 0) {
-		close(fd);
+	if (fstat(obj.fd, &st) != 0) {
+		close(obj.fd);
 		return true;
 	}
-	r = verify_paced(fd, id, (uint64_t)st.st_size, v->buf, &v->pacer);
-	close(fd);
+	obj.size = obj.stored_size = (uint64_t)st.st_size;
+	if (obj.encoding == STORE_IDENTITY)
+		r = verify_paced(obj.fd, id, obj.size, v->buf, &v->pacer);
+	else if (!store_zst_size(obj.fd, &obj.size))
+		r = STORE_HASH_MISMATCH;
+	else
+		r = verify_zst(&obj, id, v->buf, &v->pacer);
+	close(obj.fd);
 	if (r == STORE_NOT_FOUND) {
 		v->stopped = true;
 		return false;

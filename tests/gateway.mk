@@ -26,7 +26,8 @@ GATEWAY_TESTS = \
 	tests/gateway_s3_batch_test \
 	tests/gateway_route_test \
 	tests/gateway_tokens_test \
-	tests/gateway_metrics_render_test
+	tests/gateway_metrics_render_test \
+	tests/gateway_compress_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 # Both programs have an options_parse: this one links the gateway's, not the

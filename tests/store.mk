@@ -10,7 +10,8 @@ STORE_TESTS = \
 	tests/store_put_test \
 	tests/store_open_test \
 	tests/store_trim_test \
-	tests/store_concurrency_test
+	tests/store_concurrency_test \
+	tests/store_compress_test
 check_PROGRAMS += $(STORE_TESTS)
 TESTS += $(STORE_TESTS)
 

@@ -101,14 +101,16 @@ void integrity_mark_good(struct integrity *ig, const char *id, const struct stat
 	pthread_mutex_unlock(&ig->locks[i % LOCKS]);
 }
 
-void integrity_mark_stored(struct integrity *ig, struct store *s, const char *id)
+uint64_t integrity_mark_stored(struct integrity *ig, struct store *s, const char *id)
 {
 	struct store_object obj;
 
 	if (store_get(s, STORE_CAS, id, -1, &obj) != STORE_OK)
-		return;
+		return 0;
 	integrity_mark_good(ig, id, &obj.st);
+	metrics_count_stored(ig->metrics, obj.size, obj.stored_size);
 	close(obj.fd);
+	return obj.stored_size;
 }
 
 void integrity_damaged(struct integrity *ig, const char *id, const struct stat *st,

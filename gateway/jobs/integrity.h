@@ -31,9 +31,10 @@ void integrity_mark_good(struct integrity *ig, const char *id, const struct stat
 
 /*
  * CAS object id was just stored, hashed on the way in: remember its file
- * as good, so that its first read may go by sendfile.
+ * as good, so that its first read may go by sendfile, and count its raw and
+ * stored bytes. Returns its bytes on disk (0 when it is gone already).
  */
-void integrity_mark_stored(struct integrity *ig, struct store *s, const char *id);
+uint64_t integrity_mark_stored(struct integrity *ig, struct store *s, const char *id);
 
 /*
  * CAS object id, the file st describes, does not hash to its id: remove it

@@ -3,7 +3,8 @@
  * stream (http_go.h). An /ac body that does not begin with a Go entry line
  * for its own action (a Bazel or ccache entry, say) is simply a miss here.
  * In a stream, an output not known to be intact is hashed on its way and
- * the stream is cut before its last bytes if it is damaged.
+ * the stream is cut before its last bytes if it is damaged. Outputs go out
+ * raw: a compressed one is decoded on its way (a broken frame is damage).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -34,6 +35,7 @@ struct go_batch {
 	char head[GO_ENTRY_LEN];     /* the current hit's entry line */
 	size_t head_sent;            /* bytes of head sent; GO_ENTRY_LEN once all are */
 	int fd;                      /* the current hit's output, or -1 */
+	struct store_reader *rd;     /* its raw bytes, with fd */
 	uint64_t left;               /* bytes of it still to send */
 	struct stat st;              /* the output's file */
 	char output[STORE_ID_LEN + 1];
@@ -144,6 +146,10 @@ static bool go_batch_advance(struct go_batch *b)
 		memcpy(action, b->body + b->next++ * WIRE_BATCH_LINE, STORE_ID_LEN);
 		action[STORE_ID_LEN] = '\0';
 		if (go_lookup(b->gw->store, action, b->head, b->output, &obj)) {
+			if ((b->rd = store_reader_new(&obj)) == NULL) {
+				close(obj.fd);
+				continue;  /* out of memory: a miss, the client asks for it itself */
+			}
 			metrics_count_lookup(b->gw->metrics, STORE_AC, true);
 			b->head_sent = 0;
 			b->fd = obj.fd;
@@ -168,6 +174,8 @@ static bool go_batch_output_done(struct go_batch *b)
 
 	close(b->fd);
 	b->fd = -1;
+	store_reader_free(b->rd);
+	b->rd = NULL;
 	if (b->check == NULL)
 		return true;
 	intact = store_check_intact(b->check);
@@ -259,20 +267,22 @@ static ssize_t go_batch_read(void *cls, uint64_t pos, char *buf, size_t max)
 			continue;
 		}
 		if (b->left > 0) {
-			size_t want = b->left < max - out ? (size_t)b->left : max - out;
-			ssize_t n = read(b->fd, buf + out, want);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
+			size_t want = b->left < max - out ? (size_t)b->left : max - out, n = 0;
+			enum store_result res = store_reader_read(b->rd, buf + out, want, &n);
+			if (res == STORE_BAD_ENCODING) {
+				integrity_damaged(b->gw->integrity, b->output, &b->st, DAMAGE_READ);
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			}
+			if (res != STORE_OK || n == 0) {
 				/* The object shrank under us: the stream cannot go on framed. */
 				if (out > 0)
 					break;
 				return MHD_CONTENT_READER_END_WITH_ERROR;
 			}
 			if (b->check != NULL)
-				store_check_update(b->check, buf + out, (size_t)n);
+				store_check_update(b->check, buf + out, n);
 			b->left -= (uint64_t)n;
-			out += (size_t)n;
+			out += n;
 		}
 		if (b->left == 0 && !go_batch_output_done(b))
 			return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -290,6 +300,7 @@ static void go_batch_free(void *cls)
 
 	if (b->fd >= 0)
 		close(b->fd);
+	store_reader_free(b->rd);
 	store_check_free(b->check);
 	free(b);
 }

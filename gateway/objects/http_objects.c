@@ -46,6 +46,9 @@ static enum MHD_Result respond_store_error(struct MHD_Connection *c, struct requ
 	case STORE_BAD_ID:
 		return respond_text(c, r, MHD_HTTP_BAD_REQUEST,
 		                    "bad id: an id is exactly 64 lowercase hex characters");
+	case STORE_BAD_ENCODING:
+		return respond_text(c, r, MHD_HTTP_BAD_REQUEST,
+		                    "broken zstd body: it does not decode; nothing stored");
 	default:
 		cause_set(&why, "store error: %s", store_result_str(res));
 		ret = respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, cause_text(why));
@@ -66,6 +69,8 @@ static enum metrics_reject reject_reason(enum store_result res)
 		return REJECT_SIZE_MISMATCH;
 	case STORE_NO_SPACE:
 		return REJECT_STORE_FULL;
+	case STORE_BAD_ENCODING:
+		return REJECT_BAD_ENCODING;
 	default:
 		return REJECT_ERROR;
 	}
@@ -95,15 +100,14 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct request *r)
 	return respond_object(c, r, &obj, r->route == ENDPOINT_CAS ? r->id : NULL, NULL);
 }
 
-/* Parse the Content-Length header into r->content_length (-1 when absent). */
-static bool read_content_length(struct MHD_Connection *c, struct request *r)
+/* Parse a length header into *out (-1 when absent); false when it is not a length. */
+static bool read_length(struct MHD_Connection *c, const char *header, int64_t *out)
 {
-	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	                                            MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, header);
 	char *end;
 	uintmax_t n;
 
-	r->content_length = -1;
+	*out = -1;
 	if (v == NULL)
 		return true;
 	if (*v < '0' || *v > '9')
@@ -112,8 +116,32 @@ static bool read_content_length(struct MHD_Connection *c, struct request *r)
 	n = strtoumax(v, &end, 10);
 	if (errno != 0 || *end != '\0' || n > INT64_MAX)
 		return false;
-	r->content_length = (int64_t)n;
+	*out = (int64_t)n;
 	return true;
+}
+
+/*
+ * Read the PUT's lengths: Content-Length, and for a CAS body with
+ * Content-Encoding: zstd, start its decoder and read X-Digest-SizeBytes.
+ * Sets *raw to the body's uncompressed length when known, else -1. NULL,
+ * or the sentence of a 400.
+ */
+static const char *read_lengths(struct MHD_Connection *c, struct request *r, int64_t *raw)
+{
+	const char *enc = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                              MHD_HTTP_HEADER_CONTENT_ENCODING);
+
+	r->raw_length = -1;
+	if (!read_length(c, MHD_HTTP_HEADER_CONTENT_LENGTH, &r->content_length))
+		return "bad Content-Length header";
+	*raw = r->content_length;
+	if (r->route != ENDPOINT_CAS || enc == NULL || strcasecmp(enc, "zstd") != 0)
+		return NULL;
+	if (!read_length(c, "X-Digest-SizeBytes", &r->raw_length))
+		return "bad X-Digest-SizeBytes header";
+	*raw = r->raw_length;
+	r->unzstd = store_unzstd_new(0);
+	return r->unzstd == NULL ? "out of memory" : NULL;
 }
 
 /* True when the client waits for "100 Continue" before sending its body. */
@@ -150,7 +178,7 @@ static bool cas_present(struct gateway *gw, const char *id, int64_t length)
 		return false;
 	}
 	if (!integrity_known_good(gw->integrity, id, &obj.st))
-		res = store_verify_fd(obj.fd, id, obj.size);
+		res = store_verify_object(&obj, id);
 	close(obj.fd);
 	if (res == STORE_OK)
 		integrity_mark_good(gw->integrity, id, &obj.st);
@@ -165,21 +193,23 @@ static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 	struct gateway *gw = r->gw;
 	uint64_t limit = gw->opt->max_object_size, cap = evict_limit(gw->evict);
 	enum store_result res;
+	const char *bad;
+	int64_t length;
 	enum MHD_Result ret;
 	char *why = NULL;
 
-	if (!read_content_length(c, r))
-		return respond_text(c, r, MHD_HTTP_BAD_REQUEST, "bad Content-Length header");
-	if (limit > 0 && r->content_length > 0 && (uint64_t)r->content_length > limit) {
+	if ((bad = read_lengths(c, r, &length)) != NULL)
+		return respond_text(c, r, MHD_HTTP_BAD_REQUEST, bad);
+	if (limit > 0 && length > 0 && (uint64_t)length > limit) {
 		cause_set(&why, "body of %" PRId64 " bytes is over the %" PRIu64
-		          "-byte object limit (--max-object-size)", r->content_length, limit);
+		          "-byte object limit (--max-object-size)", length, limit);
 		ret = refuse(c, r, MHD_HTTP_CONTENT_TOO_LARGE, REJECT_TOO_LARGE, cause_text(why));
 		free(why);
 		return ret;
 	}
-	if (cap > 0 && r->content_length > 0 && (uint64_t)r->content_length > cap) {
+	if (cap > 0 && length > 0 && (uint64_t)length > cap) {
 		cause_set(&why, "body of %" PRId64 " bytes cannot fit in the %" PRIu64
-		          "-byte store (--max-size)", r->content_length, cap);
+		          "-byte store (--max-size)", length, cap);
 		ret = refuse(c, r, MHD_HTTP_INSUFFICIENT_STORAGE, REJECT_STORE_FULL, cause_text(why));
 		free(why);
 		return ret;
@@ -189,7 +219,7 @@ static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 		              "the store is full and cannot be trimmed enough");
 	/* With a shared tier the body is taken all the same: it may be the tier's only copy. */
 	if (r->route == ENDPOINT_CAS && gw->tier == NULL &&
-	    cas_present(gw, r->id, r->content_length)) {
+	    cas_present(gw, r->id, length)) {
 		/*
 		 * A client waiting for 100 Continue is answered at once. One that
 		 * sends its body regardless must have it read (and dropped): closing
@@ -217,6 +247,12 @@ enum MHD_Result objects_begin(struct MHD_Connection *c, struct request *r)
 	return serve(c, r);
 }
 
+/* store_sink: write decoded bytes into the struct store_put ctx. */
+static enum store_result put_sink(void *ctx, const void *buf, size_t n)
+{
+	return store_put_write(ctx, buf, n);
+}
+
 enum MHD_Result objects_upload(struct request *r, const char *data, size_t n)
 {
 	enum store_result res;
@@ -226,7 +262,10 @@ enum MHD_Result objects_upload(struct request *r, const char *data, size_t n)
 	watchdog_body(r->watch, n);
 	if (r->put == NULL)
 		return MHD_YES;  /* the answer is decided: drain the rest */
-	res = store_put_write(r->put, data, n);
+	if (r->unzstd != NULL)
+		res = store_unzstd_feed(r->unzstd, data, n, put_sink, r->put);
+	else
+		res = store_put_write(r->put, data, n);
 	if (res == STORE_OK)
 		return MHD_YES;
 	store_put_abort(r->put);
@@ -255,15 +294,20 @@ enum MHD_Result objects_finish(struct MHD_Connection *c, struct request *r)
 	size = store_put_size(r->put);
 	if (store_stat(gw->store, k, r->id, &old) == STORE_OK)
 		old_size = (int64_t)old;
-	res = store_put_commit(r->put, r->content_length);
+	if (r->unzstd != NULL && !store_unzstd_complete(r->unzstd)) {
+		store_put_abort(r->put);
+		res = STORE_BAD_ENCODING;  /* the body stopped inside a frame */
+	} else {
+		res = store_put_commit(r->put, r->unzstd != NULL ? r->raw_length : r->content_length);
+	}
 	r->put = NULL;
 	if (res != STORE_OK) {
 		metrics_count_reject(gw->metrics, reject_reason(res));
 		return respond_store_error(c, r, res);
 	}
-	evict_note_put(gw->evict, k, size, old_size);
 	if (k == STORE_CAS)
-		integrity_mark_stored(gw->integrity, gw->store, r->id);
+		size = integrity_mark_stored(gw->integrity, gw->store, r->id);
+	evict_note_put(gw->evict, k, size, old_size);
 	if (gw->tier != NULL)
 		return http_tier_upload(c, r, MHD_HTTP_CREATED);
 	return respond_text(c, r, MHD_HTTP_CREATED, "stored");
@@ -271,6 +315,8 @@ enum MHD_Result objects_finish(struct MHD_Connection *c, struct request *r)
 
 void objects_done(struct request *r)
 {
+	store_unzstd_free(r->unzstd);
+	r->unzstd = NULL;
 	if (r->put == NULL)
 		return;
 	store_put_abort(r->put);

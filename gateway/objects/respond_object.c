@@ -17,6 +17,7 @@
 #include "gateway/gateway.h"
 #include "gateway/jobs/integrity.h"
 #include "gateway/http/respond.h"
+#include "gateway/objects/respond_zst.h"
 #include "wire/wire.h"
 
 /*
@@ -136,16 +137,50 @@ static struct MHD_Response *verified_response(struct gateway *gw, struct store_o
 	return resp;
 }
 
-/* Add the headers every object answer carries, then queue it. */
-static enum MHD_Result queue_object(struct MHD_Connection *c, struct request *r,
-                                    struct MHD_Response *resp, uint64_t size, const char *entry)
+/* Add the headers every object answer carries, then queue it and count its body. */
+static enum MHD_Result queue_encoded(struct MHD_Connection *c, struct request *r,
+                                     struct MHD_Response *resp, uint64_t size,
+                                     const char *entry, enum store_encoding enc)
 {
+	enum MHD_Result ret;
+
 	if (resp == NULL)
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
 	if (entry != NULL)
 		MHD_add_response_header(resp, WIRE_ENTRY_HEADER, entry);
-	return respond_queue(c, r, MHD_HTTP_OK, resp, size);
+	if (enc == STORE_ZSTD)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "zstd");
+	/* What /cas sends depends on Accept-Encoding (for a compressed object). */
+	if (r->route == ENDPOINT_CAS)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	ret = respond_queue(c, r, MHD_HTTP_OK, resp, size);
+	if (ret == MHD_YES && r->method == METHOD_GET)
+		metrics_count_sent(r->gw->metrics, enc, size);
+	return ret;
+}
+
+/* queue_encoded for the raw bytes. */
+static enum MHD_Result queue_object(struct MHD_Connection *c, struct request *r,
+                                    struct MHD_Response *resp, uint64_t size, const char *entry)
+{
+	return queue_encoded(c, r, resp, size, entry, STORE_IDENTITY);
+}
+
+/*
+ * Answer with a compressed CAS object: as stored to a client of /cas that
+ * accepts zstd, decoded to anyone else. Takes obj->fd.
+ */
+static enum MHD_Result respond_compressed(struct MHD_Connection *c, struct request *r,
+                                          struct store_object *obj, const char *cas_id,
+                                          const char *entry)
+{
+	bool as_stored = r->route == ENDPOINT_CAS && zst_accepted(c);
+	struct MHD_Response *resp = zst_response(r->gw, obj, cas_id, as_stored,
+	                                         r->method == METHOD_HEAD);
+
+	return queue_encoded(c, r, resp, as_stored ? obj->stored_size : obj->size, entry,
+	                     as_stored ? STORE_ZSTD : STORE_IDENTITY);
 }
 
 /*
@@ -185,6 +220,8 @@ enum MHD_Result respond_object(struct MHD_Connection *c, struct request *r,
 {
 	struct MHD_Response *resp;
 
+	if (obj->encoding == STORE_ZSTD && cas_id != NULL)
+		return respond_compressed(c, r, obj, cas_id, entry);
 	if (obj->size <= SMALL_OBJECT_MAX && (r->method == METHOD_GET || cas_id != NULL))
 		return respond_small(c, r, obj, cas_id, entry);
 	if (r->method == METHOD_GET && cas_id != NULL &&

@@ -19,6 +19,7 @@ static const char *const route_names[ENDPOINT_COUNT] = {
 };
 static const char *const reject_names[REJECT_COUNT] = {
 	"too_large", "hash_mismatch", "size_mismatch", "store_full", "truncated", "error",
+	"bad_encoding",
 };
 
 static const char *const damage_names[DAMAGE_COUNT] = {"read", "put", "scrub", "s3"};
@@ -39,7 +40,11 @@ struct metrics {
 	atomic_uint_fast64_t s3_latency[S3_BUCKETS + 1];      /* not cumulative; last: +Inf */
 	atomic_uint_fast64_t s3_latency_us;                    /* sum, microseconds */
 	atomic_uint_fast64_t s3_bytes_in, s3_bytes_out;
+	atomic_uint_fast64_t stored_raw, stored_disk;
+	atomic_uint_fast64_t sent[2];                          /* by enum store_encoding */
 };
+
+static const char *const encoding_names[2] = {"identity", "zstd"};
 
 struct metrics *metrics_new(void)
 {
@@ -73,6 +78,10 @@ struct metrics *metrics_new(void)
 	atomic_init(&m->s3_latency_us, 0);
 	atomic_init(&m->s3_bytes_in, 0);
 	atomic_init(&m->s3_bytes_out, 0);
+	atomic_init(&m->stored_raw, 0);
+	atomic_init(&m->stored_disk, 0);
+	atomic_init(&m->sent[0], 0);
+	atomic_init(&m->sent[1], 0);
 	return m;
 }
 
@@ -105,6 +114,25 @@ void metrics_count_lookup(struct metrics *m, enum store_kind k, bool hit)
 void metrics_add_bytes_in(struct metrics *m, uint64_t n)
 {
 	atomic_fetch_add_explicit(&m->bytes_in, n, memory_order_relaxed);
+}
+
+void metrics_count_stored(struct metrics *m, uint64_t raw, uint64_t on_disk)
+{
+	atomic_fetch_add(&m->stored_raw, raw);
+	atomic_fetch_add(&m->stored_disk, on_disk);
+}
+
+void metrics_count_sent(struct metrics *m, enum store_encoding e, uint64_t n)
+{
+	atomic_fetch_add(&m->sent[e == STORE_ZSTD], n);
+}
+
+void metrics_compression(const struct metrics *m, struct metrics_compression *out)
+{
+	out->stored_raw = atomic_load(&m->stored_raw);
+	out->stored_disk = atomic_load(&m->stored_disk);
+	out->sent[0] = atomic_load(&m->sent[0]);
+	out->sent[1] = atomic_load(&m->sent[1]);
 }
 
 void metrics_add_bytes_out(struct metrics *m, uint64_t n)
@@ -208,6 +236,15 @@ char *metrics_render(const struct metrics *m, const struct store_usage *u,
 	fprintf(f, "cachegate_received_bytes_total %llu\n", load(&m->bytes_in));
 	family(f, "cachegate_sent_bytes_total", "counter", "Object bytes sent.");
 	fprintf(f, "cachegate_sent_bytes_total %llu\n", load(&m->bytes_out));
+	labelled_counter(f, "cachegate_sent_object_bytes_total",
+	                 "Bytes of GET answers with an object, by Content-Encoding.",
+	                 "encoding", encoding_names, m->sent, 2);
+	family(f, "cachegate_cas_stored_raw_bytes_total", "counter",
+	       "Uncompressed bytes of the CAS objects written into the store.");
+	fprintf(f, "cachegate_cas_stored_raw_bytes_total %llu\n", load(&m->stored_raw));
+	family(f, "cachegate_cas_stored_disk_bytes_total", "counter",
+	       "Bytes on disk of the CAS objects written into the store (compressed where that paid).");
+	fprintf(f, "cachegate_cas_stored_disk_bytes_total %llu\n", load(&m->stored_disk));
 	labelled_counter(f, "cachegate_uploads_rejected_total",
 	                 "Uploads refused or dropped, by reason; nothing of them was stored.",
 	                 "reason", reject_names, m->rejects, REJECT_COUNT);

@@ -20,6 +20,7 @@ enum metrics_reject {
 	REJECT_STORE_FULL,      /* no room under --max-size or on disk */
 	REJECT_TRUNCATED,       /* the client went away mid-body */
 	REJECT_ERROR,           /* the store failed */
+	REJECT_BAD_ENCODING,    /* a Content-Encoding: zstd body that does not decode */
 	REJECT_COUNT,
 };
 
@@ -65,6 +66,21 @@ void metrics_count_damaged(struct metrics *m, enum metrics_damage found_by);
  */
 void metrics_count_s3(struct metrics *m, enum metrics_s3_op op, bool ok, double seconds,
                       uint64_t bytes_in, uint64_t bytes_out);
+
+/* Count a CAS object written into the store: its raw bytes and its bytes on disk. */
+void metrics_count_stored(struct metrics *m, uint64_t raw, uint64_t on_disk);
+
+/* Count the body of an object answer, by how it is encoded. */
+void metrics_count_sent(struct metrics *m, enum store_encoding e, uint64_t n);
+
+/* What compression did, as metrics_render shows it (for /status). */
+struct metrics_compression {
+	uint64_t stored_raw;       /* raw bytes of the CAS objects written */
+	uint64_t stored_disk;      /* their bytes on disk */
+	uint64_t sent[2];          /* object answer bytes, by enum store_encoding */
+};
+
+void metrics_compression(const struct metrics *m, struct metrics_compression *out);
 
 /* Count objects (and their bytes) the scrub hashed. */
 void metrics_count_scrubbed(struct metrics *m, uint64_t objects, uint64_t bytes);

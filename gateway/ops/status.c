@@ -45,12 +45,14 @@ enum MHD_Result status_json(struct MHD_Connection *c, struct request *r)
 {
 	struct gateway *gw = r->gw;
 	uint64_t limit = evict_limit(gw->evict);
+	struct metrics_compression z;
 	struct store_usage u;
 	json_t *doc;
 	char *text;
 
 	evict_usage(gw->evict, &u);
-	doc = json_pack("{s:s, s:I, s:s, s:I, s:o, s:I, s:I, s:I}",
+	metrics_compression(gw->metrics, &z);
+	doc = json_pack("{s:s, s:I, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}}",
 	                "version", PACKAGE_VERSION,
 	                "uptime_seconds", (json_int_t)(time(NULL) - gw->started),
 	                "store_path", store_dir(gw->store),
@@ -58,7 +60,11 @@ enum MHD_Result status_json(struct MHD_Connection *c, struct request *r)
 	                "bytes_limit", limit > 0 ? json_integer((json_int_t)limit) : json_null(),
 	                "objects", (json_int_t)u.objects,
 	                "ac_objects", (json_int_t)u.ac_objects,
-	                "cas_objects", (json_int_t)u.cas_objects);
+	                "cas_objects", (json_int_t)u.cas_objects,
+	                "cas_stored_raw_bytes", (json_int_t)z.stored_raw,
+	                "cas_stored_disk_bytes", (json_int_t)z.stored_disk,
+	                "sent_object_bytes", "identity", (json_int_t)z.sent[0],
+	                "zstd", (json_int_t)z.sent[1]);
 	if (doc == NULL)
 		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot build the status");
 	text = json_dumps(doc, JSON_INDENT(2));

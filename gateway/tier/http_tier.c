@@ -299,6 +299,17 @@ enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, un
 	if (store_get(r->gw->store, k, r->id, -1, &obj) != STORE_OK)
 		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		                    "the object left the local store before it reached S3");
+	if (obj.encoding == STORE_ZSTD) {
+		/* The bucket holds raw objects for now: send it the decoded bytes. */
+		int raw_fd;
+		enum store_result res = store_decode_temp(r->gw->store, &obj, &raw_fd);
+
+		close(obj.fd);
+		if (res != STORE_OK)
+			return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			                    "store error: cannot decode the object for S3");
+		obj.fd = raw_fd;
+	}
 	r->tier_fd = obj.fd;
 	if (k == STORE_CAS)
 		memcpy(hash, r->id, sizeof(hash));
