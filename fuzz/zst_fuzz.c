@@ -66,8 +66,7 @@ static bool read_all(const struct store_object *o, int out_fd)
 	return r == STORE_OK && total == o->size;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct store_object o = { .encoding = STORE_ZSTD };
 	char hex[STORE_ID_LEN + 1];
