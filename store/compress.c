@@ -53,7 +53,7 @@ static enum store_result squeeze_run(struct squeeze *z, int in_fd, uint64_t size
                                      uint64_t max_out, uint64_t *written)
 {
 	uint64_t pos = 0;
-	size_t left;
+	size_t left = 1;  /* zstd's "more to flush"; read before the first call on EINTR */
 
 	do {
 		ZSTD_inBuffer in = { z->in, 0, 0 };

@@ -453,8 +453,9 @@ static enum store_result put_compressed(struct store_put *p, bool *placed)
 		put_free(z);
 		return r == STORE_NO_SPACE ? r : STORE_OK;
 	}
-	*placed = true;
-	return put_place(z);
+	r = put_place(z);
+	*placed = r == STORE_OK || r == STORE_NO_SPACE;
+	return r == STORE_NO_SPACE ? r : STORE_OK;
 }
 
 enum store_result store_put_commit(struct store_put *p, int64_t expected_size)

@@ -196,6 +196,39 @@ Test(gateway_compress, a_zstd_put_is_decoded_checked_and_stored)
 	cr_assert_eq(gw_stop(&g), 0);
 }
 
+Test(gateway_compress, only_cas_takes_an_encoded_body)
+{
+	static const char *const gzip[] = { "Content-Encoding: gzip", NULL };
+	struct object o;
+
+	gw_start(&g, zstd, NULL);
+	make_text(&o, 2000, 7);
+	snprintf(o.path, sizeof(o.path), "/ac/%s", o.id);
+	cr_assert_eq(put_zstd(&o, o.path, false, NULL), 415, "an /ac body is never decoded");
+	cr_assert_eq(gw_http(&g, "PUT", o.path, o.body, o.size, gzip, NULL), 415);
+	cr_assert_eq(gw_count_files(&g, "ac"), 0, "nothing was stored");
+	free(o.body);
+	cr_assert_eq(gw_stop(&g), 0);
+}
+
+Test(gateway_compress, a_zero_weight_refuses_zstd_in_any_case)
+{
+	static const char *const refused[] = { "Accept-Encoding: zstd;Q=0, gzip", NULL };
+	struct object o;
+	struct gw_reply r;
+	char v[32];
+
+	gw_start(&g, zstd, NULL);
+	make_text(&o, 300000, 8);
+	cr_assert_eq(gw_http(&g, "PUT", o.path, o.body, o.size, NULL, NULL), 201);
+	cr_assert_eq(gw_http(&g, "GET", o.path, NULL, 0, refused, &r), 200);
+	cr_assert_not(gw_header_value(&r, "Content-Encoding", v, sizeof(v)));
+	cr_assert_eq(r.len, o.size);
+	gw_reply_free(&r);
+	free(o.body);
+	cr_assert_eq(gw_stop(&g), 0);
+}
+
 /* Put o into the gateway's store directly, compressed (level > 0) or raw. */
 static void put_direct(const struct object *o, int level)
 {

@@ -120,6 +120,10 @@ static bool read_length(struct MHD_Connection *c, const char *header, int64_t *o
 	return true;
 }
 
+/* The sentence of a 415: a body in an encoding the path does not take. */
+static const char unsupported_encoding[] =
+	"unsupported Content-Encoding: only /cas takes zstd; nothing stored";
+
 /*
  * Read the PUT's lengths: Content-Length, and for a CAS body with
  * Content-Encoding: zstd, start its decoder and read X-Digest-SizeBytes.
@@ -131,16 +135,27 @@ static const char *read_lengths(struct MHD_Connection *c, struct request *r, int
 	const char *enc = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	                                              MHD_HTTP_HEADER_CONTENT_ENCODING);
 
+	uint64_t bound = r->gw->opt->max_object_size, cap = evict_limit(r->gw->evict);
+
 	r->raw_length = -1;
 	if (!read_length(c, MHD_HTTP_HEADER_CONTENT_LENGTH, &r->content_length))
 		return "bad Content-Length header";
 	*raw = r->content_length;
-	if (r->route != ENDPOINT_CAS || enc == NULL || strcasecmp(enc, "zstd") != 0)
+	if (enc == NULL || strcasecmp(enc, "identity") == 0)
 		return NULL;
+	if (r->route != ENDPOINT_CAS || strcasecmp(enc, "zstd") != 0)
+		return unsupported_encoding;
 	if (!read_length(c, "X-Digest-SizeBytes", &r->raw_length))
 		return "bad X-Digest-SizeBytes header";
 	*raw = r->raw_length;
-	r->unzstd = store_unzstd_new(0);
+	/*
+	 * The decoder stops at the most any object may be (--max-object-size,
+	 * the store's cap), so no small body unpacks past them; a body that
+	 * decodes to another size than X-Digest-SizeBytes fails at commit.
+	 */
+	if (cap > 0 && (bound == 0 || cap < bound))
+		bound = cap;
+	r->unzstd = store_unzstd_new(bound);
 	return r->unzstd == NULL ? "out of memory" : NULL;
 }
 
@@ -199,7 +214,8 @@ static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 	char *why = NULL;
 
 	if ((bad = read_lengths(c, r, &length)) != NULL)
-		return respond_text(c, r, MHD_HTTP_BAD_REQUEST, bad);
+		return respond_text(c, r, bad == unsupported_encoding ? MHD_HTTP_UNSUPPORTED_MEDIA_TYPE
+		                                                      : MHD_HTTP_BAD_REQUEST, bad);
 	if (limit > 0 && length > 0 && (uint64_t)length > limit) {
 		cause_set(&why, "body of %" PRId64 " bytes is over the %" PRIu64
 		          "-byte object limit (--max-object-size)", length, limit);

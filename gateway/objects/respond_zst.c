@@ -47,9 +47,15 @@ bool zst_accepted(struct MHD_Connection *c)
 		len = strcspn(v, ",");
 		name = strcspn(v, ";, \t");
 		if (name == 4 && strncasecmp(v, "zstd", 4) == 0) {
-			const char *q = strstr(v, "q=");
-			/* zstd;q=0 refuses it: any other weight accepts it. */
-			return q == NULL || q >= v + len || strtod(q + 2, NULL) > 0;
+			const char *q = v + name;
+
+			/* zstd;q=0 refuses it (Q= too): any other weight accepts it. */
+			while ((q = memchr(q, ';', (size_t)(v + len - q))) != NULL) {
+				q += 1 + strspn(q + 1, " \t");
+				if (q + 2 <= v + len && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=')
+					return strtod(q + 2, NULL) > 0;
+			}
+			return true;
 		}
 		v += len;
 	}

@@ -305,6 +305,8 @@ enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, un
 		enum store_result res = store_decode_temp(r->gw->store, &obj, &raw_fd);
 
 		close(obj.fd);
+		if (res == STORE_BAD_ENCODING)  /* damage: gone, so the client's retry stores it anew */
+			integrity_damaged(r->gw->integrity, r->id, &obj.st, DAMAGE_READ);
 		if (res != STORE_OK)
 			return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			                    "store error: cannot decode the object for S3");
