@@ -100,15 +100,53 @@ enum store_result store_get(struct store *s, enum store_kind k, const char *id,
 	return STORE_OK;
 }
 
+/*
+ * Like open_object without keeping a descriptor (out->fd is -1): a raw
+ * file is only lstat'ed, as every object of a store without compression
+ * is; a .zst is opened for the size in its header.
+ */
+static enum store_result stat_object(struct store *s, enum store_kind k, const char *id,
+                                     char path[PATH_MAX], struct store_object *out)
+{
+	enum store_result r = store_encoded_path(s, k, id, STORE_IDENTITY, path, PATH_MAX);
+
+	memset(out, 0, sizeof *out);
+	out->fd = -1;
+	if (r != STORE_OK)
+		return r;
+	if (lstat(path, &out->st) == 0) {
+		out->size = out->stored_size = (uint64_t)out->st.st_size;
+		out->mtime = out->st.st_mtime;
+		return STORE_OK;
+	}
+	if (errno != ENOENT)
+		return store_errno_result();
+	if (k != STORE_CAS)
+		return STORE_NOT_FOUND;
+	r = open_object(s, k, id, path, out);
+	if (r == STORE_OK) {
+		close(out->fd);
+		out->fd = -1;
+	}
+	return r;
+}
+
 enum store_result store_touch(struct store *s, enum store_kind k, const char *id,
                               int64_t expected_size)
 {
+	char path[PATH_MAX];
 	struct store_object obj;
-	enum store_result r = store_get(s, k, id, expected_size, &obj);
+	enum store_result r = stat_object(s, k, id, path, &obj);
 
-	if (r == STORE_OK)
-		close(obj.fd);
-	return r;
+	if (r != STORE_OK)
+		return r;
+	if (object_is_bad(k, id, obj.st.st_mode, obj.size, expected_size)) {
+		unlink(path);
+		return STORE_NOT_FOUND;
+	}
+	if (refresh_due(obj.mtime))
+		(void)utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW);
+	return STORE_OK;
 }
 
 enum store_result store_stat(struct store *s, enum store_kind k, const char *id,
@@ -116,11 +154,10 @@ enum store_result store_stat(struct store *s, enum store_kind k, const char *id,
 {
 	char path[PATH_MAX];
 	struct store_object obj;
-	enum store_result r = open_object(s, k, id, path, &obj);
+	enum store_result r = stat_object(s, k, id, path, &obj);
 
 	if (r != STORE_OK)
 		return r;
-	close(obj.fd);
 	if (object_is_bad(k, id, obj.st.st_mode, obj.size, -1))
 		return STORE_NOT_FOUND;
 	if (size != NULL)
