@@ -18,6 +18,19 @@
  * of output bytes. The helper asks for at most WIRE_BATCH_MAX actions at
  * once and takes a short stream as the end of what came.
  *
+ * Compression (issue 17), by bazel-remote's HTTP convention. A helper may
+ * send "Accept-Encoding: zstd" on GET /go/<action>, POST /go/batch and GET
+ * /cas/<id>; the gateway may then answer "Content-Encoding: zstd", whose
+ * body decodes (libcurl's CURLOPT_ACCEPT_ENCODING does it) to exactly the
+ * bytes described above: for /go/batch the whole stream is one zstd stream
+ * (concatenated frames, skippable frames among them). A gateway that keeps
+ * objects compressed says "Accept-Encoding: zstd" on its /ac, /cas and /go
+ * answers (RFC 7694): it takes PUT /cas/<id> with "Content-Encoding: zstd"
+ * and X-Digest-SizeBytes (the uncompressed size), which it decodes while
+ * hashing. A helper compresses its uploads only after such an answer, so a
+ * plain /ac + /cas server (which would keep the compressed bytes as the
+ * object) never receives them.
+ *
  * Preload lists: a list is stored as an /ac object whose key is the
  * SHA-256 of WIRE_LIST_HEADER followed by the scope's name (so it never
  * equals an action id); its body is WIRE_LIST_HEADER, then at most
@@ -37,6 +50,10 @@
 #define WIRE_GO_HEADER "Cachegate-Go"
 /* Response header on a /go/<action> hit: the entry line without its newline. */
 #define WIRE_ENTRY_HEADER "Cachegate-Entry"
+/* The content coding both sides speak, in Accept-Encoding and Content-Encoding. */
+#define WIRE_ZSTD "zstd"
+/* Request header of a PUT with Content-Encoding: zstd: the uncompressed size. */
+#define WIRE_RAW_SIZE_HEADER "X-Digest-SizeBytes"
 
 /* Action ids one POST /go/batch may ask for. */
 #define WIRE_BATCH_MAX 1024

@@ -22,6 +22,9 @@ enum MHD_Result respond_queue(struct MHD_Connection *c, struct request *r, unsig
 	/* Answers of the Go endpoints say so, so that a helper can tell a miss from an old server. */
 	if (r->route == ENDPOINT_GO || r->route == ENDPOINT_GO_BATCH)
 		MHD_add_response_header(resp, WIRE_GO_HEADER, "1");
+	/* A compressing gateway takes zstd bodies on /cas (RFC 7694): helpers then upload so. */
+	if (r->gw->opt->compression && r->route <= ENDPOINT_GO_BATCH)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_ENCODING, WIRE_ZSTD);
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	if (ret == MHD_YES) {

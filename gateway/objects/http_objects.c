@@ -12,6 +12,7 @@
 #include "common/cause.h"
 #include "gateway/gateway.h"
 #include "gateway/objects/http_objects.h"
+#include "wire/wire.h"
 #include "gateway/tier/http_tier.h"
 #include "gateway/jobs/integrity.h"
 #include "gateway/http/respond.h"
@@ -143,9 +144,9 @@ static const char *read_lengths(struct MHD_Connection *c, struct request *r, int
 	*raw = r->content_length;
 	if (enc == NULL || strcasecmp(enc, "identity") == 0)
 		return NULL;
-	if (r->route != ENDPOINT_CAS || strcasecmp(enc, "zstd") != 0)
+	if (r->route != ENDPOINT_CAS || strcasecmp(enc, WIRE_ZSTD) != 0)
 		return unsupported_encoding;
-	if (!read_length(c, "X-Digest-SizeBytes", &r->raw_length))
+	if (!read_length(c, WIRE_RAW_SIZE_HEADER, &r->raw_length))
 		return "bad X-Digest-SizeBytes header";
 	*raw = r->raw_length;
 	/*

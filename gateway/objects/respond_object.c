@@ -150,7 +150,7 @@ static enum MHD_Result queue_encoded(struct MHD_Connection *c, struct request *r
 	if (entry != NULL)
 		MHD_add_response_header(resp, WIRE_ENTRY_HEADER, entry);
 	if (enc == STORE_ZSTD)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "zstd");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, WIRE_ZSTD);
 	/* What /cas sends depends on Accept-Encoding (for a compressed object). */
 	if (r->route == ENDPOINT_CAS)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
