@@ -18,6 +18,7 @@ GATEWAY_HTTP_SOURCES = \
 GATEWAY_OBJECTS_SOURCES = \
 	gateway/objects/http_objects.c gateway/objects/http_objects.h \
 	gateway/objects/http_go.c gateway/objects/http_go.h \
+	gateway/objects/go_batch.c gateway/objects/go_batch.h gateway/objects/go_batch_zst.c \
 	gateway/objects/respond_object.c \
 	gateway/objects/respond_zst.c gateway/objects/respond_zst.h
 GATEWAY_ACCESS_SOURCES = \

@@ -160,7 +160,7 @@ static const struct optable_row rows[] = {
 	{.flag = "--fsync", .kind = OPTABLE_FLAG, .at = AT(fsync),
 	 .help = "fsync each object before publishing it"},
 	{.flag = "--compression", .arg = "zstd|none", .kind = OPTABLE_CUSTOM,
-	 .set = set_compression, .def = "none",
+	 .set = set_compression, .def = "zstd",
 	 .help = "keep CAS objects zstd-compressed where that pays and send them so to clients "
 	         "that accept zstd"},
 	{.flag = "--compression-level", .arg = "N", .kind = OPTABLE_COUNT,

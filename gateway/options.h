@@ -22,7 +22,7 @@ struct options {
 	char *tls_client_ca;        /* PEM CA file: client certificates required, or NULL */
 	bool log;                   /* one access-log line per request on stderr */
 	bool fsync;                 /* fsync objects before publishing them */
-	bool compression;           /* --compression zstd; false: none (the default) */
+	bool compression;           /* --compression zstd (the default); false: none */
 	unsigned compression_level; /* --compression-level, the zstd level */
 	unsigned idle_timeout;      /* seconds a connection may stay silent */
 	unsigned header_timeout;    /* seconds the next request's head may take to arrive */

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "tests/gateway_fixture.h"
 
 static struct gw g;
@@ -30,8 +32,11 @@ struct action {
 	size_t size;
 };
 
-/* Make action number n with an output of size bytes, and store it unless store is false. */
-static void make_action(struct action *a, int n, size_t size, bool store)
+/*
+ * Make action number n with an output of size bytes (a pattern that
+ * compresses, or noise that does not), and store it unless store is false.
+ */
+static void make_action_of(struct action *a, int n, size_t size, bool store, bool noise)
 {
 	char seed[32], path[128];
 
@@ -39,7 +44,9 @@ static void make_action(struct action *a, int n, size_t size, bool store)
 	gw_sha256_hex(seed, strlen(seed), a->id);
 	a->size = size;
 	a->bytes = malloc(size + 1);
-	for (size_t i = 0; i < size; i++)
+	if (noise)
+		gw_fill(a->bytes, size, (unsigned)n);
+	for (size_t i = 0; i < size && !noise; i++)
 		a->bytes[i] = (char)(i * 7 + (size_t)n);
 	gw_sha256_hex(a->bytes, size, a->output);
 	snprintf(a->line, sizeof(a->line), "v1 %s %s %20zu %20d\n", a->id, a->output, size, 1000 + n);
@@ -49,6 +56,12 @@ static void make_action(struct action *a, int n, size_t size, bool store)
 	cr_assert_eq(gw_http(&g, "PUT", path, a->bytes, size, NULL, NULL), 201);
 	snprintf(path, sizeof(path), "/ac/%s", a->id);
 	cr_assert_eq(gw_http(&g, "PUT", path, a->line, LINE_LEN, NULL, NULL), 201);
+}
+
+/* make_action_of with an output that compresses. */
+static void make_action(struct action *a, int n, size_t size, bool store)
+{
+	make_action_of(a, n, size, store, false);
 }
 
 Test(gateway_go, a_hit_is_the_output_with_its_entry_in_one_answer)
@@ -195,8 +208,20 @@ static void damage_output(const struct action *a, bool compressed)
 	close(fd);
 }
 
-/* Damaged outputs, raw files or (compressed) .zst ones, are never answered whole. */
-static void check_damaged_outputs(bool compressed)
+/* Ask for the actions whose ids are in body; with zstd, as a client that accepts it. */
+static long post_batch(const char *body, bool zstd, struct gw_reply *r)
+{
+	static const char *const accept[] = { "Accept-Encoding: zstd", NULL };
+
+	return gw_http(&g, "POST", "/go/batch", body, strlen(body), zstd ? accept : NULL, r);
+}
+
+/*
+ * Damaged outputs, raw files or (compressed) .zst ones, are never answered
+ * whole, to a plain client or (accept) in a zstd stream. noise: outputs
+ * that do not compress, so a compressing store keeps them raw.
+ */
+static void check_damaged_outputs(bool compressed, bool accept, bool noise)
 {
 	static const char *const raw[] = { "--compression", "none", NULL };
 	static const char *const zst[] = { "--compression", "zstd", NULL };
@@ -204,24 +229,24 @@ static void check_damaged_outputs(bool compressed)
 	char path[128], body[3 * 65 + 1];
 	struct gw_reply r;
 	long status;
+	bool zst_files = compressed && !noise;
 
 	gw_start(&g, compressed ? zst : raw, NULL);
-	make_action(&small, 1, 3000, true);
-	make_action(&large, 2, 300000, true);
+	make_action_of(&small, 1, 3000, true, noise);
+	make_action_of(&large, 2, 300000, true, noise);
 	make_action(&fine, 3, 100, true);
-	damage_output(&small, compressed);
-	damage_output(&large, compressed);
+	damage_output(&small, zst_files);
+	damage_output(&large, zst_files);
 	snprintf(path, sizeof(path), "/go/%s", small.id);
 	status = gw_http(&g, "GET", path, NULL, 0, NULL, &r);
 	/* A raw small output is checked before the answer, a compressed one on its way. */
-	cr_assert(compressed ? status != 200 || r.len < small.size : status == 404);
+	cr_assert(zst_files ? status != 200 || r.len < small.size : status == 404);
 	gw_reply_free(&r);
 	snprintf(body, sizeof(body), "%s\n%s\n", fine.id, large.id);
-	cr_assert_neq(gw_http(&g, "POST", "/go/batch", body, strlen(body), NULL, &r), 200,
-	              "a batch with a damaged output ended as if whole");
+	cr_assert_neq(post_batch(body, accept, &r), 200, "a batch with a damaged output ended as if whole");
 	gw_reply_free(&r);
 	/* Both damaged outputs are gone: the same batch is now whole, without it. */
-	cr_assert_eq(gw_http(&g, "POST", "/go/batch", body, strlen(body), NULL, &r), 200);
+	cr_assert_eq(post_batch(body, false, &r), 200);
 	cr_assert_eq(r.len, LINE_LEN + fine.size);
 	gw_reply_free(&r);
 	cr_assert_eq(gw_metric(&g, "cachegate_damaged_objects_total{found_by=\"read\"}"), 2);
@@ -233,10 +258,120 @@ static void check_damaged_outputs(bool compressed)
 
 Test(gateway_go, a_damaged_output_is_never_answered_whole)
 {
-	check_damaged_outputs(false);
+	check_damaged_outputs(false, false, false);
 }
 
 Test(gateway_go, a_damaged_compressed_output_is_never_answered_whole)
 {
-	check_damaged_outputs(true);
+	check_damaged_outputs(true, false, false);
+}
+
+Test(gateway_go, a_damaged_output_is_never_answered_whole_in_a_zstd_stream)
+{
+	check_damaged_outputs(true, true, false);
+	check_damaged_outputs(true, true, true);
+}
+
+/* Decode a whole zstd body into a fresh buffer of *n bytes; fails the test unless it decodes. */
+static char *decode(const struct gw_reply *r, size_t cap, size_t *n)
+{
+	char *raw = malloc(cap + 1);
+
+	*n = ZSTD_decompress(raw, cap + 1, r->body, r->len);
+	cr_assert(!ZSTD_isError(*n), "the body is not zstd: %s", ZSTD_getErrorName(*n));
+	return raw;
+}
+
+Test(gateway_go, a_client_that_accepts_zstd_gets_a_hit_as_stored)
+{
+	static const char *const zst[] = { "--compression", "zstd", NULL };
+	static const char *const accept[] = { "Accept-Encoding: zstd", NULL };
+	struct action a;
+	struct gw_reply r;
+	char path[128], v[LINE_LEN + 1];
+	size_t n;
+	char *raw;
+
+	gw_start(&g, zst, NULL);
+	make_action(&a, 1, 300 * 1024, true);
+	snprintf(path, sizeof(path), "/go/%s", a.id);
+	for (int pass = 0; pass < 2; pass++) {  /* hashed on the way, then known good */
+		cr_assert_eq(gw_http(&g, "GET", path, NULL, 0, accept, &r), 200);
+		cr_assert(gw_header_value(&r, "Content-Encoding", v, sizeof(v)));
+		cr_assert_str_eq(v, "zstd");
+		cr_assert_lt(r.len, a.size / 4, "%zu bytes on the wire", r.len);
+		cr_assert(gw_header_value(&r, "Cachegate-Entry", v, sizeof(v)));
+		cr_assert(memcmp(v, a.line, LINE_LEN - 1) == 0);
+		raw = decode(&r, a.size, &n);
+		cr_assert_eq(n, a.size);
+		cr_assert(memcmp(raw, a.bytes, n) == 0);
+		free(raw);
+		gw_reply_free(&r);
+	}
+	/* A plain client gets the bytes. */
+	cr_assert_eq(gw_http(&g, "GET", path, NULL, 0, NULL, &r), 200);
+	cr_assert_not(gw_header_value(&r, "Content-Encoding", v, sizeof(v)));
+	cr_assert_eq(r.len, a.size);
+	cr_assert(memcmp(r.body, a.bytes, a.size) == 0);
+	gw_reply_free(&r);
+	free(a.bytes);
+	cr_assert_eq(gw_stop(&g), 0);
+}
+
+/*
+ * A batch of stored (compressed), raw (small, or noise) and empty outputs
+ * and a miss: the zstd stream decodes to exactly the plain stream, and is
+ * smaller. mode: the gateway's --compression.
+ */
+static void check_zstd_batch(const char *mode)
+{
+	const char *const args[] = { "--compression", mode, NULL };
+	bool compresses = strcmp(mode, "zstd") == 0;
+	struct action a[5];
+	char body[5 * 65 + 1] = "", v[32];
+	struct gw_reply plain, zst;
+	size_t n;
+	char *raw;
+
+	gw_start(&g, args, NULL);
+	make_action(&a[0], 1, 200000, true);           /* kept compressed */
+	make_action(&a[1], 2, 100, true);              /* too small to compress */
+	make_action(&a[2], 3, 0, true);                /* empty */
+	make_action(&a[3], 4, 5, false);               /* a miss */
+	make_action_of(&a[4], 5, 90000, true, true);   /* noise: kept raw */
+	for (int i = 0; i < 5; i++) {
+		strcat(body, a[i].id);
+		strcat(body, "\n");
+	}
+	for (int pass = 0; pass < 2; pass++) {  /* hashed on the way, then known good */
+		cr_assert_eq(post_batch(body, false, &plain), 200);
+		cr_assert_eq(post_batch(body, true, &zst), 200);
+		cr_assert_eq(gw_header_value(&zst, "Content-Encoding", v, sizeof(v)), compresses);
+		if (compresses) {
+			cr_assert_lt(zst.len, plain.len / 2, "%zu bytes, %zu plain", zst.len, plain.len);
+			raw = decode(&zst, plain.len, &n);
+			cr_assert_eq(n, plain.len);
+			cr_assert(memcmp(raw, plain.body, n) == 0, "the decoded stream is not the plain one");
+			free(raw);
+		} else {
+			cr_assert_eq(zst.len, plain.len);
+		}
+		gw_reply_free(&plain);
+		gw_reply_free(&zst);
+	}
+	cr_assert_eq(gw_metric(&g, "cachegate_sent_object_bytes_total{encoding=\"zstd\"}") > 0,
+	             compresses);
+	for (int i = 0; i < 5; i++)
+		free(a[i].bytes);
+	cr_assert_eq(gw_stop(&g), 0);
+}
+
+Test(gateway_go, a_batch_is_one_zstd_stream_to_a_client_that_accepts_it)
+{
+	check_zstd_batch("zstd");
+}
+
+Test(gateway_go, a_gateway_that_does_not_compress_sends_the_plain_batch)
+{
+	check_zstd_batch("none");
 }

@@ -95,7 +95,7 @@ enum MHD_Result respond_unauthorized(struct MHD_Connection *c, struct request *r
 
 enum MHD_Result respond_stream(struct MHD_Connection *c, struct request *r,
                                MHD_ContentReaderCallback read, void *cls,
-                               MHD_ContentReaderFreeCallback done)
+                               MHD_ContentReaderFreeCallback done, const char *encoding)
 {
 	struct MHD_Response *resp =
 		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, RESPOND_STREAM_BLOCK, read, cls, done);
@@ -105,6 +105,9 @@ enum MHD_Result respond_stream(struct MHD_Connection *c, struct request *r,
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	if (encoding != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	return respond_queue(c, r, MHD_HTTP_OK, resp, 0);
 }
 

@@ -47,13 +47,14 @@ enum MHD_Result respond_object(struct MHD_Connection *c, struct request *r,
 #define RESPOND_STREAM_BLOCK (256 * 1024)
 
 /*
- * 200 with a body of unknown length (chunked) produced by read(cls, ...);
- * done(cls) is called once the response is freed, also when this fails.
- * The caller counts the bytes sent (metrics_add_bytes_out).
+ * 200 with a body of unknown length (chunked) produced by read(cls, ...),
+ * in the given Content-Encoding (NULL: none; the answer varies with
+ * Accept-Encoding); done(cls) is called once the response is freed, also
+ * when this fails. The caller counts the bytes sent (metrics_add_bytes_out).
  */
 enum MHD_Result respond_stream(struct MHD_Connection *c, struct request *r,
                                MHD_ContentReaderCallback read, void *cls,
-                               MHD_ContentReaderFreeCallback done);
+                               MHD_ContentReaderFreeCallback done, const char *encoding);
 
 /* status with a malloc'd body of len bytes; takes body. */
 enum MHD_Result respond_buffer(struct MHD_Connection *c, struct request *r, unsigned status,

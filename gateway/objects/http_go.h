@@ -11,6 +11,9 @@
  *                      WIRE_BATCH_MAX); 200 streams, in the order asked and
  *                      skipping misses, each hit as its entry line
  *                      (GO_ENTRY_LEN bytes) followed by its output's bytes.
+ * Both answer "Content-Encoding: zstd" to a client that accepts it when the
+ * gateway compresses: /go/<action> a compressed output's stored frames,
+ * /go/batch the whole stream as one zstd stream (go_batch_zst.c).
  * With a shared tier (http_tier.h) both ask it for what the local store
  * lacks: /go/<action> its entry, then its output; /go/batch all of them
  * before its stream starts (the entries, then the outputs they name).
@@ -27,6 +30,8 @@
 #include <microhttpd.h>
 
 #include "gateway/http/request.h"
+#include "store/store.h"
+#include "wire/goentry.h"
 
 /* GET or HEAD /go/<action>: the output with its entry, or 404. */
 enum MHD_Result go_serve(struct MHD_Connection *c, struct request *r);
@@ -39,5 +44,20 @@ enum MHD_Result go_batch_serve(struct MHD_Connection *c, struct request *r);
 
 /* The request is over however it ended: free a list not handed to a response. */
 void go_done(struct request *r);
+
+/* What a lookup of an action found. */
+enum go_found {
+	GO_FOUND,        /* the entry and its output */
+	GO_NO_ENTRY,     /* no entry for the action */
+	GO_NOT_GO,       /* an entry, but not a Go one for this action */
+	GO_NO_OUTPUT,    /* a Go entry whose output is missing (its id is known) */
+};
+
+/*
+ * Look action up: its entry line (into line), its output's id (into output)
+ * and the output, opened into *obj (its fd the caller's) when GO_FOUND.
+ */
+enum go_found go_find(struct store *s, const char *action, char line[GO_ENTRY_LEN],
+                      char output[STORE_ID_LEN + 1], struct store_object *obj);
 
 #endif

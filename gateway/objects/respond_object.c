@@ -151,8 +151,8 @@ static enum MHD_Result queue_encoded(struct MHD_Connection *c, struct request *r
 		MHD_add_response_header(resp, WIRE_ENTRY_HEADER, entry);
 	if (enc == STORE_ZSTD)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, WIRE_ZSTD);
-	/* What /cas sends depends on Accept-Encoding (for a compressed object). */
-	if (r->route == ENDPOINT_CAS)
+	/* What /cas and /go send depends on Accept-Encoding (for a compressed object). */
+	if (r->route == ENDPOINT_CAS || r->route == ENDPOINT_GO)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	ret = respond_queue(c, r, MHD_HTTP_OK, resp, size);
 	if (ret == MHD_YES && r->method == METHOD_GET)
@@ -168,14 +168,14 @@ static enum MHD_Result queue_object(struct MHD_Connection *c, struct request *r,
 }
 
 /*
- * Answer with a compressed CAS object: as stored to a client of /cas that
- * accepts zstd, decoded to anyone else. Takes obj->fd.
+ * Answer with a compressed CAS object: as stored to a client of /cas or
+ * /go/<action> that accepts zstd, decoded to anyone else. Takes obj->fd.
  */
 static enum MHD_Result respond_compressed(struct MHD_Connection *c, struct request *r,
                                           struct store_object *obj, const char *cas_id,
                                           const char *entry)
 {
-	bool as_stored = r->route == ENDPOINT_CAS && zst_accepted(c);
+	bool as_stored = (r->route == ENDPOINT_CAS || r->route == ENDPOINT_GO) && zst_accepted(c);
 	struct MHD_Response *resp = zst_response(r->gw, obj, cas_id, as_stored,
 	                                         r->method == METHOD_HEAD);
 
