@@ -23,6 +23,7 @@ GATEWAY_TESTS = \
 	tests/gateway_options_test \
 	tests/gateway_linger_test \
 	tests/gateway_s3_outage_test \
+	tests/gateway_s3_zstd_test \
 	tests/gateway_s3_batch_test \
 	tests/gateway_route_test \
 	tests/gateway_tokens_test \
