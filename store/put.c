@@ -418,9 +418,9 @@ enum store_result store_put_place(struct store_put *p)
 
 enum store_result store_put_commit(struct store_put *p, int64_t expected_size)
 {
-	enum store_result r = STORE_OK;
+	enum store_result r = p->error;  /* a write that failed fails the put */
 
-	if (p->unzstd != NULL && !store_unzstd_complete(p->unzstd))
+	if (r == STORE_OK && p->unzstd != NULL && !store_unzstd_complete(p->unzstd))
 		r = STORE_BAD_ENCODING;  /* the stream stopped inside a frame */
 	if (r == STORE_OK && expected_size >= 0 && p->size != (uint64_t)expected_size)
 		r = STORE_SIZE_MISMATCH;

@@ -177,6 +177,7 @@ enum store_result store_put_error(const struct store_put *p);
  * for CAS, the SHA-256 against the id; then move the file into place. A CAS
  * object already present and intact is kept as it is (a file once handed out
  * is never rewritten); a damaged one, or an AC entry, is replaced atomically.
+ * A put whose write failed fails with that write's result.
  * Always frees p and removes the temp file, whatever the outcome; nothing is
  * visible unless STORE_OK is returned.
  */
