@@ -14,6 +14,11 @@
 #    wall time), p99 of the requests' times, and gateway/direct MB/s as a
 #    ratio. The gateway must fetch each object from the bucket exactly once;
 #    "s3 get" is the mean time of its requests to the bucket (from /metrics).
+# 3. The bucket's bytes for `go build std` (issue 17: at most 30% of the raw
+#    bytes): one cold build (empty GOCACHE and helper store) through
+#    cachegate-prog and a gateway with --compression zstd and --s3, then the
+#    raw bytes of its CAS objects and the bytes it sent to the bucket (the
+#    objects as stored, action entries included). STD_BUILD=0 skips it.
 #
 # Each row alternates its two sides REPEAT times and keeps each side's median
 # run (by requests/s or MB/s, with that run's p99).
@@ -22,7 +27,8 @@
 # bench/gateway.sh does). SeaweedFS comes from scripts/install-seaweedfs.sh.
 # Knobs (environment): REPEAT (3), WRK_THREADS (2), WRK_CONNECTIONS (32),
 # DURATION (5s), SERVER_THREADS (CPU count), CLIENTS (4),
-# MISS_OBJECTS ("200x256K 20x8M": COUNTxSIZE, one row each), WEED (its path).
+# MISS_OBJECTS ("200x256K 20x8M": COUNTxSIZE, one row each), WEED (its path),
+# STD_BUILD (1), GO (/usr/local/go/bin/go, else go on the PATH).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -282,3 +288,19 @@ for size in $classes; do
 	row "GET ${miss_count[$size]}x$size" "$g_mbs" "$g_p99" "$g_fetch" "$d_mbs" "$d_p99" - \
 		"$(awk -v a="$g_mbs" -v b="$d_mbs" 'BEGIN { printf "%.2f", a / b }')"
 done
+
+# --- 3. The bucket's bytes for go build std -----------------------------------
+go=${GO:-/usr/local/go/bin/go}
+[ -x "$go" ] || go=$(command -v go || true)
+if [ "${STD_BUILD:-1}" = 1 ] && [ -n "$go" ]; then
+	start_gateway std "$work/std-store" --compression zstd --s3 "s3://$S3_BUCKET/std" \
+		--s3-endpoint "$S3_ENDPOINT" --s3-region "$S3_REGION"
+	GOCACHE="$work/std-gocache" GOFLAGS= \
+		GOCACHEPROG="$build/cachegate-prog --remote $gw --dir $work/std-prog" "$go" build std
+	raw=$(curl -sf "$gw/status" | tr ',' '\n' | awk -F: '/"cas_stored_raw_bytes"/ { print $2 + 0 }')
+	sent=$(curl -sf "$gw/metrics" | awk '$1 == "cachegate_s3_sent_bytes_total" { print $2 }')
+	echo
+	echo "the bucket after go build std: raw CAS bytes $raw, sent to the bucket $sent" \
+		"($(awk -v a="$sent" -v b="$raw" 'BEGIN { printf "%.1f", 100 * a / b }')% of raw)"
+	stop_gateway "$gw_pid"
+fi

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <zstd.h>
@@ -31,13 +32,21 @@ static enum store_result write_all(int fd, const void *buf, size_t n)
 	return STORE_OK;
 }
 
+void store_zst_header(unsigned char h[STORE_ZST_HEADER], uint64_t size)
+{
+	static const unsigned char magic[8] = { 0x50, 0x2A, 0x4D, 0x18, 8, 0, 0, 0 };
+
+	memcpy(h, magic, sizeof magic);
+	for (int i = 0; i < 8; i++)
+		h[8 + i] = (unsigned char)(size >> (8 * i));
+}
+
 /* Write the skippable frame that says the object is size bytes. */
 static enum store_result write_header(int fd, uint64_t size)
 {
-	unsigned char h[STORE_ZST_HEADER] = { 0x50, 0x2A, 0x4D, 0x18, 8, 0, 0, 0 };
+	unsigned char h[STORE_ZST_HEADER];
 
-	for (int i = 0; i < 8; i++)
-		h[8 + i] = (unsigned char)(size >> (8 * i));
+	store_zst_header(h, size);
 	return write_all(fd, h, sizeof h);
 }
 

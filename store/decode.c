@@ -114,16 +114,8 @@ void store_unzstd_free(struct store_unzstd *u)
 	free(u);
 }
 
-bool store_zst_size(int fd, uint64_t *size)
+bool store_zst_header_size(const unsigned char h[STORE_ZST_HEADER], uint64_t *size)
 {
-	unsigned char h[STORE_ZST_HEADER];
-	ssize_t n;
-
-	do
-		n = pread(fd, h, sizeof h, 0);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof h)
-		return false;
 	/* Magic 0x184D2A50 (a skippable frame), then its length 8, little-endian. */
 	if (h[0] != 0x50 || h[1] != 0x2A || h[2] != 0x4D || h[3] != 0x18 ||
 	    h[4] != 8 || h[5] != 0 || h[6] != 0 || h[7] != 0)
@@ -132,6 +124,17 @@ bool store_zst_size(int fd, uint64_t *size)
 	for (int i = 7; i >= 0; i--)
 		*size = *size << 8 | h[8 + i];
 	return true;
+}
+
+bool store_zst_size(int fd, uint64_t *size)
+{
+	unsigned char h[STORE_ZST_HEADER];
+	ssize_t n;
+
+	do
+		n = pread(fd, h, sizeof h, 0);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof h && store_zst_header_size(h, size);
 }
 
 struct store_reader {
@@ -182,8 +185,10 @@ static enum store_result refill(struct store_reader *rd, bool *eof)
 }
 
 /*
- * Past the object's last byte: the frame must end (its epilogue read through
- * a spare byte that must stay unused) with nothing after it in the file.
+ * Past the object's last byte: the rest of the file must decode to nothing
+ * (the frame's epilogue, then any empty or skippable frames a client sent)
+ * and end at a frame's end. It is decoded through a spare byte that must
+ * stay unused.
  */
 static enum store_result read_end(struct store_reader *rd)
 {
@@ -191,26 +196,24 @@ static enum store_result read_end(struct store_reader *rd)
 	bool eof = false;
 	enum store_result r;
 
-	while (rd->u->last != 0) {
+	for (;;) {
 		ZSTD_outBuffer out = { &spare, 1, 0 };
+		size_t before;
 
 		if (rd->in.pos == rd->in.size) {
 			r = refill(rd, &eof);
 			if (r != STORE_OK)
 				return r;
 			if (eof)
-				return STORE_BAD_ENCODING;
+				return rd->u->last == 0 ? STORE_OK : STORE_BAD_ENCODING;
 		}
+		before = rd->in.pos;
 		r = unzstd_step(rd->u, &rd->in, &out);  /* a byte more is over the limit */
 		if (r != STORE_OK)
 			return r;
+		if (rd->in.pos == before)
+			return STORE_BAD_ENCODING;  /* no progress: not zstd */
 	}
-	if (rd->in.pos < rd->in.size)
-		return STORE_BAD_ENCODING;
-	r = refill(rd, &eof);
-	if (r != STORE_OK)
-		return r;
-	return eof ? STORE_OK : STORE_BAD_ENCODING;
 }
 
 /* The next decoded bytes of a compressed object; the last ones only once its end checks out. */

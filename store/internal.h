@@ -6,7 +6,10 @@
 
 #include "store/store.h"
 
+#include <limits.h>
 #include <sys/stat.h>
+
+#include <openssl/evp.h>
 
 struct store {
 	char *dir;                   /* absolute, no trailing slash */
@@ -60,11 +63,67 @@ bool store_refresh(int fd, time_t mtime);
 enum store_result store_compress_fd(int in_fd, uint64_t size, int out_fd, int level,
                                     uint64_t max_out, uint64_t *written);
 
+/* Fill h with the skippable frame that opens a .zst object of size raw bytes (compress.c). */
+void store_zst_header(unsigned char h[STORE_ZST_HEADER], uint64_t size);
+
+/* True when h is such a frame; *size is then the size it holds (decode.c). */
+bool store_zst_header_size(const unsigned char h[STORE_ZST_HEADER], uint64_t *size);
+
 /* Suffix of a compressed CAS object's file name. */
 #define STORE_ZST_SUFFIX ".zst"
 
 /* store_object_path for the file of the given encoding (open.c). */
 enum store_result store_encoded_path(const struct store *s, enum store_kind k, const char *id,
                                      enum store_encoding e, char *buf, size_t n);
+
+/* ---- a put in progress (put.c, put_zst.c) ---- */
+
+struct store_put {
+	struct store *store;
+	enum store_kind kind;
+	char id[STORE_ID_LEN + 1];
+	int fd;
+	EVP_MD_CTX *digest;      /* CAS only: of the raw bytes */
+	uint64_t size;           /* raw bytes so far (decoded ones, for a zstd stream) */
+	uint64_t limit;          /* 0: none */
+	enum store_result error; /* the first failed write's result */
+	bool unnamed;            /* fd is an O_TMPFILE: no temp_path until it is given one */
+	bool zst;                /* the compressed form of a CAS put: final_path ends in .zst */
+	/* A put fed a zstd stream (store_put_take_zstd): */
+	struct store_unzstd *unzstd;  /* decodes it, for the hash and the size */
+	bool keep_frames;        /* fd holds the frames as they came, after STORE_ZST_HEADER */
+	uint64_t stored;         /* bytes of the stream written to fd (after the header) */
+	unsigned char head[STORE_ZST_HEADER];  /* the stream's first bytes, until judged */
+	size_t held;             /* bytes in head; STORE_ZST_HEADER once judged */
+	char temp_path[PATH_MAX];
+	char final_path[PATH_MAX];
+};
+
+/* Start a write into the file of encoding e of object id; a CAS one is hashed when hash. */
+enum store_result store_put_open(struct store *s, enum store_kind k, const char *id,
+                                 enum store_encoding e, bool hash, uint64_t limit,
+                                 struct store_put **out);
+
+/* Append raw bytes to p's file, hashing and counting them; errors are remembered in p. */
+enum store_result store_put_raw(struct store_put *p, const void *buf, size_t n);
+
+/*
+ * Move p's file into place (an intact object already there is kept), then
+ * remove a damaged copy under the other name. Frees p.
+ */
+enum store_result store_put_place(struct store_put *p);
+
+/* Release everything p holds; the temp file is removed if still there. */
+void store_put_free(struct store_put *p);
+
+/* Write n bytes of a zstd stream to p (put_zst.c). */
+enum store_result store_put_frames(struct store_put *p, const void *buf, size_t n);
+
+/*
+ * Place a verified CAS put in its stored form (put_zst.c): the frames kept
+ * or compressed at the store's level when that pays, else the raw bytes.
+ * Frees p.
+ */
+enum store_result store_put_settle(struct store_put *p);
 
 #endif

@@ -12,6 +12,7 @@ STORE_SOURCES = \
 	store/id.c \
 	store/open.c \
 	store/put.c \
+	store/put_zst.c \
 	store/get.c \
 	store/scan.c \
 	store/verify.c \

@@ -12,10 +12,9 @@
  * <dir>/tmp that its writer holds an exclusive flock on (so sweeps of
  * leftovers never take a live one) and is renamed into place.
  *
- * A store with a compression level compresses a CAS object at commit, once
- * its raw bytes are verified, into a second such file named <id>.zst, and
- * keeps that one instead when it pays (compress.c). A CAS object is there
- * under either name; a put keeps an intact one under either.
+ * A CAS object is there raw (<id>) or compressed (<id>.zst): at commit,
+ * once its raw bytes are verified, put_zst.c chooses which form to keep.
+ * A put keeps an intact object already there under either name.
  */
 #include "store/internal.h"
 
@@ -32,21 +31,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-
-struct store_put {
-	struct store *store;
-	enum store_kind kind;
-	char id[STORE_ID_LEN + 1];
-	int fd;
-	EVP_MD_CTX *digest;      /* CAS only */
-	uint64_t size;
-	uint64_t limit;          /* 0: none */
-	enum store_result error; /* the first failed write's result */
-	bool unnamed;            /* fd is an O_TMPFILE: no temp_path until it is given one */
-	bool zst;                /* the compressed form of a CAS put: final_path ends in .zst */
-	char temp_path[PATH_MAX];
-	char final_path[PATH_MAX];
-};
 
 /* errno as the result of a failed write: a missing file is an I/O error here, not a miss. */
 static enum store_result write_errno_result(void)
@@ -169,9 +153,9 @@ bool store_probe_unnamed(const char *dir)
 	return ok;
 }
 
-/* Start a write into the file of encoding e of object id; only a raw CAS one is hashed. */
-static enum store_result put_open(struct store *s, enum store_kind k, const char *id,
-                                  enum store_encoding e, uint64_t limit, struct store_put **out)
+enum store_result store_put_open(struct store *s, enum store_kind k, const char *id,
+                                 enum store_encoding e, bool hash, uint64_t limit,
+                                 struct store_put **out)
 {
 	struct store_put *p;
 	enum store_result r;
@@ -193,7 +177,7 @@ static enum store_result put_open(struct store *s, enum store_kind k, const char
 		free(p);
 		return r;
 	}
-	if (k == STORE_CAS && !p->zst) {
+	if (k == STORE_CAS && hash) {
 		p->digest = EVP_MD_CTX_new();
 		if (p->digest == NULL || EVP_DigestInit_ex(p->digest, EVP_sha256(), NULL) != 1) {
 			EVP_MD_CTX_free(p->digest);
@@ -214,7 +198,7 @@ static enum store_result put_open(struct store *s, enum store_kind k, const char
 enum store_result store_put_begin(struct store *s, enum store_kind k, const char *id,
                                   uint64_t limit, struct store_put **out)
 {
-	return put_open(s, k, id, STORE_IDENTITY, limit, out);
+	return store_put_open(s, k, id, STORE_IDENTITY, true, limit, out);
 }
 
 /* Remember r as the put's error if it is the first; returns r. */
@@ -226,6 +210,13 @@ static enum store_result put_failed(struct store_put *p, enum store_result r)
 }
 
 enum store_result store_put_write(struct store_put *p, const void *buf, size_t n)
+{
+	if (p->unzstd != NULL)
+		return store_put_frames(p, buf, n);
+	return store_put_raw(p, buf, n);
+}
+
+enum store_result store_put_raw(struct store_put *p, const void *buf, size_t n)
 {
 	const char *at = buf;
 
@@ -262,8 +253,7 @@ enum store_result store_put_error(const struct store_put *p)
 	return p->error;
 }
 
-/* Release everything p holds; the temp file is removed if still there. */
-static void put_free(struct store_put *p)
+void store_put_free(struct store_put *p)
 {
 	if (p->fd >= 0) {
 		if (p->temp_path[0] != '\0')
@@ -271,13 +261,14 @@ static void put_free(struct store_put *p)
 		close(p->fd);
 	}
 	EVP_MD_CTX_free(p->digest);
+	store_unzstd_free(p->unzstd);
 	free(p);
 }
 
 void store_put_abort(struct store_put *p)
 {
 	if (p != NULL)
-		put_free(p);
+		store_put_free(p);
 }
 
 /* For CAS: true when the bytes written hash to the id. */
@@ -400,12 +391,8 @@ static enum store_result link_into_place(struct store_put *p, bool *kept)
 	return r == STORE_OK ? rename_into_place(p) : r;
 }
 
-/*
- * Move p's file into place (an intact object already there is kept), then
- * remove a damaged copy under the other name, which readers would prefer or
- * find. Frees p.
- */
-static enum store_result put_place(struct store_put *p)
+/* (A damaged copy under the other name is one readers would prefer or find.) */
+enum store_result store_put_place(struct store_put *p)
 {
 	enum store_result r = STORE_OK;
 	char other[PATH_MAX];
@@ -425,59 +412,29 @@ static enum store_result put_place(struct store_put *p)
 		if (access(other, F_OK) == 0 && !keep_existing(p, other, !p->zst))
 			unlink(other);
 	}
-	put_free(p);
+	store_put_free(p);
 	return r;
-}
-
-/*
- * With compression on, write the .zst form of p's verified CAS object and
- * place it, when it saves at least an eighth of the bytes; *placed says
- * whether it did (then p is left for the caller to free). Any failure but a
- * full disk falls back to the raw file.
- */
-static enum store_result put_compressed(struct store_put *p, bool *placed)
-{
-	int level = p->store->opts.compression_level;
-	struct store_put *z;
-	uint64_t written;
-	enum store_result r;
-
-	*placed = false;
-	if (p->kind != STORE_CAS || level == 0 || p->size < STORE_COMPRESS_MIN)
-		return STORE_OK;
-	if (put_open(p->store, STORE_CAS, p->id, STORE_ZSTD, 0, &z) != STORE_OK)
-		return STORE_OK;
-	z->size = p->size;
-	r = store_compress_fd(p->fd, p->size, z->fd, level, p->size - p->size / 8, &written);
-	if (r != STORE_OK) {
-		put_free(z);
-		return r == STORE_NO_SPACE ? r : STORE_OK;
-	}
-	r = put_place(z);
-	*placed = r == STORE_OK || r == STORE_NO_SPACE;
-	return r == STORE_NO_SPACE ? r : STORE_OK;
 }
 
 enum store_result store_put_commit(struct store_put *p, int64_t expected_size)
 {
-	enum store_result r = STORE_OK;
-	bool placed = false;
+	enum store_result r = p->error;  /* a write that failed fails the put */
 
-	if (expected_size >= 0 && p->size != (uint64_t)expected_size)
+	if (r == STORE_OK && p->unzstd != NULL && !store_unzstd_complete(p->unzstd))
+		r = STORE_BAD_ENCODING;  /* the stream stopped inside a frame */
+	if (r == STORE_OK && expected_size >= 0 && p->size != (uint64_t)expected_size)
 		r = STORE_SIZE_MISMATCH;
 	if (r == STORE_OK && p->digest != NULL)
 		r = check_digest(p);
 	if (r == STORE_OK && keep_either(p)) {
-		put_free(p);
+		store_put_free(p);
 		return STORE_OK;
 	}
-	if (r == STORE_OK)
-		r = put_compressed(p, &placed);
-	if (r != STORE_OK || placed) {
-		put_free(p);
+	if (r != STORE_OK) {
+		store_put_free(p);
 		return r;
 	}
-	return put_place(p);
+	return p->kind == STORE_CAS ? store_put_settle(p) : store_put_place(p);
 }
 
 enum store_result store_put_bytes(struct store *s, enum store_kind k, const char *id,

@@ -147,10 +147,26 @@ enum store_result store_put_begin(struct store *s, enum store_kind k, const char
 /* Append n bytes to the body, hashing them on the way. */
 enum store_result store_put_write(struct store_put *p, const void *buf, size_t n);
 
-/* Bytes written so far. */
+/*
+ * Make p, a CAS put begun by store_put_begin with nothing written yet, take
+ * a zstd stream: the bytes written from now on are zstd frames (any number,
+ * skippable ones too), decoded only to hash and count the raw bytes, which
+ * the put's limit caps (STORE_TOO_LARGE), as it caps the stream itself
+ * (a little more than the frames of that many bytes need). Bytes that do
+ * not decode are STORE_BAD_ENCODING, and so is a commit inside a frame.
+ * A store with a compression level keeps the frames as they came (after
+ * the size header, which replaces one the stream may open with) as
+ * <id>.zst when that saves at least an eighth and the object is at least
+ * STORE_COMPRESS_MIN bytes, else the decoded bytes raw; a store without
+ * one writes the decoded bytes. Commit checks the raw bytes as for any put.
+ */
+enum store_result store_put_take_zstd(struct store_put *p);
+
+/* Bytes written so far (raw bytes: those decoded, for a zstd stream). */
 uint64_t store_put_size(const struct store_put *p);
 
-/* The temp file being written, open for reading too (dup it to keep it). */
+/* The temp file being written, open for reading too (dup it to keep it); a zstd stream's
+ * holds no raw bytes. */
 int store_put_fd(const struct store_put *p);
 
 /* The result of the first store_put_write that failed, or STORE_OK. */
@@ -161,6 +177,7 @@ enum store_result store_put_error(const struct store_put *p);
  * for CAS, the SHA-256 against the id; then move the file into place. A CAS
  * object already present and intact is kept as it is (a file once handed out
  * is never rewritten); a damaged one, or an AC entry, is replaced atomically.
+ * A put whose write failed fails with that write's result.
  * Always frees p and removes the temp file, whatever the outcome; nothing is
  * visible unless STORE_OK is returned.
  */

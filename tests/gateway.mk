@@ -23,6 +23,7 @@ GATEWAY_TESTS = \
 	tests/gateway_options_test \
 	tests/gateway_linger_test \
 	tests/gateway_s3_outage_test \
+	tests/gateway_s3_zstd_test \
 	tests/gateway_s3_batch_test \
 	tests/gateway_route_test \
 	tests/gateway_tokens_test \
@@ -42,7 +43,7 @@ tests_gateway_options_test_LDADD = libcgtest.a $(GATEWAY_LIBS) $(CRITERION_LIBS)
 # bucket (s3_lifecycle.sh waits a minute for one to expire).
 GATEWAY_E2E = tests/e2e/curl.sh tests/e2e/ccache.sh tests/e2e/bazel.sh \
 	tests/e2e/kill_storm.sh tests/e2e/disk_full.sh tests/e2e/s3_seaweedfs.sh \
-	tests/e2e/s3_gateways.sh tests/e2e/s3_lifecycle.sh
+	tests/e2e/s3_gateways.sh tests/e2e/s3_lifecycle.sh tests/e2e/s3_zstd.sh
 TESTS += $(GATEWAY_E2E)
 EXTRA_DIST += $(GATEWAY_E2E) tests/e2e/gateway_lib.sh scripts/install-bazel.sh \
 	tests/e2e/s3_lib.sh scripts/install-seaweedfs.sh

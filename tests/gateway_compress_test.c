@@ -330,3 +330,85 @@ Test(gateway_compress, the_store_counts_bytes_on_disk)
 	free(o.body);
 	cr_assert_eq(gw_stop(&g), 0);
 }
+
+/* o compressed at level as one frame, as a client sends it; *n its length. The caller frees it. */
+static char *frames_of(const struct object *o, int level, size_t *n)
+{
+	char *z = malloc(ZSTD_compressBound(o->size));
+
+	*n = ZSTD_compress(z, ZSTD_compressBound(o->size), o->body, o->size, level);
+	cr_assert(!ZSTD_isError(*n));
+	return z;
+}
+
+/* The bytes of a file from offset on; *n their length. The caller frees them. */
+static char *file_from(const char *path, long off, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *b;
+
+	cr_assert_not_null(f, "no %s", path);
+	fseek(f, 0, SEEK_END);
+	*n = (size_t)(ftell(f) - off);
+	b = malloc(*n + 1);
+	fseek(f, off, SEEK_SET);
+	cr_assert_eq(fread(b, 1, *n, f), *n);
+	fclose(f);
+	return b;
+}
+
+Test(gateway_compress, a_zstd_put_keeps_the_clients_frames)
+{
+	static const char *const enc[] = { "Content-Encoding: zstd", NULL };
+	struct object o, tiny;
+	struct gw_reply r;
+	size_t n, kept;
+	char *z, *file;
+
+	gw_start(&g, zstd, NULL);
+	make_text(&o, 300000, 12);
+	make_text(&tiny, 300, 13);
+	z = frames_of(&o, 1, &n);
+	z[n / 2] ^= 0x5a;
+	cr_assert_eq(gw_http(&g, "PUT", o.path, z, n, enc, NULL), 400, "a damaged frame");
+	cr_assert_eq(gw_count_files(&g, "cas"), 0, "nothing was stored");
+	z[n / 2] ^= 0x5a;
+	cr_assert_eq(gw_http(&g, "PUT", o.path, z, n, enc, NULL), 201);
+	file = file_from(o.zst, 16, &kept);
+	cr_assert(kept == n && memcmp(file, z, n) == 0, "the level-1 frames as they came");
+	free(file);
+	assert_raw_get(&o);
+	cr_assert_eq(gw_http(&g, "GET", o.path, NULL, 0, want_zstd, &r), 200);
+	assert_decodes_to(&r, &o);
+	gw_reply_free(&r);
+	free(z);
+	z = frames_of(&tiny, 3, &n);
+	cr_assert_eq(gw_http(&g, "PUT", tiny.path, z, n, enc, NULL), 201);
+	cr_assert_eq(file_size(tiny.zst), -1, "a small object stays raw");
+	cr_assert_eq(file_size(tiny.raw), (long long)tiny.size);
+	assert_raw_get(&tiny);
+	free(z);
+	free(tiny.body);
+	free(o.body);
+	cr_assert_eq(gw_stop(&g), 0);
+}
+
+Test(gateway_compress, a_zstd_put_to_a_gateway_without_compression_is_kept_raw)
+{
+	static const char *const enc[] = { "Content-Encoding: zstd", NULL };
+	static const char *const none[] = { "--compression", "none", NULL };
+	struct object o;
+	size_t n;
+	char *z;
+
+	gw_start(&g, none, NULL);
+	make_text(&o, 100000, 14);
+	z = frames_of(&o, 3, &n);
+	cr_assert_eq(gw_http(&g, "PUT", o.path, z, n, enc, NULL), 201);
+	cr_assert_eq(file_size(o.zst), -1);
+	cr_assert_eq(file_size(o.raw), (long long)o.size);
+	assert_raw_get(&o);
+	free(z);
+	free(o.body);
+	cr_assert_eq(gw_stop(&g), 0);
+}

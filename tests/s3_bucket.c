@@ -28,24 +28,41 @@ static struct {
 		char path[256];
 		char body[BUCKET_OBJECT_MAX];
 		size_t len;
+		char encoding[32];   /* its Content-Encoding, as S3 keeps it ("" for none) */
+		char raw_size[32];   /* its x-amz-meta-raw-size ("" for none) */
 	} objects[BUCKET_OBJECTS];
 	int count;
 	char gets[BUCKET_GETS][256];
 	int ngets;
 } bucket = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* Queue an answer of status with len bytes of body; then release it. */
-static enum MHD_Result answer_bytes(struct MHD_Connection *c, unsigned status, const void *body,
-                                    size_t len)
+/*
+ * Queue an answer of status with len bytes of body, and the encoding and
+ * raw size kept with it (NULL or "": none); then release it.
+ */
+static enum MHD_Result answer_object(struct MHD_Connection *c, unsigned status,
+                                     const void *body, size_t len, const char *encoding,
+                                     const char *raw_size)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body,
 	                                                            MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	MHD_add_response_header(resp, "ETag", "\"stand-in\"");
+	if (encoding != NULL && encoding[0] != '\0')
+		MHD_add_response_header(resp, "Content-Encoding", encoding);
+	if (raw_size != NULL && raw_size[0] != '\0')
+		MHD_add_response_header(resp, "x-amz-meta-raw-size", raw_size);
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/* Queue an answer of status with len bytes of body; then release it. */
+static enum MHD_Result answer_bytes(struct MHD_Connection *c, unsigned status, const void *body,
+                                    size_t len)
+{
+	return answer_object(c, status, body, len, NULL, NULL);
 }
 
 /* Queue an answer of status with body text; then release it. */
@@ -74,6 +91,14 @@ static int object_find(const char *path)
 	return -1;
 }
 
+/* Copy request header name of c (or "") into a 32-byte field of an object. */
+static void header_copy(struct MHD_Connection *c, const char *name, char out[32])
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+
+	snprintf(out, 32, "%s", v != NULL ? v : "");
+}
+
 /* A PUT's body as it arrives. */
 struct upload {
 	char body[BUCKET_OBJECT_MAX];
@@ -89,6 +114,7 @@ static enum MHD_Result bucket_answer(void *cls, struct MHD_Connection *c, const 
 	struct upload *u = *state;
 	char body[BUCKET_OBJECT_MAX];
 	size_t len;
+	char encoding[32], raw_size[32];
 	bool put = strcmp(method, "PUT") == 0;
 	int i;
 
@@ -134,6 +160,8 @@ static enum MHD_Result bucket_answer(void *cls, struct MHD_Connection *c, const 
 			snprintf(bucket.objects[i].path, sizeof(bucket.objects[i].path), "%s", path);
 			memcpy(bucket.objects[i].body, u->body, u->len);
 			bucket.objects[i].len = u->len;
+			header_copy(c, "Content-Encoding", bucket.objects[i].encoding);
+			header_copy(c, "x-amz-meta-raw-size", bucket.objects[i].raw_size);
 		}
 		pthread_mutex_unlock(&bucket.lock);
 		free(u);
@@ -146,9 +174,11 @@ static enum MHD_Result bucket_answer(void *cls, struct MHD_Connection *c, const 
 	}
 	len = bucket.objects[i].len;
 	memcpy(body, bucket.objects[i].body, len);
+	memcpy(encoding, bucket.objects[i].encoding, sizeof(encoding));
+	memcpy(raw_size, bucket.objects[i].raw_size, sizeof(raw_size));
 	pthread_mutex_unlock(&bucket.lock);
 	free(u);
-	return answer_bytes(c, 200, body, len);
+	return answer_object(c, 200, body, len, encoding, raw_size);
 }
 
 uint16_t bucket_start(uint16_t port)
@@ -187,11 +217,19 @@ void bucket_set_mode(enum bucket_mode m)
 
 void bucket_put(const char *path, const void *body, size_t len)
 {
+	bucket_put_encoded(path, body, len, "", "");
+}
+
+void bucket_put_encoded(const char *path, const void *body, size_t len, const char *encoding,
+                        const char *raw_size)
+{
 	cr_assert_leq(len, BUCKET_OBJECT_MAX);
 	pthread_mutex_lock(&bucket.lock);
 	cr_assert_lt(bucket.count, BUCKET_OBJECTS);
 	snprintf(bucket.objects[bucket.count].path, sizeof(bucket.objects[0].path), "%s", path);
 	memcpy(bucket.objects[bucket.count].body, body, len);
+	snprintf(bucket.objects[bucket.count].encoding, 32, "%s", encoding);
+	snprintf(bucket.objects[bucket.count].raw_size, 32, "%s", raw_size);
 	bucket.objects[bucket.count++].len = len;
 	pthread_mutex_unlock(&bucket.lock);
 }
@@ -209,6 +247,24 @@ bool bucket_has(const char *id, const char *body)
 	}
 	pthread_mutex_unlock(&bucket.lock);
 	return found;
+}
+
+long bucket_object(const char *id, void *buf, size_t cap, char encoding[32])
+{
+	long len = -1;
+
+	pthread_mutex_lock(&bucket.lock);
+	for (int i = 0; i < bucket.count && len < 0; i++) {
+		size_t n = strlen(bucket.objects[i].path);
+		if (n < strlen(id) || strcmp(bucket.objects[i].path + n - strlen(id), id) != 0)
+			continue;
+		len = (long)bucket.objects[i].len;
+		memcpy(buf, bucket.objects[i].body, bucket.objects[i].len < cap ? bucket.objects[i].len
+		                                                                : cap);
+		memcpy(encoding, bucket.objects[i].encoding, 32);
+	}
+	pthread_mutex_unlock(&bucket.lock);
+	return len;
 }
 
 int bucket_gets(const char *part)

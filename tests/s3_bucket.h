@@ -1,6 +1,7 @@
 /*
  * s3_bucket.h: a stand-in S3 bucket in the test's own process, on
- * 127.0.0.1, for cachegate's --s3 tier: objects by path in memory, no
+ * 127.0.0.1, for cachegate's --s3 tier: objects by path in memory (with the
+ * Content-Encoding and x-amz-meta-raw-size they were put with), no
  * signature checked, one thread per connection; it can be told to answer
  * 503, to stall, or to trickle, and it counts the GETs it is asked.
  */
@@ -34,6 +35,10 @@ void bucket_set_mode(enum bucket_mode m);
 /* Store len bytes under path ("/<bucket>/<key>"), as a PUT would. */
 void bucket_put(const char *path, const void *body, size_t len);
 
+/* bucket_put of an object with a Content-Encoding and an x-amz-meta-raw-size ("": none). */
+void bucket_put_encoded(const char *path, const void *body, size_t len, const char *encoding,
+                        const char *raw_size);
+
 struct gw;
 
 /*
@@ -44,6 +49,12 @@ uint16_t bucket_gateway_start(struct gw *g);
 
 /* True when an object whose path ends in id holds exactly body (a string). */
 bool bucket_has(const char *id, const char *body);
+
+/*
+ * The object whose path ends in id: its bytes into buf (at most cap), its
+ * Content-Encoding into encoding ("" for none); its length, or -1 if absent.
+ */
+long bucket_object(const char *id, void *buf, size_t cap, char encoding[32]);
 
 /* GETs asked so far whose path contains part (e.g. "/ac/", or an id). */
 int bucket_gets(const char *part);

@@ -291,3 +291,177 @@ Test(store_compress, the_decoder_takes_frames_in_any_pieces_and_refuses_garbage)
 	free(z);
 	free(a);
 }
+
+/* buf compressed by a client at level, as one frame; *len its length. The caller frees it. */
+static char *client_frames(const char *buf, size_t n, int level, size_t *len)
+{
+	size_t cap = ZSTD_compressBound(n);
+	char *z = malloc(cap);
+
+	*len = ZSTD_compress(z, cap, buf, n, level);
+	cr_assert(!ZSTD_isError(*len));
+	return z;
+}
+
+/* Put a zstd stream (len bytes of z) as object id into s, in pieces of step bytes. */
+static enum store_result put_stream(struct store *s, const char *id, const char *z, size_t len,
+                                    size_t step, int64_t raw_size)
+{
+	struct store_put *p;
+	enum store_result r = store_put_begin(s, STORE_CAS, id, 0, &p);
+
+	cr_assert_eq(r, STORE_OK);
+	cr_assert_eq(store_put_take_zstd(p), STORE_OK);
+	for (size_t at = 0; at < len && r == STORE_OK; at += step)
+		r = store_put_write(p, z + at, len - at < step ? len - at : step);
+	if (r != STORE_OK) {
+		store_put_abort(p);
+		return r;
+	}
+	return store_put_commit(p, raw_size);
+}
+
+/* The whole file of id's object of that form; *len its length. The caller frees it. */
+static char *file_bytes(const char *id, bool zst, size_t *len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	char *b;
+	int fd;
+
+	file_of(id, zst, path);
+	fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0, "no %s", path);
+	cr_assert_eq(fstat(fd, &st), 0);
+	b = malloc((size_t)st.st_size + 1);
+	cr_assert_eq(read(fd, b, (size_t)st.st_size), st.st_size);
+	close(fd);
+	*len = (size_t)st.st_size;
+	return b;
+}
+
+Test(store_compress, a_zstd_stream_is_kept_as_it_came)
+{
+	size_t n = 100000, len, flen, both;
+	char *body = text_bytes(n, 20), *z = client_frames(body, n, 1, &len), *f, *two;
+	char id[STORE_ID_LEN + 1], id2[STORE_ID_LEN + 1];
+	unsigned char h[STORE_ZST_HEADER] = { 0x50, 0x2A, 0x4D, 0x18, 8 };
+	uint64_t size;
+
+	fixture_sha256(body, n, id);
+	cr_assert_eq(put_stream(zs, id, z, len, 999, (int64_t)n), STORE_OK);
+	cr_assert(has_file(id, true) && !has_file(id, false));
+	f = file_bytes(id, true, &flen);
+	cr_assert_eq(flen, STORE_ZST_HEADER + len, "the size header, then the client's frames");
+	memcpy(&size, f + 8, sizeof size);
+	cr_assert(memcmp(f, h, 8) == 0 && size == n);
+	cr_assert(memcmp(f + STORE_ZST_HEADER, z, len) == 0, "the frames as they came");
+	assert_reads(zs, id, body, n);
+	/* Two frames, then an empty one and a skippable one: kept whole, read as the object. */
+	two = malloc(2 * len + 64);
+	both = ZSTD_compress(two, 2 * len + 64, body, n / 2, 3);
+	both += ZSTD_compress(two + both, 2 * len, body + n / 2, n - n / 2, 3);
+	both += ZSTD_compress(two + both, 64, "", 0, 3);
+	memcpy(two + both, h, sizeof h);
+	both += sizeof h;
+	fixture_sha256(body, n, id2);
+	store_remove(zs, STORE_CAS, id2);
+	cr_assert_eq(put_stream(zs, id2, two, both, 4096, -1), STORE_OK);
+	assert_reads(zs, id2, body, n);
+	free(f);
+	/* A stream that opens with a size header of its own (a .zst file as it is) gets no second. */
+	f = file_bytes(id2, true, &flen);
+	store_remove(zs, STORE_CAS, id2);
+	cr_assert_eq(put_stream(zs, id2, f, flen, 5, (int64_t)n), STORE_OK);
+	free(two);
+	two = file_bytes(id2, true, &both);
+	cr_assert_eq(both, flen);
+	cr_assert(memcmp(two, f, flen) == 0);
+	free(two);
+	free(f);
+	free(z);
+	free(body);
+}
+
+Test(store_compress, a_wrong_id_or_a_broken_stream_stores_nothing)
+{
+	size_t n = 50000, len;
+	char *body = text_bytes(n, 21), *z = client_frames(body, n, 3, &len);
+	char id[STORE_ID_LEN + 1], other[STORE_ID_LEN + 1];
+
+	fixture_sha256(body, n, id);
+	fixture_sha256(body, n - 1, other);
+	cr_assert_eq(put_stream(zs, other, z, len, 1000, -1), STORE_HASH_MISMATCH);
+	cr_assert_eq(put_stream(zs, id, z, len, 1000, (int64_t)n + 1), STORE_SIZE_MISMATCH);
+	cr_assert_eq(put_stream(zs, id, z, len - 3, 1000, -1), STORE_BAD_ENCODING,
+	             "a stream that stops inside a frame");
+	z[len / 2] ^= 0x55;
+	cr_assert_eq(put_stream(zs, id, z, len, 1000, -1), STORE_BAD_ENCODING);
+	cr_assert_eq(put_stream(zs, id, body, 4000, 1000, -1), STORE_BAD_ENCODING, "not zstd");
+	cr_assert(!has_file(id, true) && !has_file(id, false));
+	cr_assert(!has_file(other, true) && !has_file(other, false));
+	cr_assert_eq(store_put_bytes(zs, STORE_CAS, id, body, n), STORE_OK, "the store still takes it");
+	free(z);
+	free(body);
+}
+
+Test(store_compress, small_or_poorly_compressed_streams_are_kept_raw)
+{
+	char *tiny = text_bytes(STORE_COMPRESS_MIN - 1, 22), *noise = noise_bytes(20000, 23);
+	char *text = text_bytes(30000, 24), *z, *f;
+	char tiny_id[STORE_ID_LEN + 1], noise_id[STORE_ID_LEN + 1], text_id[STORE_ID_LEN + 1];
+	size_t len, flen;
+
+	fixture_sha256(tiny, STORE_COMPRESS_MIN - 1, tiny_id);
+	z = client_frames(tiny, STORE_COMPRESS_MIN - 1, 19, &len);
+	cr_assert_eq(put_stream(zs, tiny_id, z, len, 3, -1), STORE_OK);
+	cr_assert(has_file(tiny_id, false) && !has_file(tiny_id, true));
+	free(z);
+	fixture_sha256(noise, 20000, noise_id);
+	z = client_frames(noise, 20000, 3, &len);
+	cr_assert_eq(put_stream(zs, noise_id, z, len, 7000, 20000), STORE_OK);
+	cr_assert(has_file(noise_id, false) && !has_file(noise_id, true));
+	f = file_bytes(noise_id, false, &flen);
+	cr_assert(flen == 20000 && memcmp(f, noise, flen) == 0, "the decoded bytes");
+	free(f);
+	free(z);
+	/* A store without compression keeps even a compressible stream raw. */
+	fixture_sha256(text, 30000, text_id);
+	z = client_frames(text, 30000, 3, &len);
+	cr_assert_eq(put_stream(fixture_store, text_id, z, len, 2000, 30000), STORE_OK);
+	cr_assert(has_file(text_id, false) && !has_file(text_id, true));
+	assert_reads(fixture_store, text_id, text, 30000);
+	free(z);
+	free(text);
+	free(noise);
+	free(tiny);
+}
+
+Test(store_compress, the_limit_caps_the_decoded_bytes_and_the_stream)
+{
+	size_t n = 64000, len;
+	char *body = text_bytes(n, 25), *z = client_frames(body, n, 3, &len), *pad;
+	unsigned char skip[8] = { 0x51, 0x2A, 0x4D, 0x18 };
+	uint32_t skip_len = 200000;
+	char id[STORE_ID_LEN + 1];
+	struct store_put *p;
+
+	fixture_sha256(body, n, id);
+	cr_assert_eq(store_put_begin(zs, STORE_CAS, id, 1000, &p), STORE_OK);
+	cr_assert_eq(store_put_take_zstd(p), STORE_OK);
+	cr_assert_eq(store_put_write(p, z, len), STORE_TOO_LARGE);
+	store_put_abort(p);
+	/* Small frames padded with a long skippable frame: refused before the padding is kept. */
+	pad = calloc(1, sizeof skip + skip_len);
+	memcpy(skip + 4, &skip_len, sizeof skip_len);
+	memcpy(pad, skip, sizeof skip);
+	cr_assert_eq(store_put_begin(zs, STORE_CAS, id, n, &p), STORE_OK);
+	cr_assert_eq(store_put_take_zstd(p), STORE_OK);
+	cr_assert_eq(store_put_write(p, z, len), STORE_OK);
+	cr_assert_eq(store_put_write(p, pad, sizeof skip + skip_len), STORE_TOO_LARGE);
+	store_put_abort(p);
+	cr_assert(!has_file(id, true) && !has_file(id, false));
+	free(pad);
+	free(z);
+	free(body);
+}

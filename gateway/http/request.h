@@ -52,8 +52,8 @@ struct request {
 	uint64_t body_in;           /* request body bytes received */
 	int64_t content_length;     /* -1 when the request gave none */
 	struct store_put *put;      /* an upload in progress, or NULL */
-	struct store_unzstd *unzstd; /* a PUT with Content-Encoding: zstd: decodes its body */
-	int64_t raw_length;         /* with unzstd: X-Digest-SizeBytes, or -1 */
+	bool zstd_body;             /* a PUT with Content-Encoding: zstd (its put takes the stream) */
+	int64_t raw_length;         /* with zstd_body: X-Digest-SizeBytes, or -1 */
 	bool already_stored;        /* a PUT of a present object: answered 200 after the body */
 	enum store_result write_error; /* why an upload failed, answered once the body is over */
 	struct go_batch *batch;     /* ENDPOINT_GO_BATCH: the actions asked for (http_go.h) */

@@ -127,16 +127,14 @@ static const char unsupported_encoding[] =
 
 /*
  * Read the PUT's lengths: Content-Length, and for a CAS body with
- * Content-Encoding: zstd, start its decoder and read X-Digest-SizeBytes.
- * Sets *raw to the body's uncompressed length when known, else -1. NULL,
- * or the sentence of a 400.
+ * Content-Encoding: zstd (r->zstd_body), X-Digest-SizeBytes. Sets *raw to
+ * the body's uncompressed length when known, else -1. NULL, or the
+ * sentence of a 400 (or 415).
  */
 static const char *read_lengths(struct MHD_Connection *c, struct request *r, int64_t *raw)
 {
 	const char *enc = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	                                              MHD_HTTP_HEADER_CONTENT_ENCODING);
-
-	uint64_t bound = r->gw->opt->max_object_size, cap = evict_limit(r->gw->evict);
 
 	r->raw_length = -1;
 	if (!read_length(c, MHD_HTTP_HEADER_CONTENT_LENGTH, &r->content_length))
@@ -149,15 +147,31 @@ static const char *read_lengths(struct MHD_Connection *c, struct request *r, int
 	if (!read_length(c, WIRE_RAW_SIZE_HEADER, &r->raw_length))
 		return "bad X-Digest-SizeBytes header";
 	*raw = r->raw_length;
-	/*
-	 * The decoder stops at the most any object may be (--max-object-size,
-	 * the store's cap), so no small body unpacks past them; a body that
-	 * decodes to another size than X-Digest-SizeBytes fails at commit.
-	 */
-	if (cap > 0 && (bound == 0 || cap < bound))
-		bound = cap;
-	r->unzstd = store_unzstd_new(bound);
-	return r->unzstd == NULL ? "out of memory" : NULL;
+	r->zstd_body = true;
+	return NULL;
+}
+
+/*
+ * Start r's put. A zstd body goes to the store as it comes (kept as the
+ * client's frames where that pays, store_put_take_zstd), its decoded bytes
+ * capped at the most any object may be (--max-object-size, the store's
+ * cap), so no small body unpacks past them; one that decodes to another
+ * size than X-Digest-SizeBytes fails at commit.
+ */
+static enum store_result put_start(struct request *r, uint64_t limit, uint64_t cap)
+{
+	enum store_result res;
+
+	if (r->zstd_body && cap > 0 && (limit == 0 || cap < limit))
+		limit = cap;
+	res = store_put_begin(r->gw->store, route_kind(r), r->id, limit, &r->put);
+	if (res == STORE_OK && r->zstd_body)
+		res = store_put_take_zstd(r->put);
+	if (res != STORE_OK) {
+		store_put_abort(r->put);
+		r->put = NULL;
+	}
+	return res;
 }
 
 /* True when the client waits for "100 Continue" before sending its body. */
@@ -248,7 +262,7 @@ static enum MHD_Result put_begin(struct MHD_Connection *c, struct request *r)
 		watchdog_receiving(r->watch, true);
 		return MHD_YES;
 	}
-	res = store_put_begin(gw->store, route_kind(r), r->id, limit, &r->put);
+	res = put_start(r, limit, cap);
 	if (res != STORE_OK) {
 		metrics_count_reject(gw->metrics, reject_reason(res));
 		return respond_store_error(c, r, res);
@@ -264,12 +278,6 @@ enum MHD_Result objects_begin(struct MHD_Connection *c, struct request *r)
 	return serve(c, r);
 }
 
-/* store_sink: write decoded bytes into the struct store_put ctx. */
-static enum store_result put_sink(void *ctx, const void *buf, size_t n)
-{
-	return store_put_write(ctx, buf, n);
-}
-
 enum MHD_Result objects_upload(struct request *r, const char *data, size_t n)
 {
 	enum store_result res;
@@ -279,10 +287,7 @@ enum MHD_Result objects_upload(struct request *r, const char *data, size_t n)
 	watchdog_body(r->watch, n);
 	if (r->put == NULL)
 		return MHD_YES;  /* the answer is decided: drain the rest */
-	if (r->unzstd != NULL)
-		res = store_unzstd_feed(r->unzstd, data, n, put_sink, r->put);
-	else
-		res = store_put_write(r->put, data, n);
+	res = store_put_write(r->put, data, n);
 	if (res == STORE_OK)
 		return MHD_YES;
 	store_put_abort(r->put);
@@ -311,12 +316,7 @@ enum MHD_Result objects_finish(struct MHD_Connection *c, struct request *r)
 	size = store_put_size(r->put);
 	if (store_stat(gw->store, k, r->id, &old) == STORE_OK)
 		old_size = (int64_t)old;
-	if (r->unzstd != NULL && !store_unzstd_complete(r->unzstd)) {
-		store_put_abort(r->put);
-		res = STORE_BAD_ENCODING;  /* the body stopped inside a frame */
-	} else {
-		res = store_put_commit(r->put, r->unzstd != NULL ? r->raw_length : r->content_length);
-	}
+	res = store_put_commit(r->put, r->zstd_body ? r->raw_length : r->content_length);
 	r->put = NULL;
 	if (res != STORE_OK) {
 		metrics_count_reject(gw->metrics, reject_reason(res));
@@ -332,8 +332,6 @@ enum MHD_Result objects_finish(struct MHD_Connection *c, struct request *r)
 
 void objects_done(struct request *r)
 {
-	store_unzstd_free(r->unzstd);
-	r->unzstd = NULL;
 	if (r->put == NULL)
 		return;
 	store_put_abort(r->put);

@@ -105,10 +105,11 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 
 	if (reply->result == TIER_OK) {
 		res = store_put_commit(f->put, -1);
-		if (res == STORE_HASH_MISMATCH) {
+		if (res == STORE_HASH_MISMATCH || res == STORE_BAD_ENCODING) {
 			metrics_count_damaged(gw->metrics, DAMAGE_S3);
-			fprintf(stderr, "cachegate: cas/%s in the bucket does not hash to its id; "
-			        "neither kept nor served\n", f->id);
+			fprintf(stderr, "cachegate: cas/%s in the bucket %s; neither kept nor served\n",
+			        f->id, res == STORE_HASH_MISMATCH ? "does not hash to its id"
+			                                          : "is zstd that does not decode");
 			cause_set(&why, "the object in the bucket does not hash to its id");
 			out.why = why;
 			out.result = TIER_NOT_FOUND;
@@ -117,9 +118,11 @@ static void fetch_done(void *ctx, const struct tier_reply *reply)
 			out.why = why;
 			out.result = TIER_FAILED;
 		} else {
-			evict_note_put(gw->evict, f->kind, reply->size, -1);
+			/* A CAS object's bytes on disk are known once stored (compressed or not). */
+			uint64_t on_disk = reply->size;
 			if (f->kind == STORE_CAS)
-				integrity_mark_stored(gw->integrity, gw->store, f->id);
+				on_disk = integrity_mark_stored(gw->integrity, gw->store, f->id);
+			evict_note_put(gw->evict, f->kind, on_disk, -1);
 		}
 	} else {
 		store_put_abort(f->put);
@@ -287,6 +290,25 @@ static void upload_done(void *ctx, const struct tier_reply *reply)
 	tier_resume(ctx, reply);
 }
 
+/*
+ * A compressed object goes to the tier as stored, so it must be whole: known
+ * good, or checked now. One that is not is damage (closed, removed, so the
+ * client's retry stores it anew); false then.
+ */
+static bool upload_checked(struct request *r, struct store_object *obj)
+{
+	enum store_result res = STORE_OK;
+
+	if (!integrity_known_good(r->gw->integrity, r->id, &obj->st))
+		res = store_verify_object(obj, r->id);
+	if (res == STORE_OK)
+		return true;
+	close(obj->fd);
+	if (res == STORE_HASH_MISMATCH || res == STORE_BAD_ENCODING)
+		integrity_damaged(r->gw->integrity, r->id, &obj->st, DAMAGE_READ);
+	return false;
+}
+
 enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, unsigned status)
 {
 	struct http_tier *t = r->gw->tier;
@@ -299,27 +321,19 @@ enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, un
 	if (store_get(r->gw->store, k, r->id, -1, &obj) != STORE_OK)
 		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		                    "the object left the local store before it reached S3");
-	if (obj.encoding == STORE_ZSTD) {
-		/* The bucket holds raw objects for now: send it the decoded bytes. */
-		int raw_fd;
-		enum store_result res = store_decode_temp(r->gw->store, &obj, &raw_fd);
-
-		close(obj.fd);
-		if (res == STORE_BAD_ENCODING)  /* damage: gone, so the client's retry stores it anew */
-			integrity_damaged(r->gw->integrity, r->id, &obj.st, DAMAGE_READ);
-		if (res != STORE_OK)
-			return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-			                    "store error: cannot decode the object for S3");
-		obj.fd = raw_fd;
-	}
-	r->tier_fd = obj.fd;
-	if (k == STORE_CAS)
-		memcpy(hash, r->id, sizeof(hash));
-	else if (store_sha256_fd(obj.fd, 0, obj.size, hash) != STORE_OK)
+	if (obj.encoding == STORE_ZSTD && !upload_checked(r, &obj))
 		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		                    "store error: cannot read the entry back");
+		                    "store error: the object is damaged; send it again");
+	r->tier_fd = obj.fd;
+	if (k == STORE_CAS && obj.encoding != STORE_ZSTD)
+		memcpy(hash, r->id, sizeof(hash));
+	else if (store_sha256_fd(obj.fd, 0, obj.stored_size, hash) != STORE_OK)
+		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                    "store error: cannot read the object back");
 	tier_suspend(c, r);
-	if (!t->tier.ops->put(t->tier.backend, k, r->id, obj.fd, obj.size, hash, upload_done, r)) {
+	if (!t->tier.ops->put(t->tier.backend, k, r->id, obj.fd, obj.stored_size,
+	                      obj.encoding == STORE_ZSTD ? (int64_t)obj.size : -1, hash,
+	                      upload_done, r)) {
 		cause_set(&fail.why, "the shared tier is stopping");
 		tier_resume(r, &fail);
 		free(fail.why);

@@ -21,7 +21,7 @@ enum tier_result {
 
 struct tier_reply {
 	enum tier_result result;
-	uint64_t size;        /* a get's bytes written, a head's length */
+	uint64_t size;        /* a get's bytes written, a head's length (uncompressed) */
 	bool skipped;         /* an upload found the object there already */
 	/*
 	 * TIER_FAILED (or a fetch's TIER_NOT_FOUND): one sentence for the client
@@ -41,7 +41,9 @@ struct tier_ops {
 	/*
 	 * Write object id's bytes into put (begun by the caller, who commits
 	 * it), telling progress(ctx, ...) after each piece written; give up when
-	 * no byte comes for stall_seconds (0: the backend's own bound).
+	 * no byte comes for stall_seconds (0: the backend's own bound). An
+	 * object the tier holds compressed goes in as a zstd stream
+	 * (store_put_take_zstd), and progress is told no length.
 	 */
 	bool (*get)(void *backend, enum store_kind k, const char *id, struct store_put *put,
 	            unsigned stall_seconds, tier_progress progress, tier_done done, void *ctx);
@@ -49,10 +51,13 @@ struct tier_ops {
 	bool (*head)(void *backend, enum store_kind k, const char *id, tier_done done, void *ctx);
 	/*
 	 * Store size bytes read from fd (which stays the caller's) as object id;
-	 * sha256_hex is their hash. A CAS object already there is not sent again.
+	 * sha256_hex is their hash. raw_size >= 0 says they are a .zst object's
+	 * file of that many uncompressed bytes: the tier keeps them as they are,
+	 * with their encoding and that size recorded. A CAS object already there
+	 * is not sent again.
 	 */
 	bool (*put)(void *backend, enum store_kind k, const char *id, int fd, uint64_t size,
-	            const char *sha256_hex, tier_done done, void *ctx);
+	            int64_t raw_size, const char *sha256_hex, tier_done done, void *ctx);
 	/*
 	 * True when the tier's last request was answered; else false, with
 	 * *cause (the caller frees it; NULL: not wanted) saying why it failed.

@@ -188,7 +188,7 @@ static bool s3_head(void *backend, enum store_kind k, const char *id, tier_done 
 }
 
 static bool s3_put(void *backend, enum store_kind k, const char *id, int fd, uint64_t size,
-                   const char *sha256_hex, tier_done done, void *ctx)
+                   int64_t raw_size, const char *sha256_hex, tier_done done, void *ctx)
 {
 	struct s3_job *j = s3_job_new(backend, OP_PUT, k, id, done, ctx);
 
@@ -196,6 +196,7 @@ static bool s3_put(void *backend, enum store_kind k, const char *id, int fd, uin
 		return false;
 	j->fd = fd;
 	j->size = size;
+	j->raw_size = raw_size;
 	snprintf(j->sha256, sizeof(j->sha256), "%s", sha256_hex);
 	/* Content-addressed: what the bucket has under this name is these bytes. */
 	if (k == STORE_CAS)

@@ -5,14 +5,61 @@
  * its answer.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/cause.h"
 #include "common/clock.h"
 #include "gateway/tier/s3/s3_job.h"
+
+/* The value of header line (len bytes) if it is the header name, trimmed into buf; else false. */
+static bool header_value(const char *line, size_t len, const char *name, char *buf, size_t n)
+{
+	size_t at = strlen(name);
+
+	if (len <= at || strncasecmp(line, name, at) != 0 || line[at] != ':')
+		return false;
+	for (at++; at < len && (line[at] == ' ' || line[at] == '\t'); at++)
+		;
+	while (len > at && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
+		len--;
+	snprintf(buf, n, "%.*s", (int)(len - at), line + at);
+	return true;
+}
+
+/* libcurl hands over a header line of a GET's or HEAD's answer: note a compressed object's. */
+static size_t on_header(char *line, size_t size, size_t n, void *arg)
+{
+	struct s3_job *j = arg;
+	size_t len = size * n;
+	char value[64], *end;
+	unsigned long long raw;
+
+	if (len > 5 && strncmp(line, "HTTP/", 5) == 0) {  /* a new answer: forget an earlier's */
+		j->zstd = false;
+		j->raw_size = -1;
+	} else if (header_value(line, len, "Content-Encoding", value, sizeof(value))) {
+		j->zstd = strcasecmp(value, "zstd") == 0;
+	} else if (header_value(line, len, S3_RAW_SIZE_HEADER, value, sizeof(value)) &&
+	           value[0] >= '0' && value[0] <= '9') {
+		errno = 0;
+		raw = strtoull(value, &end, 10);
+		if (errno == 0 && *end == '\0' && raw <= INT64_MAX)
+			j->raw_size = (int64_t)raw;
+	}
+	return len;
+}
+
+/* The first bytes of a GET's 200 have come: a compressed object goes in as a zstd stream. */
+static bool body_starts(struct s3_job *j)
+{
+	j->started = true;
+	return !j->zstd || store_put_take_zstd(j->into) == STORE_OK;
+}
 
 /* libcurl hands over response bytes: into the store on a 200, else kept for the error. */
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
@@ -23,7 +70,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	if (j->status == 0)
 		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->status);
 	if (j->status == 200 && j->phase == OP_GET) {
-		if (store_put_write(j->into, data, len) != STORE_OK) {
+		if ((!j->started && !body_starts(j)) ||
+		    store_put_write(j->into, data, len) != STORE_OK) {
 			j->write_failed = true;
 			return 0;  /* aborts the transfer */
 		}
@@ -31,7 +79,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 		if (j->progress != NULL) {
 			curl_off_t length = -1;
 			curl_easy_getinfo(j->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
-			j->progress(j->ctx, j->got, (int64_t)length);
+			j->progress(j->ctx, j->got, j->zstd ? -1 : (int64_t)length);
 		}
 		return len;
 	}
@@ -69,6 +117,7 @@ bool s3_job_prepare(struct s3_job *j)
 {
 	struct s3 *s = j->s3;
 	char url[S3_URL_MAX], query[S3_URL_MAX], header[128], sha256[STORE_ID_LEN + 1];
+	char encoded[96];
 	bool sending = j->phase == OP_PUT;
 	size_t len;
 
@@ -94,6 +143,11 @@ bool s3_job_prepare(struct s3_job *j)
 	j->headers = curl_slist_append(j->headers, header);
 	if (s->token_header != NULL)
 		j->headers = curl_slist_append(j->headers, s->token_header);
+	if ((sending || j->phase == OP_CREATE) && j->raw_size >= 0) {  /* kept with the object */
+		snprintf(encoded, sizeof(encoded), "%s: %" PRId64, S3_RAW_SIZE_HEADER, j->raw_size);
+		j->headers = curl_slist_append(j->headers, "Content-Encoding: zstd");
+		j->headers = curl_slist_append(j->headers, encoded);
+	}
 	if (j->headers == NULL)
 		return false;
 	curl_easy_setopt(j->easy, CURLOPT_URL, url);
@@ -110,6 +164,10 @@ bool s3_job_prepare(struct s3_job *j)
 	curl_easy_setopt(j->easy, CURLOPT_BUFFERSIZE, S3_BUFFER);
 	curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
+	if (j->op != OP_PUT && (j->phase == OP_GET || j->phase == OP_HEAD)) {
+		curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
+	}
 	if (j->phase == OP_HEAD) {
 		curl_easy_setopt(j->easy, CURLOPT_NOBODY, 1L);
 		curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, S3_HEAD_MS);
@@ -175,7 +233,11 @@ bool s3_job_judge(struct s3_job *j, CURLcode cc, struct tier_reply *r)
 		return true;
 	}
 	r->result = TIER_OK;
-	if (j->phase == OP_HEAD) {
+	if (j->phase == OP_HEAD && j->op == OP_HEAD && j->zstd) {
+		/* A compressed object: its uncompressed size is the one recorded. */
+		r->result = j->raw_size >= 0 ? TIER_OK : TIER_NOT_FOUND;
+		r->size = j->raw_size >= 0 ? (uint64_t)j->raw_size : 0;
+	} else if (j->phase == OP_HEAD) {
 		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
 		r->size = length >= 0 ? (uint64_t)length : 0;
 		r->skipped = j->op == OP_PUT;
@@ -209,6 +271,7 @@ struct s3_job *s3_job_new(struct s3 *s, enum s3_op op, enum store_kind k, const 
 	j->kind = k;
 	snprintf(j->id, sizeof(j->id), "%s", id);
 	j->fd = -1;
+	j->raw_size = -1;
 	j->done = done;
 	j->ctx = ctx;
 	j->started_us = clock_us();

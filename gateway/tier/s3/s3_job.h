@@ -23,6 +23,13 @@
 #define S3_BUFFER (256L * 1024)   /* bytes a body arrives in at most per callback */
 #define S3_ERROR_BODY 2048       /* bytes of an answer's body kept (error code, upload id) */
 
+/*
+ * A compressed object (a .zst file as the store keeps it) is stored with
+ * "Content-Encoding: zstd" and its uncompressed size in this user metadata
+ * (S3 and SeaweedFS keep both and answer them on GET and HEAD).
+ */
+#define S3_RAW_SIZE_HEADER "x-amz-meta-raw-size"
+
 /* Objects larger than this are uploaded in parts of S3_PART_SIZE (s3_multipart.c). */
 #define S3_MULTIPART_MIN (64ULL * 1024 * 1024)
 #define S3_PART_SIZE (32ULL * 1024 * 1024)
@@ -41,6 +48,11 @@ struct s3_job {
 	unsigned stall_seconds;      /* OP_GET: no byte this long fails it; 0: S3_STALL_SECONDS */
 	int fd;                      /* OP_PUT: the body, read with pread */
 	uint64_t size, sent;
+	/* OP_PUT: the body's uncompressed size when it is zstd, else -1; OP_GET, OP_HEAD: the
+	 * object's, from its S3_RAW_SIZE_HEADER, once its answer's headers say it is zstd. */
+	int64_t raw_size;
+	bool zstd;                   /* OP_GET, OP_HEAD: the answer says Content-Encoding: zstd */
+	bool started;                /* OP_GET: the body of its 200 has begun */
 	char sha256[STORE_ID_LEN + 1];
 	/* A multipart upload (s3_multipart.c). */
 	char *upload_id;
