@@ -4,7 +4,8 @@
  * what it gets is byte for byte the output; against --compression none and
  * against a server that never says Accept-Encoding: zstd (in this process)
  * its uploads are raw; a zstd answer is decoded and checked; a refused
- * compressed upload goes again raw, and so do the later ones.
+ * compressed upload goes again raw, and so do the later ones; and how an
+ * answer's Accept-Encoding is read.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 
 #include "proghelper/local.h"
 #include "tests/prog_remote_fixture.h"
+#include "wire/encoding.h"
 #include "wire/wire.h"
 
 TestSuite(prog_compress, .init = remote_fixture_setup, .fini = remote_fixture_teardown, .timeout = 60);
@@ -327,4 +329,23 @@ Test(prog_compress, a_zstd_answer_is_decoded_and_checked)
 	cr_assert_eq(atomic_load(&counters.bytes_down_raw), 2 * OUTPUT_BYTES);
 	free(served_zstd);
 	free(body);
+}
+
+Test(prog_compress, an_accept_encoding_names_zstd_only_with_a_weight_above_zero)
+{
+	static const struct {
+		const char *value;
+		bool zstd;
+	} cases[] = {
+		{ " zstd\r\n", true },          { "gzip, zstd;q=0.9", true }, { "br,ZSTD ; Q=0.5", true },
+		{ "zstd;q=0", false },           { "gzip;q=1, zstd; q=0.000", false },
+		{ "zstdx, gzip", false },        { "gzip", false },            { "", false },
+		{ "x-zstd, zstd", true },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		cr_assert_eq(wire_accepts_zstd(cases[i].value, strlen(cases[i].value)), cases[i].zstd, "\"%s\"",
+		             cases[i].value);
+	/* The value is read within its length, not up to a NUL. */
+	cr_assert_not(wire_accepts_zstd("gzip, zstd", 6));
 }
