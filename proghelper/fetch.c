@@ -87,6 +87,7 @@ static size_t fetch_write_line(char *data, size_t size, size_t nmemb, void *arg)
 
 	if (n > sizeof j->line - 1 - j->line_len)
 		return 0;
+	remote_took(j->remote, n);
 	memcpy(j->line + j->line_len, data, n);
 	j->line_len += n;
 	return n;
@@ -113,6 +114,7 @@ size_t fetch_header(char *data, size_t size, size_t nmemb, void *arg)
 	struct job *j = arg;
 	size_t n = size * nmemb, skip = sizeof ENTRY_HEADER - 1;
 
+	remote_note_header(j->remote, data, n);
 	if (n >= sizeof GO_HEADER - 1 && strncasecmp(data, GO_HEADER, sizeof GO_HEADER - 1) == 0)
 		j->go_answer = true;
 	if (n > skip && strncasecmp(data, ENTRY_HEADER, skip) == 0) {
@@ -142,6 +144,7 @@ static size_t fetch_write_output(char *data, size_t size, size_t nmemb, void *ar
 	/* No more than the entry says (a store write of an empty output sets no limit). */
 	if (n > (uint64_t)j->entry.size - j->body_bytes)
 		return 0;
+	remote_took(j->remote, n);
 	j->body_bytes += n;
 	if (j->step == STEP_GET_GO && j->had_output)
 		return n;  /* a copy of what the store has */
@@ -161,6 +164,7 @@ static bool fetch_launch(struct remote *r, struct job *j)
 		if (e == NULL)
 			return false;
 		j->go_answer = j->have_entry = j->had_output = false;
+		remote_accept_zstd(r, e);
 		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, fetch_header);
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
 		break;
@@ -177,7 +181,12 @@ static bool fetch_launch(struct remote *r, struct job *j)
 		e = remote_prepare(r, j, "cas", j->entry.output);
 		if (e == NULL)
 			return false;
-		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)j->entry.size);
+		/* A limit on the bytes on the wire: a zstd answer holds at most its frames' bound. */
+		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+		                 (curl_off_t)(r->zstd_down ? STORE_ZST_HEADER +
+		                                             ZSTD_compressBound((size_t)j->entry.size)
+		                                           : (uint64_t)j->entry.size));
+		remote_accept_zstd(r, e);
 		break;
 	}
 	/* Both carry an output: stream it into the store, giving up on a stalled body. */

@@ -310,6 +310,7 @@ int main(int argc, char **argv)
 			.key = p.cfg.key,
 			.diskpath_root = p.root,
 			.preload_max = p.cfg.preload_max,
+			.no_compression = !p.cfg.compression,
 		};
 		unsigned char key[STORE_HASH_LEN];
 

@@ -37,6 +37,15 @@ static bool fill_dir(void *opaque, char **cause)
 	return true;
 }
 
+/* --compression: zstd or none. */
+static bool set_compression(void *opaque, const char *text)
+{
+	struct options *c = opaque;
+
+	c->compression = strcmp(text, "zstd") == 0;
+	return c->compression || strcmp(text, "none") == 0;
+}
+
 static const struct optable_row rows[] = {
 	{ .flag = "--remote", .arg = "URL", .env = "CACHEGATE_REMOTE", .kind = OPTABLE_TEXT,
 	  .at = AT(remote), .help = "cachegate server to share with; none: local only" },
@@ -71,6 +80,9 @@ static const struct optable_row rows[] = {
 	  .help = "fetch at most SIZE ahead at the start of a build" },
 	{ .flag = "--no-preload", .env = "CACHEGATE_PRELOAD", .kind = OPTABLE_NOFLAG,
 	  .at = AT(preload), .help = "neither fetch ahead nor record what the build used" },
+	{ .flag = "--compression", .arg = "zstd|none", .env = "CACHEGATE_COMPRESSION",
+	  .kind = OPTABLE_CUSTOM, .set = set_compression, .def = "zstd",
+	  .help = "ask the remote for zstd answers, and upload zstd once it says it takes that" },
 	{ .flag = "--verbose", .env = "CACHEGATE_STATS", .kind = OPTABLE_FLAG, .at = AT(verbose),
 	  .help = "one line of statistics at the end" },
 	{ .flag = "--help", .kind = OPTABLE_HELP, .help = "show this text" },

@@ -131,8 +131,11 @@ void remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 	curl_off_t n = 0;
 
 	if (write) {
-		if (curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &n) == CURLE_OK && n > 0)
-			stats_add(&r->stats->bytes_up, (uint64_t)n);
+		if (curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &n) != CURLE_OK || n < 0)
+			n = 0;
+		stats_add(&r->stats->bytes_up, (uint64_t)n);
+		/* What was read to send: the same bytes, unless they went compressed. */
+		stats_add(&r->stats->bytes_up_raw, j->zput != NULL ? upload_zstd_raw(j) : (uint64_t)n);
 	} else if (j->step != STEP_HEAD_CAS) {
 		if (curl_easy_getinfo(j->easy, CURLINFO_SIZE_DOWNLOAD_T, &n) == CURLE_OK && n > 0)
 			stats_add(&r->stats->bytes_down, (uint64_t)n);
@@ -171,7 +174,8 @@ void remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 	if (code >= 500 || (result != CURLE_OK && result != CURLE_HTTP_RETURNED_ERROR &&
 	                    result != CURLE_WRITE_ERROR && result != CURLE_READ_ERROR &&
 	                    result != CURLE_ABORTED_BY_CALLBACK &&
-	                    result != CURLE_FILESIZE_EXCEEDED)) {
+	                    result != CURLE_FILESIZE_EXCEEDED &&
+	                    result != CURLE_BAD_CONTENT_ENCODING)) {
 		if (code >= 500)
 			cause_set(&what, "HTTP %ld", code);
 		else
@@ -180,7 +184,7 @@ void remote_done(struct remote *r, struct job *j, CURLcode result, long code)
 		remote_failed(r, what);
 		free(what);
 	} else {
-		/* Refused data (400, 413, 507...) or a local write error: this job only. */
+		/* Refused or bad data (400, 413, 507, a broken zstd answer...), a local write error: this job only. */
 		stats_add(&r->stats->remote_errors, 1);
 	}
 	if (j->kind == JOB_UPLOAD)

@@ -7,9 +7,10 @@
  * PRELOAD_BATCH at a time and PRELOAD_JOBS requests at once, until the list
  * or the byte budget is spent. Each record of an answer streams into a
  * store write that checks its size and SHA-256, as any fetched output, and
- * its entry is then recorded. A get for an action on its way waits for it,
- * PRELOAD_WAIT_MS by default, then asks for itself (preload_expire); one the
- * preload brought is a local hit. Gets that come while the list is
+ * its entry is then recorded. A get for an action on its way waits for it
+ * while the streams keep coming (preload.h, PRELOAD_WAIT_MS), so that its
+ * output is not fetched twice, then asks for itself (preload_expire); one
+ * the preload brought is a local hit. Gets that come while the list is
  * on its way wait for it and its first batches, which likely hold them
  * (preload_items.c). The list is only advice: a missing, stale or wrong
  * one, a server without /go, or a failed request only ends the preload or
@@ -57,6 +58,7 @@ static size_t preload_write_list(char *data, size_t size, size_t nmemb, void *ar
 	struct preload *p = j->remote->preload;
 	size_t n = size * nmemb;
 
+	remote_took(j->remote, n);
 	return fwrite(data, 1, n, p->list) == n ? n : 0;
 }
 
@@ -255,6 +257,8 @@ static size_t preload_write_batch(char *data, size_t size, size_t nmemb, void *a
 	struct batch *b = j->batch;
 	size_t n = size * nmemb, off = 0, take;
 
+	remote_took(j->remote, n);
+	j->remote->preload->progress_us = clock_us();
 	while (off < n) {
 		if (!b->in_body) {
 			take = GO_ENTRY_LEN - b->head_len;
@@ -304,9 +308,11 @@ static void preload_send(struct remote *r, struct batch *b)
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(b->n * (STORE_ID_LEN + 1)));
 		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, fetch_header);
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
+		remote_accept_zstd(r, e);
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, preload_write_batch);
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
 	}
+	r->preload->progress_us = clock_us();  /* its first bytes are a round trip away */
 	if (e == NULL || !remote_launch(r, j))
 		remote_free_job(r, j);
 }
@@ -418,6 +424,7 @@ struct preload *preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t ma
 	memcpy(p->key, key, STORE_HASH_LEN);
 	p->budget = max_bytes;
 	p->wait_us = (int64_t)(wait_ms > 0 ? wait_ms : PRELOAD_WAIT_MS) * 1000;
+	p->wait_max_us = PRELOAD_WAIT_TIMES * p->wait_us;
 	p->phase = PHASE_START;
 	actionset_init(&p->items, sizeof(struct item));
 	pthread_mutex_init(&p->lock, NULL);

@@ -15,11 +15,18 @@
 #define PRELOAD_MAX_ITEMS (2 * WIRE_LIST_MAX_ENTRIES)
 
 /*
- * By default a get waits this long for an action on its way, then asks for
- * itself: a slow stream, or a stale list whose batch holds much the build
- * does not need ahead of it, never holds the go command up for longer.
+ * A get for an action on its way waits for it as long as the preload's
+ * streams keep coming: once they have brought nothing for this long (by
+ * default), it asks for itself. Asking at once would fetch the output twice
+ * (the batch brings it all the same), on a link the batches already fill.
  */
 #define PRELOAD_WAIT_MS 1000
+/*
+ * ... and it never waits more than this many times that in all: a stream
+ * that trickles, or a stale list whose batch holds much the build does not
+ * need ahead of it, never holds the go command up for longer.
+ */
+#define PRELOAD_WAIT_TIMES 10
 
 /* Where an action stands, as far as the preload knows. */
 enum item_state {
@@ -49,7 +56,9 @@ enum preload_phase {
 struct preload {
 	unsigned char key[STORE_HASH_LEN];  /* the list's /ac id */
 	uint64_t budget;                    /* output bytes the preload may still ask for */
-	int64_t wait_us;                    /* how long a get waits for a COMING action */
+	int64_t wait_us;                    /* a get waits for a COMING action while streams come */
+	int64_t wait_max_us;                /* ... and never longer in all */
+	int64_t progress_us;                /* clock_us when a batch was sent or brought bytes */
 	enum preload_phase phase;
 	FILE *list;                         /* the fetched list, read in order */
 	bool list_end;                      /* everything in it has been looked at */
@@ -84,9 +93,10 @@ void preload_settle(struct remote *r, const unsigned char action[STORE_HASH_LEN]
 void preload_unpark(struct remote *r);
 
 /*
- * Gets that have waited p->wait_us since they were asked go back to
- * the queue to ask for themselves (the action, if it still comes, is
- * stored once and counted unused). Returns the milliseconds until the next
+ * Gets whose wait is over go back to the queue to ask for themselves (the
+ * action, if it still comes, is stored once and counted unused): those
+ * asked p->wait_us after the last progress of the preload's streams, and
+ * those asked p->wait_max_us ago. Returns the milliseconds until the next
  * waiting get is due, at most wait_ms.
  */
 int preload_expire(struct remote *r, int wait_ms);

@@ -95,7 +95,11 @@ int preload_expire(struct remote *r, int wait_ms)
 	struct job *j;
 
 	while ((j = job_pop(&all)) != NULL) {
-		int64_t due = j->queued_us + p->wait_us;
+		int64_t since = j->queued_us > p->progress_us ? j->queued_us : p->progress_us;
+		int64_t due = since + p->wait_us;
+
+		if (due > j->queued_us + p->wait_max_us)
+			due = j->queued_us + p->wait_max_us;
 
 		if (now < due) {
 			wait_ms = clock_poll_ms(now, due, wait_ms);

@@ -11,9 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/cause.h"
+#include "wire/encoding.h"
+#include "wire/wire.h"
 
 #define REMOTE_CONNECT_MS 1000L
 #define REMOTE_MAX_IDLE_S 20L      /* a connection idle longer is not reused */
@@ -63,6 +66,7 @@ void remote_free_job(struct remote *r, struct job *j)
 	}
 	if (j->kind == JOB_PRELOAD)
 		preload_job_ended(r, j);
+	upload_zstd_end(r, j);
 	store_put_abort(j->put);
 	if (j->fd >= 0)
 		close(j->fd);
@@ -79,6 +83,36 @@ void remote_finish_job(struct remote *r, struct job *j, bool hit)
 	if (j->kind == JOB_GET)
 		fetch_answer(r, j, hit);
 	remote_free_job(r, j);
+}
+
+void remote_accept_zstd(struct remote *r, CURL *e)
+{
+	if (r->zstd_down)
+		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, WIRE_ZSTD);
+}
+
+void remote_took(struct remote *r, size_t n)
+{
+	stats_add(&r->stats->bytes_down_raw, n);
+}
+
+#define ACCEPT_HEADER "Accept-Encoding:"
+
+void remote_note_header(struct remote *r, const char *data, size_t n)
+{
+	size_t skip = sizeof ACCEPT_HEADER - 1;
+
+	if (r->compression && !r->zstd_up && n > skip && strncasecmp(data, ACCEPT_HEADER, skip) == 0)
+		r->zstd_up = wire_accepts_zstd(data + skip, n - skip);
+}
+
+/* libcurl's header callback of every request but those to /go paths (fetch_header). */
+static size_t remote_header_line(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct job *j = arg;
+
+	remote_note_header(j->remote, data, size * nmemb);
+	return size * nmemb;
 }
 
 CURL *remote_prepare(struct remote *r, struct job *j, const char *kind,
@@ -115,6 +149,8 @@ CURL *remote_prepare(struct remote *r, struct job *j, const char *kind,
 	/* Never reuse a connection the gateway may be closing (its --header-timeout is 30 s). */
 	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, REMOTE_MAX_IDLE_S);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, remote_header_line);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
 	j->error[0] = '\0';
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->error);
 	if (r->cacert != NULL)
@@ -274,6 +310,7 @@ static void remote_free(struct remote *r)
 		curl_multi_cleanup(r->multi);
 	curl_slist_free_all(r->headers);
 	curl_slist_free_all(r->upload_headers);
+	upload_zstd_free_all(r);
 	preload_free(r->preload, r->stats);
 	pthread_mutex_destroy(&r->lock);
 	free(r->url);
@@ -318,6 +355,9 @@ struct remote *remote_start(const struct remote_options *o, struct store *s, str
 	r->cert = o->cert != NULL ? strdup(o->cert) : NULL;
 	r->key = o->key != NULL ? strdup(o->key) : NULL;
 	r->read_only = o->read_only;
+	r->compression = !o->no_compression;
+	/* Ask for zstd only of a libcurl that decodes it. */
+	r->zstd_down = r->compression && (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_ZSTD) != 0;
 	atomic_init(&r->off, false);
 	atomic_init(&r->quiet, false);
 	atomic_init(&r->writes_off, o->read_only);

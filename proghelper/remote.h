@@ -34,7 +34,9 @@ struct remote_options {
 	struct usedlist *used;     /* remote hits are added to it; NULL: none */
 	const unsigned char *preload_key;  /* preload the list under this key; NULL: no preload */
 	uint64_t preload_max;      /* bytes the preload may fetch */
-	long preload_wait_ms;      /* a get's wait for what the preload brings; 0: PRELOAD_WAIT_MS */
+	long preload_wait_ms;      /* a get waits for what the preload brings while its streams have */
+	                           /* not stalled this long, PRELOAD_WAIT_TIMES that at most; 0: PRELOAD_WAIT_MS */
+	bool no_compression;       /* neither ask for zstd answers nor send zstd uploads */
 };
 
 enum remote_result {

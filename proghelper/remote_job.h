@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include <curl/curl.h>
+#include <zstd.h>
 
 #include "common/clock.h"
 #include "common/queue.h"
@@ -47,6 +48,7 @@ enum job_step {
 
 struct preload;
 struct batch;
+struct upload_zstd;
 
 /* One get or upload, owned by the network thread once queued. */
 struct job {
@@ -67,6 +69,8 @@ struct job {
 	bool put_failed;                   /* the local write could not start */
 	bool past_preload;                 /* get: waited its time for the preload, asks itself */
 	int fd;                            /* STEP_PUT_CAS/LIST: the file sent, or -1 */
+	struct upload_zstd *zput;          /* STEP_PUT_CAS: compressing it on the way, or NULL */
+	struct curl_slist *put_headers;    /* ... and the headers that say so, or NULL */
 	struct batch *batch;               /* STEP_GET_BATCH: what it asks, how far it got */
 	struct usedlist_digest digest;     /* STEP_PUT_LIST: the list's digest */
 	CURL *easy;
@@ -111,6 +115,12 @@ struct remote {
 
 	/* Used by the network thread only. */
 	bool no_go;                         /* the server has no /go paths: gets use /ac, /cas */
+	bool zstd_down;                     /* gets ask for zstd answers (set before the thread) */
+	bool zstd_up;                       /* an answer said Accept-Encoding: zstd: PUT /cas so */
+	bool zstd_refused;                  /* a compressed PUT was refused: raw for the run */
+	bool compression;                   /* --compression zstd (set before the thread) */
+	ZSTD_CCtx *cctx[REMOTE_MAX_UPLOADS];  /* compressors not in use, for the next PUTs */
+	int ncctx;
 	struct queue gets, uploads;
 	int running_gets, running_uploads, running_preloads;
 	int failures;                       /* consecutive */
@@ -133,6 +143,18 @@ void remote_submit(struct remote *r, struct job *j);
  */
 CURL *remote_prepare(struct remote *r, struct job *j, const char *kind,
                      const unsigned char hash[STORE_HASH_LEN]);
+
+/* Have a get's request on e ask for a zstd answer, when the helper may (curl decodes it). */
+void remote_accept_zstd(struct remote *r, CURL *e);
+
+/*
+ * Note what an answer's header line data[0..n) says of the server: an
+ * Accept-Encoding that names zstd (RFC 7694) lets uploads be compressed.
+ */
+void remote_note_header(struct remote *r, const char *data, size_t n);
+
+/* Count n bytes a write callback took (decoded: the raw bytes down). */
+void remote_took(struct remote *r, size_t n);
 
 /* Start the transfer prepared on j's handle; false if it cannot start. */
 bool remote_launch(struct remote *r, struct job *j);
@@ -187,12 +209,33 @@ void upload_start(struct remote *r, struct job *j);
 /* As fetch_step_done, for an upload's request. */
 bool upload_step_done(struct remote *r, struct job *j, CURLcode result, long code);
 
+/* ---- upload_zstd.c ----------------------------------------------------- */
+
+/* True when j's PUT /cas goes out compressed: the server takes zstd, the output pays. */
+bool upload_zstd_wanted(const struct remote *r, const struct job *j);
+
+/*
+ * Set up e, prepared for j's PUT /cas of the open j->fd, to send its bytes
+ * zstd-compressed as they are read (chunked, with Content-Encoding and
+ * X-Digest-SizeBytes); false when out of memory (e is then left raw).
+ */
+bool upload_zstd_setup(struct remote *r, struct job *j, CURL *e);
+
+/* The uncompressed bytes j's compressed PUT has read so far (0 without one). */
+uint64_t upload_zstd_raw(const struct job *j);
+
+/* End j's compressed PUT, if any: its compressor is kept for the next one. */
+void upload_zstd_end(struct remote *r, struct job *j);
+
+/* Free the compressors kept (the thread has stopped). */
+void upload_zstd_free_all(struct remote *r);
+
 /* ---- preload.c --------------------------------------------------------- */
 
 /*
- * Set up preloading under list key, within max_bytes, gets waiting at most
- * wait_ms (0: PRELOAD_WAIT_MS) for an action on its way; NULL when out of
- * memory.
+ * Set up preloading under list key, within max_bytes, gets waiting for an
+ * action on its way until the streams have stalled for wait_ms (0:
+ * PRELOAD_WAIT_MS), PRELOAD_WAIT_TIMES that at most; NULL when out of memory.
  */
 struct preload *preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t max_bytes,
                             long wait_ms);

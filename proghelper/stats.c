@@ -21,13 +21,14 @@ void stats_print(struct stats *st, FILE *f)
 	fprintf(f,
 	        "cachegate-prog: gets %" PRIu64 ", local hits %" PRIu64 ", remote hits %" PRIu64
 	        ", misses %" PRIu64 ", puts %" PRIu64 ", uploads %" PRIu64 " (dropped %" PRIu64
-	        "), bytes up %" PRIu64 ", bytes down %" PRIu64 ", remote errors %" PRIu64
+	        "), bytes up %" PRIu64 " (raw %" PRIu64 "), bytes down %" PRIu64 " (raw %" PRIu64
+	        "), remote errors %" PRIu64
 	        ", remote wait %.3fs, preload hits %" PRIu64 ", preload bytes %" PRIu64
 	        " (unused %" PRIu64 ")\n",
 	        stats_get(&st->gets), stats_get(&st->local_hits), stats_get(&st->remote_hits),
 	        stats_get(&st->misses), stats_get(&st->puts), stats_get(&st->uploads),
-	        stats_get(&st->uploads_dropped), stats_get(&st->bytes_up),
-	        stats_get(&st->bytes_down), stats_get(&st->remote_errors),
+	        stats_get(&st->uploads_dropped), stats_get(&st->bytes_up), stats_get(&st->bytes_up_raw),
+	        stats_get(&st->bytes_down), stats_get(&st->bytes_down_raw), stats_get(&st->remote_errors),
 	        (double)stats_get(&st->remote_wait_us) / 1e6, stats_get(&st->preload_hits),
 	        stats_get(&st->preload_bytes), stats_get(&st->preload_unused));
 }

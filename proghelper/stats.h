@@ -16,8 +16,10 @@ struct stats {
 	atomic_uint_fast64_t puts;
 	atomic_uint_fast64_t uploads;          /* entries written to the remote */
 	atomic_uint_fast64_t uploads_dropped;  /* not sent: queue full, remote gone, timeout */
-	atomic_uint_fast64_t bytes_up;
-	atomic_uint_fast64_t bytes_down;
+	atomic_uint_fast64_t bytes_up;         /* request bodies on the wire (compressed or not) */
+	atomic_uint_fast64_t bytes_up_raw;     /* ... their bytes uncompressed */
+	atomic_uint_fast64_t bytes_down;       /* answer bodies on the wire */
+	atomic_uint_fast64_t bytes_down_raw;   /* ... their bytes decoded */
 	atomic_uint_fast64_t remote_errors;
 	atomic_uint_fast64_t remote_wait_us;   /* summed time gets spent waiting on the remote */
 	atomic_uint_fast64_t preload_hits;     /* gets answered with what the preload brought */

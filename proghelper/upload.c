@@ -3,7 +3,8 @@
  * /cas/<output> when the output is large (its bytes are skipped when the
  * server has them), PUT /cas/<output> from the local file, then PUT
  * /ac/<action> with the entry line, so a server never holds an entry
- * whose output it lacks. At close, this build's list (usedlist.h) goes to
+ * whose output it lacks. The PUT /cas goes out compressed to a server that
+ * takes it (upload_zstd.c), else raw. At close, this build's list (usedlist.h) goes to
  * /ac/<list key>, queued after the entries it names (it may still arrive
  * before some of them, or without them when close times out: the next
  * build then just asks for those itself).
@@ -11,6 +12,7 @@
 #include "proghelper/remote_job.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -161,6 +163,8 @@ static bool upload_launch(struct remote *r, struct job *j)
 	case STEP_PUT_LIST:
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, REMOTE_LOW_SPEED);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, REMOTE_LOW_SPEED_S);
+		if (j->step == STEP_PUT_CAS && upload_zstd_wanted(r, j) && upload_zstd_setup(r, j, e))
+			break;
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->upload_headers);
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->entry.size);
@@ -190,6 +194,24 @@ static void upload_step(struct remote *r, struct job *j, enum job_step step)
 	}
 	if (!upload_launch(r, j))
 		remote_finish_job(r, j, false);
+}
+
+/*
+ * A compressed PUT was refused (415: the server takes no zstd after all;
+ * 400: it could not read it): say so once, send this output and every
+ * later one raw.
+ */
+static void upload_refused_zstd(struct remote *r, struct job *j, long code)
+{
+	if (!r->zstd_refused)
+		fprintf(stderr, "cachegate-prog: the remote %s refused a compressed upload (HTTP %ld); "
+		        "uploading uncompressed for the rest of the run\n", r->url, code);
+	r->zstd_refused = true;
+	upload_zstd_end(r, j);
+	if (lseek(j->fd, 0, SEEK_SET) != 0 || !upload_launch(r, j)) {
+		stats_add(&r->stats->uploads_dropped, 1);
+		remote_finish_job(r, j, false);
+	}
 }
 
 void upload_start(struct remote *r, struct job *j)
@@ -222,7 +244,12 @@ bool upload_step_done(struct remote *r, struct job *j, CURLcode result, long cod
 		if (result == CURLE_OK && code / 100 == 2) {
 			close(j->fd);
 			j->fd = -1;
+			upload_zstd_end(r, j);
 			upload_step(r, j, STEP_PUT_AC);
+			return true;
+		}
+		if (j->zput != NULL && (code == 415 || code == 400)) {
+			upload_refused_zstd(r, j, code);
 			return true;
 		}
 		return false;

@@ -1,6 +1,7 @@
 /*
  * prog_preload_test.c: the helper's preload against servers in the test's
  * own process: what a batch stream brings is kept only when right, a get
+ * waits for a batch that keeps coming (nothing is fetched twice), a get
  * behind a batch that does not come asks for itself, and --preload-max
  * bounds the running total of what the preload asks for.
  */
@@ -216,7 +217,8 @@ Test(prog_preload, a_get_behind_a_slow_batch_asks_for_itself)
 	batch_read = trickle_read;
 	served_entry = &trickle_small;
 	served_body = trickle_body;
-	r = preload_client(0x5d, 1ull << 30, 0, &d, &b);
+	/* The stream never stalls: the get waits for it ten times 100 ms at most. */
+	r = preload_client(0x5d, 1ull << 30, 100, &d, &b);
 	for (int i = 0; i < 1000 && !atomic_load(&trickle_streaming); i++)
 		usleep(10000);
 	cr_assert(atomic_load(&trickle_streaming), "the batch never started");
@@ -225,6 +227,77 @@ Test(prog_preload, a_get_behind_a_slow_batch_asks_for_itself)
 	cr_assert_eq(atomic_load(&served_gets), 1, "it did not ask for itself once");
 	remote_stop(r, 10000);
 	cr_assert_eq(atomic_load(&counters.preload_hits), 0);
+	MHD_stop_daemon(d);
+	store_close(b);
+}
+
+/*
+ * A batch that keeps coming, for preload_answer: a big output in pieces a
+ * little apart (STEADY_BYTES in all), then the small one, steady_small.
+ */
+#define STEADY_BYTES (256 * 1024)
+#define STEADY_PIECE 4096
+static struct go_entry steady_big, steady_small;
+static const char steady_body[] = "the output behind the big one";
+
+static ssize_t steady_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	uint64_t small_at = GO_ENTRY_LEN + STEADY_BYTES, end = small_at + GO_ENTRY_LEN + strlen(steady_body);
+	char line[GO_ENTRY_LEN + 1];
+	size_t n;
+
+	(void)cls;
+	if (pos >= end)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (pos < GO_ENTRY_LEN || pos >= small_at) {  /* an entry line, or the small output */
+		bool big = pos < GO_ENTRY_LEN;
+		uint64_t at = big ? 0 : small_at;
+		char rec[GO_ENTRY_LEN + sizeof steady_body];
+
+		go_entry_format(big ? &steady_big : &steady_small, line);
+		memcpy(rec, line, GO_ENTRY_LEN);
+		memcpy(rec + GO_ENTRY_LEN, steady_body, strlen(steady_body));
+		n = (size_t)((big ? GO_ENTRY_LEN : end - small_at) - (pos - at));
+		n = n < max ? n : max;
+		memcpy(buf, rec + (pos - at), n);
+		return (ssize_t)n;
+	}
+	atomic_store(&trickle_streaming, true);
+	usleep(10000);
+	n = (size_t)(small_at - pos);
+	n = n < STEADY_PIECE ? n : STEADY_PIECE;
+	n = n < max ? n : max;
+	memset(buf, 'b', n);
+	return (ssize_t)n;
+}
+
+Test(prog_preload, a_get_waits_for_a_batch_that_keeps_coming_and_fetches_nothing_twice)
+{
+	static char big[STEADY_BYTES];
+	struct MHD_Daemon *d;
+	struct remote *r;
+	struct store *b;
+
+	/* The list: the big output (a quarter of a second on its way, at least), then the small one. */
+	memset(big, 'b', sizeof big);
+	preload_start_list();
+	preload_record(preload_list, &preload_list_len, 0x73, big, sizeof big, false, &steady_big);
+	preload_record(preload_list, &preload_list_len, 0x74, steady_body, strlen(steady_body), false,
+	               &steady_small);
+	batch_read = steady_read;
+	served_entry = &steady_small;
+	served_body = steady_body;
+	/* Gets wait while the stream has not stalled for 100 ms: it never does. */
+	r = preload_client(0x5b, 1ull << 30, 100, &d, &b);
+	for (int i = 0; i < 1000 && !atomic_load(&trickle_streaming); i++)
+		usleep(10000);
+	cr_assert(atomic_load(&trickle_streaming), "the batch never started");
+	ask_hit(r, 1, &steady_small);
+	ask_hit(r, 2, &steady_big);
+	remote_stop(r, 10000);
+	cr_assert_eq(atomic_load(&served_gets), 0, "a get asked for itself what the batch brought");
+	cr_assert_eq(atomic_load(&counters.preload_hits), 2);
+	cr_assert_eq(atomic_load(&counters.preload_unused), 0);
 	MHD_stop_daemon(d);
 	store_close(b);
 }

@@ -3,5 +3,6 @@
 noinst_LIBRARIES += libcgwire.a
 WIRE_SOURCES = \
 	wire/wire.h \
-	wire/goentry.h wire/goentry.c
+	wire/goentry.h wire/goentry.c \
+	wire/encoding.h wire/encoding.c
 libcgwire_a_SOURCES = $(WIRE_SOURCES)
