@@ -28,6 +28,10 @@ run_wrk() {
 		echo "$out" >&2
 		exit 1
 	fi
+	# Requests past wrk's 2 s timeout are not counted: say so, they lower requests/s.
+	if echo "$out" | grep -q "timeout [1-9]"; then
+		echo "bench: $(echo "$out" | grep -o "timeout [0-9]*") requests for $url" >&2
+	fi
 	requests=$(echo "$out" | awk '/requests in/ { print $1 }')
 	echo "$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }') $(echo "$out" | awk '$1 == "99%" { print $2 }')" \
 		"$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
