@@ -63,12 +63,17 @@ struct store_unzstd *store_unzstd_new(uint64_t limit)
 static enum store_result unzstd_step(struct store_unzstd *u, ZSTD_inBuffer *in,
                                      ZSTD_outBuffer *out)
 {
-	size_t before = out->pos;
+	size_t before = out->pos, in_before = in->pos;
 	size_t hint = ZSTD_decompressStream(u->dctx, out, in);
 
 	if (ZSTD_isError(hint))
 		return STORE_BAD_ENCODING;
-	u->last = hint;
+	/*
+	 * A call that moved nothing (after a block that filled the output
+	 * exactly, at a frame's end) hints at a next frame: it says nothing.
+	 */
+	if (in->pos != in_before || out->pos != before)
+		u->last = hint;
 	u->out += out->pos - before;
 	if (u->limit > 0 && u->out > u->limit)
 		return STORE_BAD_ENCODING;

@@ -292,6 +292,27 @@ Test(store_compress, the_decoder_takes_frames_in_any_pieces_and_refuses_garbage)
 	free(a);
 }
 
+Test(store_compress, a_frame_that_fills_the_decoder_block_exactly_is_whole)
+{
+	/* Multiples of zstd's 128 KiB block: the last output fills the decoder's block exactly. */
+	for (size_t n = 128 * 1024; n <= 1024 * 1024; n *= 2) {
+		char *a = text_bytes(n, 11);
+		size_t cap = ZSTD_compressBound(n), len;
+		char *z = malloc(cap);
+		struct store_unzstd *u = store_unzstd_new(0);
+		uint64_t got = 0;
+
+		len = ZSTD_compress(z, cap, a, n, 3);
+		cr_assert(!ZSTD_isError(len));
+		cr_assert_eq(store_unzstd_feed(u, z, len, count_sink, &got), STORE_OK);
+		cr_assert(store_unzstd_complete(u), "a whole frame of %zu bytes taken as cut short", n);
+		cr_assert_eq(got, n);
+		store_unzstd_free(u);
+		free(z);
+		free(a);
+	}
+}
+
 /* buf compressed by a client at level, as one frame; *len its length. The caller frees it. */
 static char *client_frames(const char *buf, size_t n, int level, size_t *len)
 {
