@@ -23,6 +23,7 @@ GATEWAY_OBJECTS_SOURCES = \
 	gateway/objects/respond_zst.c gateway/objects/respond_zst.h
 GATEWAY_ACCESS_SOURCES = \
 	gateway/access/auth.c gateway/access/auth.h \
+	gateway/access/grant.c gateway/access/grant.h \
 	gateway/access/clientcert.c gateway/access/clientcert.h
 GATEWAY_JOBS_SOURCES = \
 	gateway/jobs/integrity.c gateway/jobs/integrity.h \

@@ -27,6 +27,7 @@ GATEWAY_TESTS = \
 	tests/gateway_s3_batch_test \
 	tests/gateway_route_test \
 	tests/gateway_tokens_test \
+	tests/gateway_grant_test \
 	tests/gateway_metrics_render_test \
 	tests/gateway_compress_test
 check_PROGRAMS += $(GATEWAY_TESTS)
