@@ -1,9 +1,10 @@
 /*
  * put_zst.c: the compressed forms of a CAS put.
  *
- * A raw put, once verified, is compressed at the store's level into a
- * second unnamed file, <id>.zst, kept instead of the raw one when it saves
- * at least an eighth of the bytes (compress.c).
+ * A raw put, once verified, is compressed at the store's level, when the
+ * store compresses raw puts, into a second unnamed file, <id>.zst, kept
+ * instead of the raw one when it saves at least an eighth of the bytes
+ * (compress.c); else it stays raw.
  *
  * A put fed a zstd stream (store_put_take_zstd) decodes it only to hash
  * and count the raw bytes: with a compression level, the stream is written
@@ -220,8 +221,8 @@ static enum store_result settle_frames(struct store_put *p)
 }
 
 /*
- * Place p's verified raw bytes: as <id>.zst when the store's level saves an
- * eighth, else raw. Any failure of the compressed form but a full disk
+ * Place p's verified raw bytes: as <id>.zst when the store compresses raw
+ * puts and its level saves an eighth, else raw. Any failure of the compressed form but a full disk
  * falls back to the raw file.
  */
 static enum store_result settle_raw(struct store_put *p)
@@ -231,7 +232,7 @@ static enum store_result settle_raw(struct store_put *p)
 	uint64_t written;
 	enum store_result r;
 
-	if (level == 0 || p->size < STORE_COMPRESS_MIN ||
+	if (level == 0 || !p->store->opts.compress_raw_puts || p->size < STORE_COMPRESS_MIN ||
 	    store_put_open(p->store, STORE_CAS, p->id, STORE_ZSTD, false, 0, &z) != STORE_OK)
 		return store_put_place(p);
 	z->size = p->size;

@@ -14,11 +14,14 @@ s3_start
 
 s3_flags="--s3 s3://$S3_BUCKET/team --s3-endpoint $S3_ENDPOINT --s3-region $S3_REGION"
 # gateway N COMPRESSION: start gateway N on its own empty store; sets $gwN_pid and $gwN.
+# A compressing one compresses raw uploads too (curl uploads raw here).
 gateway() {
 	rm -f "$work/port$1"
+	raw_too=
+	[ "$2" != zstd ] || raw_too=--compress-raw-uploads
 	# shellcheck disable=SC2086
 	"$CACHEGATE" --listen 127.0.0.1:0 --port-file "$work/port$1" --dir "$work/store$1" \
-		--compression "$2" $s3_flags 2>>"$work/gateway$1.log" &
+		--compression "$2" $raw_too $s3_flags 2>>"$work/gateway$1.log" &
 	eval "gw$1_pid=$!"
 	tries=0
 	while [ ! -s "$work/port$1" ]; do
