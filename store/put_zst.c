@@ -148,24 +148,6 @@ enum store_result store_put_frames(struct store_put *p, const void *buf, size_t 
 	return r;
 }
 
-/* Write all n bytes of buf at offset off of fd. */
-static enum store_result pwrite_all(int fd, const void *buf, size_t n, off_t off)
-{
-	const char *at = buf;
-
-	while (n > 0) {
-		ssize_t w = pwrite(fd, at, n, off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return store_errno_result();
-		at += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return STORE_OK;
-}
-
 /* Keep p's verified stream decoded instead: a raw put of the same bytes, placed. Frees p. */
 static enum store_result settle_decoded(struct store_put *p)
 {
@@ -210,7 +192,7 @@ static enum store_result settle_frames(struct store_put *p)
 		r = STORE_IO_ERROR;
 	store_zst_header(h, p->size);
 	if (r == STORE_OK)
-		r = pwrite_all(p->fd, h, sizeof h, 0);
+		r = store_write_all(p->fd, h, sizeof h, 0);
 	if (r != STORE_OK) {
 		store_put_free(p);
 		return r;
