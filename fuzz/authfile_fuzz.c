@@ -23,9 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Exactly one of a server or a reason. */
 	if ((a == NULL) == (cause == NULL))
 		abort();
-	if (a != NULL && (!auth_enabled(a) || auth_check(a, NULL, false) != AUTH_MISSING))
+	if (a != NULL && (!auth_enabled(a) || auth_check(a, NULL, false, NULL) != AUTH_MISSING))
 		abort();
-	if (a != NULL && auth_check(a, "Bearer", true) != AUTH_INVALID)
+	if (a != NULL && auth_check(a, "Bearer", true, NULL) != AUTH_INVALID)
 		abort();
 	auth_free(a);
 	free(cause);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gateway/access/grant.h"
 #include "gateway/tier/tier.h"
 #include "store/store.h"
 
@@ -46,6 +47,7 @@ struct request {
 	enum method method;
 	enum endpoint route;
 	char id[STORE_ID_LEN + 1];  /* valid for ENDPOINT_AC, ENDPOINT_CAS and ENDPOINT_GO */
+	struct grant grant;         /* what its credential may do, once auth_check passed it */
 	int64_t started_us;         /* clock_us when it came */
 	unsigned status;            /* the status queued; 0 until then */
 	uint64_t body_out;          /* response body bytes queued */

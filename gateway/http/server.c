@@ -121,7 +121,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 
 	ar = auth_check(gw->auth,
 	                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-	                put);
+	                put, &r->grant);
 	if (ar == AUTH_MISSING || ar == AUTH_INVALID)
 		return respond_unauthorized(c, r, auth_result_str(ar));
 	if (ar == AUTH_FORBIDDEN)
