@@ -126,6 +126,9 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 		return respond_unauthorized(c, r, auth_result_str(ar));
 	if (ar == AUTH_FORBIDDEN)
 		return respond_text(c, r, MHD_HTTP_FORBIDDEN, auth_result_str(ar));
+	if ((r->route == ENDPOINT_AC || r->route == ENDPOINT_GO || r->route == ENDPOINT_GO_BATCH) &&
+	    !ac_ns_open(&r->ac, gw->store, &r->grant))
+		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 
 	switch (r->route) {
 	case ENDPOINT_METRICS:
@@ -218,6 +221,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (r->tier_fd >= 0)
 		close(r->tier_fd);
 	http_tier_request_done(r);
+	ac_ns_close(&r->ac);
 	if (finished)
 		metrics_add_bytes_out(gw->metrics, r->body_out);
 	if (gw->opt->log) {
