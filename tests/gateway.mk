@@ -30,7 +30,8 @@ GATEWAY_TESTS = \
 	tests/gateway_grant_test \
 	tests/gateway_metrics_render_test \
 	tests/gateway_compress_test \
-	tests/gateway_ns_test
+	tests/gateway_ns_test \
+	tests/gateway_s3_ns_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 # Both programs have an options_parse: this one links the gateway's, not the

@@ -126,8 +126,9 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 		return respond_unauthorized(c, r, auth_result_str(ar));
 	if (ar == AUTH_FORBIDDEN)
 		return respond_text(c, r, MHD_HTTP_FORBIDDEN, auth_result_str(ar));
+	/* Once: a request waiting on the tier comes through here again. */
 	if ((r->route == ENDPOINT_AC || r->route == ENDPOINT_GO || r->route == ENDPOINT_GO_BATCH) &&
-	    !ac_ns_open(&r->ac, gw->store, &r->grant))
+	    r->ac.base == NULL && !ac_ns_open(&r->ac, gw->store, &r->grant))
 		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 
 	switch (r->route) {

@@ -37,6 +37,19 @@ void ac_ns_close(struct ac_ns *a)
 	memset(a, 0, sizeof(*a));
 }
 
+size_t ac_ns_local_reads(const struct ac_ns *a, bool tier, size_t tier_asked)
+{
+	return tier && tier_asked < a->nreads ? tier_asked + 1 : a->nreads;
+}
+
+struct ac_ns ac_ns_first(const struct ac_ns *a, size_t n)
+{
+	struct ac_ns first = *a;
+
+	first.nreads = n < a->nreads ? n : a->nreads;
+	return first;
+}
+
 enum store_result ac_ns_get(const struct ac_ns *a, const char *id, struct store_object *obj,
                             size_t *at)
 {

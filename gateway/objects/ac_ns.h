@@ -36,4 +36,15 @@ void ac_ns_close(struct ac_ns *a);
 enum store_result ac_ns_get(const struct ac_ns *a, const char *id, struct store_object *obj,
                             size_t *at);
 
+/*
+ * How many of a's read namespaces a request may look in locally, having
+ * asked the shared tier (when there is one) for the entry in the first
+ * tier_asked of them: each namespace's tier copy comes before the next
+ * namespace's, so that the first hit in the grant's order wins.
+ */
+size_t ac_ns_local_reads(const struct ac_ns *a, bool tier, size_t tier_asked);
+
+/* A copy of a that reads only its first n namespaces; it owns nothing: never close it. */
+struct ac_ns ac_ns_first(const struct ac_ns *a, size_t n);
+
 #endif

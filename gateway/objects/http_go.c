@@ -42,7 +42,9 @@ enum MHD_Result go_serve(struct MHD_Connection *c, struct request *r)
 {
 	struct store_object obj;
 	char line[GO_ENTRY_LEN], output[STORE_ID_LEN + 1];
-	enum go_found found = go_find(&r->ac, r->id, line, output, &obj);
+	struct ac_ns seen = ac_ns_first(&r->ac, ac_ns_local_reads(&r->ac, r->gw->tier != NULL,
+	                                                         r->tier_ac_asked));
+	enum go_found found = go_find(&seen, r->id, line, output, &obj);
 
 	/* With a shared tier, what is missing here is asked of it: the entry, then the output. */
 	if (found == GO_NO_ENTRY && http_tier_may_ask(r, STORE_AC))

@@ -30,11 +30,17 @@ static struct store *write_store(const struct request *r)
 	return r->route == ENDPOINT_AC ? r->ac.write : r->gw->store;
 }
 
-/* Open r's object: an action entry from the first namespace r reads that has it. */
+/*
+ * Open r's object: an action entry from the first namespace r reads that
+ * has it (of those it may look in before asking the tier for the next).
+ */
 static enum store_result lookup(struct request *r, struct store_object *obj)
 {
-	if (r->route == ENDPOINT_AC)
-		return ac_ns_get(&r->ac, r->id, obj, NULL);
+	if (r->route == ENDPOINT_AC) {
+		struct ac_ns seen = ac_ns_first(&r->ac, ac_ns_local_reads(&r->ac, r->gw->tier != NULL,
+		                                                         r->tier_ac_asked));
+		return ac_ns_get(&seen, r->id, obj, NULL);
+	}
 	return store_get(r->gw->store, STORE_CAS, r->id, -1, obj);
 }
 
