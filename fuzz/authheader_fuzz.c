@@ -56,15 +56,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(header, data, size);
 	header[size] = '\0';  /* MHD hands header values over as C strings */
-	can_read = auth_check(tokens, header, false);
-	can_write = auth_check(tokens, header, true);
+	can_read = auth_check(tokens, header, false, NULL);
+	can_write = auth_check(tokens, header, true, NULL);
 	/*
 	 * Whatever may write may read; what reads with a token reads without
 	 * one too where reads are anonymous; anonymous reads change no write.
 	 */
 	if ((can_write == AUTH_OK && can_read != AUTH_OK) || auth_result_str(can_read) == NULL ||
-	    (can_read == AUTH_OK && auth_check(anonymous, header, false) != AUTH_OK) ||
-	    can_write != auth_check(anonymous, header, true))
+	    (can_read == AUTH_OK && auth_check(anonymous, header, false, NULL) != AUTH_OK) ||
+	    can_write != auth_check(anonymous, header, true, NULL))
 		abort();
 	free(header);
 	return 0;

@@ -17,6 +17,7 @@ GATEWAY_HTTP_SOURCES = \
 	gateway/http/linger.c gateway/http/linger.h
 GATEWAY_OBJECTS_SOURCES = \
 	gateway/objects/http_objects.c gateway/objects/http_objects.h \
+	gateway/objects/ac_ns.c gateway/objects/ac_ns.h \
 	gateway/objects/http_go.c gateway/objects/http_go.h \
 	gateway/objects/go_batch.c gateway/objects/go_batch.h gateway/objects/go_batch_zst.c \
 	gateway/objects/respond_object.c \
@@ -32,6 +33,7 @@ GATEWAY_JOBS_SOURCES = \
 	gateway/jobs/watchdog.c gateway/jobs/watchdog.h
 GATEWAY_OPS_SOURCES = \
 	gateway/ops/metrics.c gateway/ops/metrics.h \
+	gateway/ops/grant_metrics.c gateway/ops/grant_metrics.h \
 	gateway/ops/status.c gateway/ops/status.h \
 	gateway/ops/accesslog.c gateway/ops/accesslog.h
 GATEWAY_TIER_SOURCES = \

@@ -121,7 +121,7 @@ static const struct optable_row rows[] = {
 	{.flag = "--max-object-size", .arg = "SIZE", .kind = OPTABLE_SIZE, .min = 1,
 	 .at = AT(max_object_size), .help = "refuse bodies larger than SIZE with 413"},
 	{.flag = "--auth-file", .arg = "FILE", .kind = OPTABLE_TEXT, .at = AT(auth_file),
-	 .help = "require tokens, one \"<token> read|write\" per line"},
+	 .help = "require tokens, one \"<token> read|write [ns=NAME] [reads=A,B]\" per line"},
 	{.flag = "--anonymous-read", .kind = OPTABLE_FLAG, .at = AT(anonymous_read),
 	 .help = "with --auth-file: anyone may read, writes need a token"},
 	{.flag = "--tls-cert", .arg = "FILE", .kind = OPTABLE_TEXT, .at = AT(tls_cert),

@@ -11,12 +11,18 @@
 
 #include <openssl/evp.h>
 
+/* Longest action-entry directory under a store: "ns/<name>/ac". */
+#define STORE_AC_DIR_MAX (sizeof "ns//ac" + STORE_NS_MAX)
+
 struct store {
-	char *dir;                   /* absolute, no trailing slash */
+	char *dir;                   /* absolute, no trailing slash; a view's is its base's */
 	size_t dir_len;
 	struct store_options opts;
 	bool unnamed_temps;          /* puts write unnamed files (O_TMPFILE): put.c */
 	bool made;                   /* store_open created ac/: the store is new */
+	bool view;                   /* a namespace's view (store_namespace): dir is borrowed */
+	char ns[STORE_NS_MAX + 1];   /* the namespace of its action entries */
+	char ac_dir[STORE_AC_DIR_MAX];  /* where they are under dir: "ac" or "ns/<name>/ac" */
 };
 
 /*
@@ -26,19 +32,32 @@ struct store {
 #define STORE_TEMP_GRACE_SECONDS 5
 
 /*
- * Called for every object a scan finds: its id, and its file's name in
+ * Called for every object a scan finds: its id, its kind's directory under
+ * the store (where: "cas", "ac" or "ns/<name>/ac"), and its file's name in
  * dir_fd (the id, or for CAS the id and ".zst"). False stops with STORE_IO_ERROR.
  */
-typedef bool (*store_scan_visit)(void *ctx, enum store_kind k, const char *id,
-                                 const char *name, int dir_fd, const struct stat *st);
+typedef bool (*store_scan_visit)(void *ctx, enum store_kind k, const char *where,
+                                 const char *id, const char *name, int dir_fd,
+                                 const struct stat *st);
 
 /* The encoding of an object file by its name, as a scan passes it. */
 #define STORE_NAME_ENCODING(name) \
 	(strlen(name) > STORE_ID_LEN ? STORE_ZSTD : STORE_IDENTITY)
 
-/* Visit every well-named regular file in <dir>/<kind>/<xx>/ (scan.c). */
+/* Visit every well-named regular file in <dir>/<kind>/<xx>/ (scan.c); for
+ * STORE_AC, of every namespace. */
 enum store_result store_scan_kind(struct store *s, enum store_kind k, store_scan_visit visit,
                                   void *ctx);
+
+/* Write the action-entry directory of namespace ns under a store into buf (ns.c). */
+void store_ns_dir(const char *ns, char buf[STORE_AC_DIR_MAX]);
+
+/*
+ * Call visit(ctx, where) for the action-entry directory of every namespace
+ * but the default one that <dir>/ns/ holds (ns.c). False when visit was.
+ */
+bool store_ns_each(const struct store *s, bool (*visit)(void *ctx, const char *where),
+                   void *ctx);
 
 /* store_scan_kind for action entries, then for CAS objects. */
 enum store_result store_scan(struct store *s, store_scan_visit visit, void *ctx);
@@ -85,7 +104,8 @@ enum store_result store_encoded_path(const struct store *s, enum store_kind k, c
 /* ---- a put in progress (put.c, put_zst.c) ---- */
 
 struct store_put {
-	struct store *store;
+	struct store *store;     /* &store_copy */
+	struct store store_copy; /* the store (or view) begun through, which may go first */
 	enum store_kind kind;
 	char id[STORE_ID_LEN + 1];
 	int fd;

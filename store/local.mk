@@ -15,6 +15,7 @@ STORE_SOURCES = \
 	store/put_zst.c \
 	store/get.c \
 	store/scan.c \
+	store/ns.c \
 	store/verify.c \
 	store/compress.c \
 	store/decode.c \

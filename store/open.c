@@ -20,7 +20,8 @@ static const char readme_text[] =
 	"This folder is a cachegate store: a build cache shared by Go builds\n"
 	"(cachegate-prog, a GOCACHEPROG helper) and served over HTTP (cachegate).\n"
 	"\n"
-	"  ac/<xx>/<id>   action entries, keyed by action id\n"
+	"  ac/<xx>/<id>   action entries, keyed by action id (namespace default)\n"
+	"  ns/<name>/ac/<xx>/<id>  those of another namespace ('/' in a name as '+')\n"
 	"  cas/<xx>/<id>  content blobs, keyed by their SHA-256\n"
 	"  cas/<xx>/<id>.zst  the same, zstd-compressed\n"
 	"  tmp/           writes in progress\n"
@@ -118,6 +119,8 @@ struct store *store_open(const char *dir, const struct store_options *opts, char
 	}
 	s->dir_len = strlen(s->dir);
 	s->made = made;
+	snprintf(s->ns, sizeof s->ns, "%s", STORE_NS_DEFAULT);
+	store_ns_dir(STORE_NS_DEFAULT, s->ac_dir);
 	if (opts != NULL)
 		s->opts = *opts;
 	if (write_readme(s) != STORE_OK) {
@@ -135,7 +138,8 @@ void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
-	free(s->dir);
+	if (!s->view)
+		free(s->dir);
 	free(s);
 }
 
@@ -151,7 +155,7 @@ bool store_is_new(const struct store *s)
 
 size_t store_path_max(const struct store *s)
 {
-	return s->dir_len + 1 + STORE_NAME_MAX;
+	return s->dir_len + 1 + STORE_AC_DIR_MAX + STORE_NAME_MAX;
 }
 
 enum store_result store_object_name(enum store_kind k, const char *id,
@@ -172,7 +176,10 @@ enum store_result store_object_path(const struct store *s, enum store_kind k,
 
 	if (r != STORE_OK)
 		return r;
-	len = snprintf(buf, n, "%s/%s", s->dir, name);
+	if (k == STORE_AC)
+		len = snprintf(buf, n, "%s/%s/%.2s/%s", s->dir, s->ac_dir, id, id);
+	else
+		len = snprintf(buf, n, "%s/%s", s->dir, name);
 	if (len < 0 || (size_t)len >= n) {
 		errno = ENAMETOOLONG;
 		return STORE_IO_ERROR;

@@ -41,8 +41,8 @@ static enum store_result write_errno_result(void)
 }
 
 /*
- * Make dir, and its parent if that is gone too (a kind directory someone
- * removed). errno is kept.
+ * Make dir and any of its parents that are gone (a kind directory someone
+ * removed, a namespace's first entry). errno is kept.
  */
 static enum store_result make_dir(const char *dir)
 {
@@ -55,9 +55,11 @@ static enum store_result make_dir(const char *dir)
 		return store_errno_result();
 	snprintf(parent, sizeof parent, "%s", dir);
 	slash = strrchr(parent, '/');
-	*slash = '\0';
-	if (mkdir(parent, 0755) != 0 && errno != EEXIST)
+	if (slash == NULL || slash == parent)
 		return store_errno_result();
+	*slash = '\0';
+	if (make_dir(parent) != STORE_OK)
+		return STORE_IO_ERROR;
 	return mkdir(dir, 0755) == 0 || errno == EEXIST ? STORE_OK : store_errno_result();
 }
 
@@ -166,7 +168,8 @@ enum store_result store_put_open(struct store *s, enum store_kind k, const char 
 	p = calloc(1, sizeof *p);
 	if (p == NULL)
 		return STORE_IO_ERROR;
-	p->store = s;
+	p->store_copy = *s;
+	p->store = &p->store_copy;
 	p->kind = k;
 	p->limit = limit;
 	p->fd = -1;

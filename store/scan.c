@@ -24,8 +24,8 @@ static bool well_named(enum store_kind k, const char *name)
 }
 
 /* Visit every well-named regular file in one shard directory d named xx. */
-static bool scan_shard(DIR *d, const char *xx, enum store_kind k, store_scan_visit visit,
-                       void *ctx)
+static bool scan_shard(DIR *d, const char *xx, enum store_kind k, const char *where,
+                       store_scan_visit visit, void *ctx)
 {
 	struct dirent *e;
 
@@ -40,21 +40,22 @@ static bool scan_shard(DIR *d, const char *xx, enum store_kind k, store_scan_vis
 			continue;
 		memcpy(id, e->d_name, STORE_ID_LEN);
 		id[STORE_ID_LEN] = '\0';
-		if (!visit(ctx, k, id, e->d_name, dirfd(d), &st))
+		if (!visit(ctx, k, where, id, e->d_name, dirfd(d), &st))
 			return false;
 	}
 	return true;
 }
 
-enum store_result store_scan_kind(struct store *s, enum store_kind k, store_scan_visit visit,
-                                  void *ctx)
+/* Visit every well-named regular file in <dir>/<where>/<xx>/, objects of kind k. */
+static enum store_result scan_dir(struct store *s, enum store_kind k, const char *where,
+                                  store_scan_visit visit, void *ctx)
 {
 	char path[PATH_MAX];
 	DIR *top;
 	struct dirent *shard;
 	bool go_on = true;
 
-	snprintf(path, sizeof path, "%s/%s", s->dir, store_kind_name(k));
+	snprintf(path, sizeof path, "%s/%s", s->dir, where);
 	top = opendir(path);
 	if (top == NULL)
 		return errno == ENOENT ? STORE_OK : STORE_IO_ERROR;
@@ -73,11 +74,40 @@ enum store_result store_scan_kind(struct store *s, enum store_kind k, store_scan
 			close(shard_fd);
 			continue;
 		}
-		go_on = scan_shard(d, shard->d_name, k, visit, ctx);
+		go_on = scan_shard(d, shard->d_name, k, where, visit, ctx);
 		closedir(d);
 	}
 	closedir(top);
 	return go_on ? STORE_OK : STORE_IO_ERROR;
+}
+
+/* A scan of the action entries of every namespace. */
+struct ns_scan {
+	struct store *store;
+	store_scan_visit visit;
+	void *ctx;
+	enum store_result result;
+};
+
+/* store_ns_each visitor: scan one namespace's action entries. */
+static bool scan_ns(void *ctx, const char *where)
+{
+	struct ns_scan *n = ctx;
+
+	n->result = scan_dir(n->store, STORE_AC, where, n->visit, n->ctx);
+	return n->result == STORE_OK;
+}
+
+enum store_result store_scan_kind(struct store *s, enum store_kind k, store_scan_visit visit,
+                                  void *ctx)
+{
+	struct ns_scan n = { .store = s, .visit = visit, .ctx = ctx, .result = STORE_OK };
+	enum store_result r = scan_dir(s, k, store_kind_name(k), visit, ctx);
+
+	if (r != STORE_OK || k != STORE_AC)
+		return r;
+	store_ns_each(s, scan_ns, &n);
+	return n.result;
 }
 
 enum store_result store_scan(struct store *s, store_scan_visit visit, void *ctx)

@@ -3,6 +3,9 @@
  *
  * Layout under a store directory:
  *   <dir>/ac/<xx>/<id>    action entries (opaque bytes, replaced by a later put)
+ *                         of the namespace "default" (all of them before namespaces)
+ *   <dir>/ns/<name>/ac/<xx>/<id>  action entries of any other namespace, its
+ *                         name with each '/' written as '+'
  *   <dir>/cas/<xx>/<id>   content blobs whose SHA-256 is <id>
  *   <dir>/cas/<xx>/<id>.zst  the same, zstd-compressed (a store opened with a
  *                         compression level writes these where that pays):
@@ -99,6 +102,33 @@ enum store_encoding {
 
 struct store;
 
+/* ---- namespaces of action entries (ns.c) ------------------------------ */
+
+/* Longest namespace name. */
+#define STORE_NS_MAX 64
+
+/* The namespace of a store as opened: today's ac/ directory. */
+#define STORE_NS_DEFAULT "default"
+
+/*
+ * True when name is a namespace name: 1 to STORE_NS_MAX characters, parts of
+ * letters, digits, '-', '_' and '.' joined by single '/', no part "." or "..".
+ * Such a name is safe as a directory name or an S3 key part.
+ */
+bool store_ns_valid(const char *name);
+
+/*
+ * A view of s whose action entries are those of namespace ns; CAS objects,
+ * temp files and everything else stay s's (one pool). The view borrows s,
+ * which must outlive it; a put begun through it does not need it any more.
+ * Free it with store_close. NULL when ns is not a namespace name or out of
+ * memory.
+ */
+struct store *store_namespace(struct store *s, const char *ns);
+
+/* The namespace of a store's action entries: STORE_NS_DEFAULT unless a view's. */
+const char *store_ns(const struct store *s);
+
 /*
  * Open (creating if needed) the store at dir: makes ac/, cas/, tmp/ and the
  * README, and removes temp files that no live writer holds. opts may be NULL.
@@ -106,7 +136,7 @@ struct store;
  */
 struct store *store_open(const char *dir, const struct store_options *opts, char **cause);
 
-/* Free a store opened by store_open. NULL is allowed. */
+/* Free a store opened by store_open, or a namespace's view. NULL is allowed. */
 void store_close(struct store *s);
 
 /* The store's directory as an absolute path. */
@@ -320,7 +350,7 @@ struct store_trim_options {
 };
 
 struct store_usage {
-	uint64_t objects;      /* objects in ac/ and cas/ */
+	uint64_t objects;      /* objects in ac/ (every namespace's) and cas/ */
 	uint64_t bytes;        /* their total length on disk (compressed ones as stored) */
 	uint64_t temp_bytes;   /* in tmp/: writes in progress (store_trim fills it) */
 	uint64_t ac_objects;
@@ -336,7 +366,8 @@ struct store_trim_result {
 
 /*
  * Remove unused objects by age, then by total size (temp files of live
- * writers count toward it), least recently used first, and temp files no
+ * writers count toward it), least recently used first, the action entries
+ * of every namespace alike, and temp files no
  * live writer holds. Safe while other processes
  * read and write: a file removed under a reader stays readable through the
  * reader's open descriptor. result may be NULL.

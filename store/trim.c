@@ -18,6 +18,7 @@ struct scanned {
 	time_t mtime;
 	uint64_t size;
 	unsigned char hash[STORE_HASH_LEN];
+	uint32_t where;           /* its directory: an index into trim_pass.wheres */
 	enum store_kind kind;
 	enum store_encoding encoding;
 };
@@ -51,9 +52,10 @@ static void usage_sub(struct store_usage *u, enum store_kind k, uint64_t size)
 }
 
 /* scan visitor for store_usage: add the object to the struct store_usage ctx. */
-static bool count_visit(void *ctx, enum store_kind k, const char *id, const char *name,
-                        int dir_fd, const struct stat *st)
+static bool count_visit(void *ctx, enum store_kind k, const char *where, const char *id,
+                        const char *name, int dir_fd, const struct stat *st)
 {
+	(void)where;
 	(void)id;
 	(void)name;
 	(void)dir_fd;
@@ -72,7 +74,34 @@ struct trim_pass {
 	const struct store_trim_options *opts;
 	struct store_trim_result *result;
 	struct scan_list kept;     /* survivors, only gathered when a size cap is set */
+	char (*wheres)[STORE_AC_DIR_MAX];  /* the kind directories survivors are in */
+	size_t nwheres, cap_wheres;
 };
+
+/*
+ * The index in t->wheres of directory where, added if it is not the last
+ * one added (a scan visits one directory at a time). False when out of memory.
+ */
+static bool where_index(struct trim_pass *t, const char *where, uint32_t *index)
+{
+	if (t->nwheres > 0 && strcmp(t->wheres[t->nwheres - 1], where) == 0) {
+		*index = (uint32_t)(t->nwheres - 1);
+		return true;
+	}
+	if (t->nwheres == UINT32_MAX)
+		return false;
+	if (t->nwheres == t->cap_wheres) {
+		size_t cap = t->cap_wheres ? t->cap_wheres * 2 : 8;
+		char (*w)[STORE_AC_DIR_MAX] = realloc(t->wheres, cap * sizeof *w);
+		if (w == NULL)
+			return false;
+		t->wheres = w;
+		t->cap_wheres = cap;
+	}
+	snprintf(t->wheres[t->nwheres], STORE_AC_DIR_MAX, "%s", where);
+	*index = (uint32_t)t->nwheres++;
+	return true;
+}
 
 /* True when an object last used at mtime may be removed at all. */
 static bool removable(const struct store_trim_options *o, time_t mtime)
@@ -98,8 +127,8 @@ static bool remove_if_unchanged(int dir_fd, const char *name, time_t seen_mtime)
  * max_unused, else count it as kept and, with a size cap, remember it for
  * trim_to_size. False only when out of memory.
  */
-static bool trim_visit(void *ctx, enum store_kind k, const char *id, const char *name,
-                       int dir_fd, const struct stat *st)
+static bool trim_visit(void *ctx, enum store_kind k, const char *where, const char *id,
+                       const char *name, int dir_fd, const struct stat *st)
 {
 	struct trim_pass *t = ctx;
 	const struct store_trim_options *o = t->opts;
@@ -123,7 +152,10 @@ static bool trim_visit(void *ctx, enum store_kind k, const char *id, const char 
 		t->kept.items = items;
 		t->kept.cap = cap;
 	}
-	struct scanned *it = &t->kept.items[t->kept.len++];
+	struct scanned *it = &t->kept.items[t->kept.len];
+	if (!where_index(t, where, &it->where))
+		return false;
+	t->kept.len++;
 	it->mtime = st->st_mtime;
 	it->size = size;
 	it->kind = k;
@@ -164,7 +196,7 @@ static void trim_to_size(struct store *s, struct trim_pass *t)
 		store_hex(it->hash, id);
 		if (it->encoding == STORE_ZSTD)
 			strcat(id, STORE_ZST_SUFFIX);
-		snprintf(shard, sizeof shard, "%s/%s/%.2s", s->dir, store_kind_name(it->kind), id);
+		snprintf(shard, sizeof shard, "%s/%s/%.2s", s->dir, t->wheres[it->where], id);
 		dir_fd = open(shard, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dir_fd < 0)
 			continue;
@@ -191,5 +223,6 @@ enum store_result store_trim(struct store *s, const struct store_trim_options *o
 	    t.result->after.bytes + t.result->after.temp_bytes > o->max_bytes)
 		trim_to_size(s, &t);
 	free(t.kept.items);
+	free(t.wheres);
 	return r;
 }

@@ -285,8 +285,8 @@ struct verify_pass {
 };
 
 /* store_scan visitor: hash one CAS object, remove it if damaged. */
-static bool verify_visit(void *ctx, enum store_kind k, const char *id, const char *name,
-                         int dir_fd, const struct stat *listed)
+static bool verify_visit(void *ctx, enum store_kind k, const char *where, const char *id,
+                         const char *name, int dir_fd, const struct stat *listed)
 {
 	struct verify_pass *v = ctx;
 	const struct store_verify_options *o = v->opts;
@@ -295,6 +295,7 @@ static bool verify_visit(void *ctx, enum store_kind k, const char *id, const cha
 	enum store_result r;
 
 	(void)k;
+	(void)where;
 	(void)listed;
 	obj.fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (obj.fd < 0)

@@ -29,7 +29,9 @@ GATEWAY_TESTS = \
 	tests/gateway_tokens_test \
 	tests/gateway_grant_test \
 	tests/gateway_metrics_render_test \
-	tests/gateway_compress_test
+	tests/gateway_compress_test \
+	tests/gateway_ns_test \
+	tests/gateway_s3_ns_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 # Both programs have an options_parse: this one links the gateway's, not the
@@ -44,7 +46,8 @@ tests_gateway_options_test_LDADD = libcgtest.a $(GATEWAY_LIBS) $(CRITERION_LIBS)
 # bucket (s3_lifecycle.sh waits a minute for one to expire).
 GATEWAY_E2E = tests/e2e/curl.sh tests/e2e/ccache.sh tests/e2e/bazel.sh \
 	tests/e2e/kill_storm.sh tests/e2e/disk_full.sh tests/e2e/s3_seaweedfs.sh \
-	tests/e2e/s3_gateways.sh tests/e2e/s3_lifecycle.sh tests/e2e/s3_zstd.sh
+	tests/e2e/s3_gateways.sh tests/e2e/s3_lifecycle.sh tests/e2e/s3_zstd.sh \
+	tests/e2e/s3_namespaces.sh
 TESTS += $(GATEWAY_E2E)
 EXTRA_DIST += $(GATEWAY_E2E) tests/e2e/gateway_lib.sh scripts/install-bazel.sh \
 	tests/e2e/s3_lib.sh scripts/install-seaweedfs.sh

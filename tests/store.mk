@@ -11,7 +11,8 @@ STORE_TESTS = \
 	tests/store_open_test \
 	tests/store_trim_test \
 	tests/store_concurrency_test \
-	tests/store_compress_test
+	tests/store_compress_test \
+	tests/store_ns_test
 check_PROGRAMS += $(STORE_TESTS)
 TESTS += $(STORE_TESTS)
 

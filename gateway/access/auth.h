@@ -1,13 +1,23 @@
 /*
- * auth.h: who may read and write, from an auth file of "<token> read|write"
- * lines. Tokens arrive as "Authorization: Bearer <token>" or as the password
- * of HTTP Basic. They are compared in constant time and never logged.
+ * auth.h: who may read and write what, from an auth file of lines
+ *   <token> read|write [ns=NAME] [reads=A,B,...]
+ * Each token's grant (grant.h) says the namespace its writes land in (ns=,
+ * "default" when absent; a read token has none) and the namespaces its
+ * reads look through in order (reads=, else its ns, else "default"), so a
+ * line without them means what it always did. Tokens arrive as
+ * "Authorization: Bearer <token>" or as the password of HTTP Basic. They
+ * are compared in constant time and never logged. A Bearer token that is
+ * no static token may be handed to a verifier (the OIDC module's, for
+ * JWTs); without one it is invalid.
  */
 #ifndef CACHEGATE_GATEWAY_AUTH_H
 #define CACHEGATE_GATEWAY_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
+
+#include "gateway/access/grant.h"
 
 enum auth_result {
 	AUTH_OK = 0,
@@ -38,10 +48,24 @@ void auth_free(struct auth *a);
 bool auth_enabled(const struct auth *a);
 
 /*
- * May a request carrying this Authorization header (NULL when absent) read,
- * or write when write is true?
+ * Checks a Bearer token that matched no static token (a JWT): AUTH_OK with
+ * *g set to the grant its claims earn, else AUTH_INVALID. Called on any
+ * request thread at once.
  */
-enum auth_result auth_check(const struct auth *a, const char *authorization, bool write);
+typedef enum auth_result (*auth_bearer_verify)(void *ctx, const char *token, size_t len,
+                                               struct grant *g);
+
+/* Hand Bearer tokens that are no static token to verify(ctx, ...). */
+void auth_set_bearer_verifier(struct auth *a, auth_bearer_verify verify, void *ctx);
+
+/*
+ * May a request carrying this Authorization header (NULL when absent) read,
+ * or write when write is true? On AUTH_OK *grant (NULL: not wanted) is the
+ * credential's: the token's line, the default grant for anonymous reads,
+ * and on an open server (no auth file) the default grant, writing.
+ */
+enum auth_result auth_check(const struct auth *a, const char *authorization, bool write,
+                            struct grant *grant);
 
 /* One short sentence for a result, e.g. "missing credentials". */
 const char *auth_result_str(enum auth_result r);

@@ -4,31 +4,13 @@
 #include <string.h>
 
 #include "gateway/access/grant.h"
+#include "store/store.h"
+
+_Static_assert(GRANT_NS_MAX == STORE_NS_MAX, "a grant names the store's namespaces");
 
 bool grant_ns_valid(const char *name)
 {
-	size_t len = strlen(name), part = 0;
-
-	if (len == 0 || len > GRANT_NS_MAX)
-		return false;
-	for (size_t i = 0; i <= len; i++) {
-		char c = name[i];
-
-		if (c == '/' || c == '\0') {
-			const char *start = name + i - part;
-
-			if (part == 0 || (part == 1 && start[0] == '.') ||
-			    (part == 2 && start[0] == '.' && start[1] == '.'))
-				return false;
-			part = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
-			return false;
-		part++;
-	}
-	return true;
+	return store_ns_valid(name);
 }
 
 void grant_default(struct grant *g, bool write)

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gateway/access/grant.h"
+#include "gateway/objects/ac_ns.h"
 #include "gateway/tier/tier.h"
 #include "store/store.h"
 
@@ -46,6 +48,8 @@ struct request {
 	enum method method;
 	enum endpoint route;
 	char id[STORE_ID_LEN + 1];  /* valid for ENDPOINT_AC, ENDPOINT_CAS and ENDPOINT_GO */
+	struct grant grant;         /* what its credential may do, once auth_check passed it */
+	struct ac_ns ac;            /* the action-entry stores of the grant: /ac, /go, /go/batch */
 	int64_t started_us;         /* clock_us when it came */
 	unsigned status;            /* the status queued; 0 until then */
 	uint64_t body_out;          /* response body bytes queued */
@@ -60,7 +64,8 @@ struct request {
 	/* A request waiting on the shared tier (http_tier.h); the connection is suspended. */
 	struct MHD_Connection *conn;
 	struct request *tier_next;  /* the next request waiting on the same fetch */
-	unsigned tier_asked;        /* kinds asked of the tier: 1 << enum store_kind */
+	unsigned tier_asked;        /* kinds asked of the tier: 1 << enum store_kind (CAS) */
+	size_t tier_ac_asked;       /* read namespaces asked of the tier for the action entry */
 	bool tier_answered;         /* the tier's reply is in: answer on the next call */
 	struct tier_fetch *tier_stream; /* a fetch to stream from as it arrives (http_tier.h) */
 	struct tier_reply tier_reply;

@@ -121,11 +121,15 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 
 	ar = auth_check(gw->auth,
 	                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-	                put);
+	                put, &r->grant);
 	if (ar == AUTH_MISSING || ar == AUTH_INVALID)
 		return respond_unauthorized(c, r, auth_result_str(ar));
 	if (ar == AUTH_FORBIDDEN)
 		return respond_text(c, r, MHD_HTTP_FORBIDDEN, auth_result_str(ar));
+	/* Once: a request waiting on the tier comes through here again. */
+	if ((r->route == ENDPOINT_AC || r->route == ENDPOINT_GO || r->route == ENDPOINT_GO_BATCH) &&
+	    r->ac.base == NULL && !ac_ns_open(&r->ac, gw->store, &r->grant))
+		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 
 	switch (r->route) {
 	case ENDPOINT_METRICS:
@@ -218,6 +222,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (r->tier_fd >= 0)
 		close(r->tier_fd);
 	http_tier_request_done(r);
+	ac_ns_close(&r->ac);
 	if (finished)
 		metrics_add_bytes_out(gw->metrics, r->body_out);
 	if (gw->opt->log) {

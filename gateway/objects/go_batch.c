@@ -32,6 +32,8 @@ enum MHD_Result go_batch_collect(struct request *r, const char *data, size_t n)
 		if (b == NULL)
 			return MHD_NO;
 		b->gw = r->gw;
+		b->ac = &r->ac;
+		b->grant = &r->grant;
 		b->fd = -1;
 	}
 	if (n > sizeof(b->body) - b->len) {
@@ -61,8 +63,9 @@ bool go_batch_advance(struct go_batch *b)
 	while (b->next * WIRE_BATCH_LINE < b->len) {
 		memcpy(action, b->body + b->next++ * WIRE_BATCH_LINE, STORE_ID_LEN);
 		action[STORE_ID_LEN] = '\0';
-		if (go_find(b->gw->store, action, b->head, b->output, &b->obj) == GO_FOUND) {
+		if (go_find(b->ac, action, b->head, b->output, &b->obj) == GO_FOUND) {
 			metrics_count_lookup(b->gw->metrics, STORE_AC, true);
+			metrics_count_grant(b->gw->metrics, b->grant, GRANT_HIT);
 			b->head_sent = 0;
 			b->fd = b->obj.fd;
 			b->left = b->obj.size;
@@ -71,6 +74,7 @@ bool go_batch_advance(struct go_batch *b)
 			return true;
 		}
 		metrics_count_lookup(b->gw->metrics, STORE_AC, false);
+		metrics_count_grant(b->gw->metrics, b->grant, GRANT_MISS);
 	}
 	return false;
 }
@@ -98,8 +102,9 @@ bool go_batch_output_done(struct go_batch *b, bool decoded_whole)
 
 /*
  * With a shared tier that answers, ask it for what the local store lacks
- * before the stream starts: first the missing entries and the outputs of
- * entries that are here, then the outputs of the entries that came; at most
+ * before the stream starts: first the missing entries (in every namespace r
+ * reads) and the outputs of entries that are here, then the outputs of the
+ * entries that came; at most
  * TIER_ASKS_MAX objects each time, none over TIER_OUTPUT_MAX (those, and
  * what did not come, are misses the client asks for itself). True when r
  * now waits on the tier (its handler runs again once all have ended).
@@ -117,28 +122,28 @@ static bool go_batch_ask_tier(struct MHD_Connection *c, struct request *r, struc
 	for (size_t i = 0; i < b->len && asked < TIER_ASKS_MAX; i += WIRE_BATCH_LINE) {
 		size_t n = i / WIRE_BATCH_LINE;
 		bool asked_entry = (b->asked[n / 64] >> (n % 64)) & 1;
-		enum store_kind k;
 		const char *id;
 
 		if (round == 1 && !asked_entry)
 			continue;  /* its output, if missing, was asked for in the first round */
 		memcpy(action, b->body + i, STORE_ID_LEN);
 		action[STORE_ID_LEN] = '\0';
-		switch (go_find(r->gw->store, action, line, output, &obj)) {
+		switch (go_find(&r->ac, action, line, output, &obj)) {
 		case GO_FOUND:
 			close(obj.fd);
 			continue;
 		case GO_NO_ENTRY:
 			if (round == 1)
 				continue;
-			k = STORE_AC;
-			id = action;
+			if (g == NULL && (g = http_tier_group_begin(c, r)) == NULL)
+				return false;
+			for (size_t ns = 0; ns < r->ac.nreads && asked < TIER_ASKS_MAX; ns++, asked++)
+				http_tier_group_add(g, STORE_AC, store_ns(r->ac.reads[ns]), action);
 			b->asked[n / 64] |= (uint64_t)1 << (n % 64);
-			break;
+			continue;
 		case GO_NO_OUTPUT:
 			if (!go_entry_parse(line, GO_ENTRY_LEN, &e) || (uint64_t)e.size > TIER_OUTPUT_MAX)
 				continue;
-			k = STORE_CAS;
 			id = output;
 			break;
 		default:
@@ -146,7 +151,7 @@ static bool go_batch_ask_tier(struct MHD_Connection *c, struct request *r, struc
 		}
 		if (g == NULL && (g = http_tier_group_begin(c, r)) == NULL)
 			return false;
-		http_tier_group_add(g, k, id);
+		http_tier_group_add(g, STORE_CAS, NULL, id);
 		asked++;
 	}
 	if (g == NULL)

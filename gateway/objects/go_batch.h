@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "gateway/objects/ac_ns.h"
 #include "store/store.h"
 #include "wire/wire.h"
 
@@ -19,6 +20,8 @@ struct go_batch_zst;
 /* A POST /go/batch: the list asked for, then the state of its stream. */
 struct go_batch {
 	struct gateway *gw;
+	const struct ac_ns *ac;      /* the request's action-entry stores */
+	const struct grant *grant;   /* and its grant, for the metrics */
 	size_t len;                  /* bytes of body */
 	bool too_long;               /* the body had more than WIRE_BATCH_MAX lines */
 	int tier_rounds;             /* times the shared tier was asked for what is missing */

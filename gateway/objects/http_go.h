@@ -54,10 +54,11 @@ enum go_found {
 };
 
 /*
- * Look action up: its entry line (into line), its output's id (into output)
- * and the output, opened into *obj (its fd the caller's) when GO_FOUND.
+ * Look action up: its entry line (into line) from the first namespace of a
+ * that has one, its output's id (into output) and the output from the CAS,
+ * opened into *obj (its fd the caller's) when GO_FOUND.
  */
-enum go_found go_find(struct store *s, const char *action, char line[GO_ENTRY_LEN],
+enum go_found go_find(const struct ac_ns *a, const char *action, char line[GO_ENTRY_LEN],
                       char output[STORE_ID_LEN + 1], struct store_object *obj);
 
 #endif

@@ -24,6 +24,26 @@ static enum store_kind route_kind(const struct request *r)
 	return r->route == ENDPOINT_AC ? STORE_AC : STORE_CAS;
 }
 
+/* The store r's writes go to: for /ac its grant's namespace, else the one CAS pool. */
+static struct store *write_store(const struct request *r)
+{
+	return r->route == ENDPOINT_AC ? r->ac.write : r->gw->store;
+}
+
+/*
+ * Open r's object: an action entry from the first namespace r reads that
+ * has it (of those it may look in before asking the tier for the next).
+ */
+static enum store_result lookup(struct request *r, struct store_object *obj)
+{
+	if (r->route == ENDPOINT_AC) {
+		struct ac_ns seen = ac_ns_first(&r->ac, ac_ns_local_reads(&r->ac, r->gw->tier != NULL,
+		                                                         r->tier_ac_asked));
+		return ac_ns_get(&seen, r->id, obj, NULL);
+	}
+	return store_get(r->gw->store, STORE_CAS, r->id, -1, obj);
+}
+
 /* A store failure as a status and sentence; also counts a rejected upload. */
 static enum MHD_Result respond_store_error(struct MHD_Connection *c, struct request *r,
                                            enum store_result res)
@@ -86,18 +106,26 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct request *r)
 
 	if (r->tier_stream != NULL)
 		return http_tier_stream(c, r);
-	res = store_get(gw->store, route_kind(r), r->id, -1, &obj);
+	res = lookup(r, &obj);
+	/* A HEAD the tier answered yes, in some namespace, is answered so. */
+	if (res == STORE_NOT_FOUND && r->method == METHOD_HEAD && r->tier_answered &&
+	    r->tier_reply.result == TIER_OK)
+		return http_tier_answer_head(c, r);
 	if (res == STORE_NOT_FOUND && http_tier_may_ask(r, route_kind(r)))
 		return http_tier_fetch(c, r, route_kind(r), r->id);
 	if (res == STORE_NOT_FOUND && r->method == METHOD_HEAD && r->tier_answered)
 		return http_tier_answer_head(c, r);
 	if (res == STORE_NOT_FOUND) {
 		metrics_count_lookup(gw->metrics, route_kind(r), false);
+		if (r->route == ENDPOINT_AC)
+			metrics_count_grant(gw->metrics, &r->grant, GRANT_MISS);
 		return respond_text(c, r, MHD_HTTP_NOT_FOUND, "not found");
 	}
 	if (res != STORE_OK)
 		return respond_store_error(c, r, res);
 	metrics_count_lookup(gw->metrics, route_kind(r), true);
+	if (r->route == ENDPOINT_AC)
+		metrics_count_grant(gw->metrics, &r->grant, GRANT_HIT);
 	return respond_object(c, r, &obj, r->route == ENDPOINT_CAS ? r->id : NULL, NULL);
 }
 
@@ -164,7 +192,7 @@ static enum store_result put_start(struct request *r, uint64_t limit, uint64_t c
 
 	if (r->zstd_body && cap > 0 && (limit == 0 || cap < limit))
 		limit = cap;
-	res = store_put_begin(r->gw->store, route_kind(r), r->id, limit, &r->put);
+	res = store_put_begin(write_store(r), route_kind(r), r->id, limit, &r->put);
 	if (res == STORE_OK && r->zstd_body)
 		res = store_put_take_zstd(r->put);
 	if (res != STORE_OK) {
@@ -314,7 +342,7 @@ enum MHD_Result objects_finish(struct MHD_Connection *c, struct request *r)
 		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "upload lost");
 	}
 	size = store_put_size(r->put);
-	if (store_stat(gw->store, k, r->id, &old) == STORE_OK)
+	if (store_stat(write_store(r), k, r->id, &old) == STORE_OK)
 		old_size = (int64_t)old;
 	res = store_put_commit(r->put, r->zstd_body ? r->raw_length : r->content_length);
 	r->put = NULL;
@@ -324,6 +352,8 @@ enum MHD_Result objects_finish(struct MHD_Connection *c, struct request *r)
 	}
 	if (k == STORE_CAS)
 		size = integrity_mark_stored(gw->integrity, gw->store, r->id);
+	else
+		metrics_count_grant(gw->metrics, &r->grant, GRANT_WRITE);
 	evict_note_put(gw->evict, k, size, old_size);
 	if (gw->tier != NULL)
 		return http_tier_upload(c, r, MHD_HTTP_CREATED);

@@ -40,9 +40,28 @@ static void client_text(const struct sockaddr *sa, char *buf, size_t n)
 		snprintf(buf, n, "-");
 }
 
+/*
+ * The namespaces of r's grant, " ns=<written> reads=<a,b>" ("-" for a
+ * read-only grant), or "" when r had none (it stopped before its
+ * credentials were checked).
+ */
+static void grant_text(const struct request *r, char *buf, size_t n)
+{
+	const struct grant *g = &r->grant;
+	int used;
+
+	buf[0] = '\0';
+	if (g->nreads == 0)
+		return;
+	used = snprintf(buf, n, " ns=%s reads=", g->write ? g->ns : "-");
+	for (size_t i = 0; i < g->nreads && used >= 0 && (size_t)used < n; i++)
+		used += snprintf(buf + used, n - (size_t)used, "%s%s", i ? "," : "", g->reads[i]);
+}
+
 void accesslog_write(const struct request *r, const struct sockaddr *client, bool finished)
 {
 	char when[32], who[INET6_ADDRSTRLEN];
+	char grant[sizeof " ns= reads=" + (GRANT_READS_MAX + 1) * (GRANT_NS_MAX + 1)];
 	struct tm tm;
 	time_t t = time(NULL);
 	double ms;
@@ -51,7 +70,8 @@ void accesslog_write(const struct request *r, const struct sockaddr *client, boo
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	client_text(client, who, sizeof(who));
-	fprintf(stderr, "%s %s %s %s %u in=%" PRIu64 " out=%" PRIu64 " %.1fms%s\n",
+	grant_text(r, grant, sizeof(grant));
+	fprintf(stderr, "%s %s %s %s %u in=%" PRIu64 " out=%" PRIu64 " %.1fms%s%s\n",
 	        when, who, r->method_name, r->path, r->status, r->body_in,
-	        finished ? r->body_out : 0, ms, finished ? "" : " aborted");
+	        finished ? r->body_out : 0, ms, grant, finished ? "" : " aborted");
 }

@@ -15,7 +15,9 @@ void accesslog_note(struct request *r, const char *name, const char *url);
 
 /*
  * Write r's line: time, client, method, path, status (0 when none was
- * sent), bytes in and out, duration, and "aborted" when it did not finish.
+ * sent), bytes in and out, duration, the namespaces of its grant (ns= the
+ * one written, "-" when read only; reads= those read, in order) once its
+ * credentials passed, and "aborted" when it did not finish.
  */
 void accesslog_write(const struct request *r, const struct sockaddr *client, bool finished);
 

@@ -42,6 +42,7 @@ struct metrics {
 	atomic_uint_fast64_t s3_bytes_in, s3_bytes_out;
 	atomic_uint_fast64_t stored_raw, stored_disk;
 	atomic_uint_fast64_t sent[2];                          /* by enum store_encoding */
+	struct grant_metrics *grants;                          /* action entries by grant */
 };
 
 static const char *const encoding_names[2] = {"identity", "zstd"};
@@ -52,6 +53,10 @@ struct metrics *metrics_new(void)
 
 	if (m == NULL)
 		return NULL;
+	if ((m->grants = grant_metrics_new()) == NULL) {
+		free(m);
+		return NULL;
+	}
 	for (size_t i = 0; i < METHOD_COUNT; i++)
 		for (size_t j = 0; j < ENDPOINT_COUNT; j++)
 			for (size_t k = 0; k < STATUS_COUNT; k++)
@@ -87,7 +92,14 @@ struct metrics *metrics_new(void)
 
 void metrics_free(struct metrics *m)
 {
+	if (m != NULL)
+		grant_metrics_free(m->grants);
 	free(m);
+}
+
+void metrics_count_grant(struct metrics *m, const struct grant *g, enum grant_event e)
+{
+	grant_metrics_count(m->grants, g->label, e);
 }
 
 /* Index of status in known_status, or the "other" bucket. */
@@ -198,7 +210,7 @@ static void labelled_counter(FILE *f, const char *name, const char *help, const 
 		fprintf(f, "%s{%s=\"%s\"} %llu\n", name, label, values[i], load(&counts[i]));
 }
 
-char *metrics_render(const struct metrics *m, const struct store_usage *u,
+char *metrics_render(struct metrics *m, const struct store_usage *u,
                      uint64_t limit, size_t *len)
 {
 	char *buf = NULL;
@@ -232,6 +244,7 @@ char *metrics_render(const struct metrics *m, const struct store_usage *u,
 	for (int k = STORE_AC; k <= STORE_CAS; k++)
 		fprintf(f, "cachegate_misses_total{kind=\"%s\"} %llu\n",
 		        store_kind_name((enum store_kind)k), load(&m->misses[k]));
+	grant_metrics_render(m->grants, f);
 	family(f, "cachegate_received_bytes_total", "counter", "Upload body bytes received.");
 	fprintf(f, "cachegate_received_bytes_total %llu\n", load(&m->bytes_in));
 	family(f, "cachegate_sent_bytes_total", "counter", "Object bytes sent.");

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "gateway/http/request.h"
+#include "gateway/ops/grant_metrics.h"
 #include "store/store.h"
 
 /* Why an upload was refused or dropped. */
@@ -55,6 +56,9 @@ void metrics_count_request(struct metrics *m, enum method method, enum endpoint 
 /* Count a GET or HEAD of an object that was found (hit) or not (miss). */
 void metrics_count_lookup(struct metrics *m, enum store_kind k, bool hit);
 
+/* Count an action entry's lookup or write by the label of the grant of who asked. */
+void metrics_count_grant(struct metrics *m, const struct grant *g, enum grant_event e);
+
 void metrics_add_bytes_in(struct metrics *m, uint64_t n);
 void metrics_add_bytes_out(struct metrics *m, uint64_t n);
 void metrics_count_reject(struct metrics *m, enum metrics_reject why);
@@ -89,7 +93,7 @@ void metrics_count_scrubbed(struct metrics *m, uint64_t objects, uint64_t bytes)
  * Render every counter, plus the store usage u and limit, as Prometheus
  * text. Returns a buffer the caller frees and sets *len, or NULL.
  */
-char *metrics_render(const struct metrics *m, const struct store_usage *u,
+char *metrics_render(struct metrics *m, const struct store_usage *u,
                      uint64_t limit, size_t *len);
 
 #endif

@@ -56,6 +56,8 @@ void http_tier_health(const struct http_tier *t, char **health)
 
 bool http_tier_may_ask(const struct request *r, enum store_kind k)
 {
+	if (k == STORE_AC)
+		return r->gw->tier != NULL && r->tier_ac_asked < r->ac.nreads;
 	return r->gw->tier != NULL && (r->tier_asked & (1u << k)) == 0;
 }
 
@@ -157,18 +159,36 @@ static void head_done(void *ctx, const struct tier_reply *reply)
 	tier_resume(ctx, reply);
 }
 
-struct tier_fetch *tier_fetch_find(struct http_tier *t, enum store_kind k, const char *id)
+struct tier_fetch *tier_fetch_find(struct http_tier *t, enum store_kind k, const char *ns,
+                                   const char *id)
 {
 	struct tier_fetch *f;
 
 	for (f = t->fetches; f != NULL; f = f->next)
-		if (f->kind == k && strcmp(f->id, id) == 0)
+		if (f->kind == k && strcmp(f->id, id) == 0 &&
+		    (k != STORE_AC || strcmp(f->ns, ns) == 0))
 			return f;
 	return NULL;
 }
 
+/* Begin a put of object id of kind k into the store, an action entry into namespace ns. */
+static enum store_result fetch_put_begin(struct gateway *gw, enum store_kind k, const char *ns,
+                                         const char *id, struct store_put **put)
+{
+	struct store *s = gw->store;
+	enum store_result res;
+
+	if (k == STORE_AC && strcmp(ns, STORE_NS_DEFAULT) != 0 &&
+	    (s = store_namespace(gw->store, ns)) == NULL)
+		return STORE_IO_ERROR;
+	res = store_put_begin(s, k, id, gw->opt->max_object_size, put);
+	if (s != gw->store)
+		store_close(s);  /* the put keeps what it needs */
+	return res;
+}
+
 struct tier_fetch *tier_fetch_new(struct http_tier *t, struct gateway *gw, enum store_kind k,
-                                  const char *id, struct tier_reply *why)
+                                  const char *ns, const char *id, struct tier_reply *why)
 {
 	struct tier_fetch *f = calloc(1, sizeof(*f));
 	enum store_result res;
@@ -178,7 +198,7 @@ struct tier_fetch *tier_fetch_new(struct http_tier *t, struct gateway *gw, enum 
 		cause_set(&why->why, "out of memory");
 		return NULL;
 	}
-	res = store_put_begin(gw->store, k, id, gw->opt->max_object_size, &f->put);
+	res = fetch_put_begin(gw, k, ns, id, &f->put);
 	if (res != STORE_OK) {
 		free(f);
 		*why = (struct tier_reply){ .result = TIER_FAILED };
@@ -192,6 +212,7 @@ struct tier_fetch *tier_fetch_new(struct http_tier *t, struct gateway *gw, enum 
 	f->refs = 1;
 	f->fd = dup(store_put_fd(f->put));
 	f->kind = k;
+	snprintf(f->ns, sizeof(f->ns), "%s", k == STORE_AC ? ns : "");
 	snprintf(f->id, sizeof(f->id), "%s", id);
 	f->next = t->fetches;
 	t->fetches = f;
@@ -202,7 +223,8 @@ void tier_fetch_launch(struct http_tier *t, struct tier_fetch *f)
 {
 	struct tier_reply fail = { .result = TIER_FAILED };
 
-	if (!t->tier.ops->get(t->tier.backend, f->kind, f->id, f->put, f->stall_seconds,
+	if (!t->tier.ops->get(t->tier.backend, f->kind, f->kind == STORE_AC ? f->ns : NULL,
+	                      f->id, f->put, f->stall_seconds,
 	                      tier_fetch_progress, fetch_done, f)) {
 		cause_set(&fail.why, "the shared tier is stopping");
 		fetch_done(f, &fail);
@@ -210,14 +232,16 @@ void tier_fetch_launch(struct http_tier *t, struct tier_fetch *f)
 	}
 }
 
-/* Join the fetch of object id of kind k in flight, or start one; r is suspended. */
-static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k, const char *id)
+/* Join the fetch of object id of kind k (ns as for tier_fetch_find) in flight, or start one; r is
+ * suspended. */
+static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k, const char *ns,
+                       const char *id)
 {
 	struct tier_fetch *f;
 	struct tier_reply fail;
 
 	pthread_mutex_lock(&t->lock);
-	f = tier_fetch_find(t, k, id);
+	f = tier_fetch_find(t, k, ns, id);
 	if (f != NULL) {
 		bool now = f->length >= 0 && tier_can_stream(r);
 		if (now) {
@@ -233,7 +257,7 @@ static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k
 		}
 		return;
 	}
-	f = tier_fetch_new(t, r->gw, k, id, &fail);
+	f = tier_fetch_new(t, r->gw, k, ns, id, &fail);
 	if (f == NULL) {
 		pthread_mutex_unlock(&t->lock);
 		tier_resume(r, &fail);
@@ -251,12 +275,16 @@ enum MHD_Result http_tier_fetch(struct MHD_Connection *c, struct request *r, enu
 {
 	struct http_tier *t = r->gw->tier;
 	struct tier_reply fail = { .result = TIER_FAILED };
+	const char *ns = NULL;
 
-	r->tier_asked |= 1u << k;
+	if (k == STORE_AC)
+		ns = store_ns(r->ac.reads[r->tier_ac_asked++]);
+	else
+		r->tier_asked |= 1u << k;
 	tier_suspend(c, r);
 	if (r->method != METHOD_HEAD || r->route == ENDPOINT_GO) {
-		fetch_join(t, r, k, id);
-	} else if (!t->tier.ops->head(t->tier.backend, k, id, head_done, r)) {
+		fetch_join(t, r, k, ns, id);
+	} else if (!t->tier.ops->head(t->tier.backend, k, ns, id, head_done, r)) {
 		cause_set(&fail.why, "the shared tier is stopping");
 		tier_resume(r, &fail);
 		free(fail.why);
@@ -313,12 +341,13 @@ enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, un
 {
 	struct http_tier *t = r->gw->tier;
 	enum store_kind k = r->route == ENDPOINT_AC ? STORE_AC : STORE_CAS;
+	struct store *s = k == STORE_AC ? r->ac.write : r->gw->store;
 	struct store_object obj;
 	char hash[STORE_ID_LEN + 1];
 	struct tier_reply fail = { .result = TIER_FAILED };
 
 	r->put_status = status;
-	if (store_get(r->gw->store, k, r->id, -1, &obj) != STORE_OK)
+	if (store_get(s, k, r->id, -1, &obj) != STORE_OK)
 		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		                    "the object left the local store before it reached S3");
 	if (obj.encoding == STORE_ZSTD && !upload_checked(r, &obj))
@@ -331,7 +360,8 @@ enum MHD_Result http_tier_upload(struct MHD_Connection *c, struct request *r, un
 		return respond_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		                    "store error: cannot read the object back");
 	tier_suspend(c, r);
-	if (!t->tier.ops->put(t->tier.backend, k, r->id, obj.fd, obj.stored_size,
+	if (!t->tier.ops->put(t->tier.backend, k, k == STORE_AC ? store_ns(s) : NULL, r->id,
+	                      obj.fd, obj.stored_size,
 	                      obj.encoding == STORE_ZSTD ? (int64_t)obj.size : -1, hash,
 	                      upload_done, r)) {
 		cause_set(&fail.why, "the shared tier is stopping");

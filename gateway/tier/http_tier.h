@@ -32,12 +32,16 @@ void http_tier_health(const struct http_tier *t, char **health);
 /* True when the tier's last request was answered (not refused, not timed out). */
 bool http_tier_healthy(const struct http_tier *t);
 
-/* True when r may still ask the tier for an object of kind k (once per kind). */
+/*
+ * True when r may still ask the tier for an object of kind k: a CAS object
+ * once, an action entry once in each namespace r reads.
+ */
 bool http_tier_may_ask(const struct request *r, enum store_kind k);
 
 /*
- * Object id of kind k missed the local store: for a GET fetch it into the
- * store, for a HEAD ask for its length. Once answered the request runs its
+ * Object id of kind k missed the local store (an action entry every
+ * namespace r reads): for a GET fetch it into the store, for a HEAD ask for
+ * its length; an action entry from the next namespace r reads not asked yet. Once answered the request runs its
  * handler again (the object is then local, or http_tier_may_ask is false).
  */
 enum MHD_Result http_tier_fetch(struct MHD_Connection *c, struct request *r, enum store_kind k,
@@ -66,7 +70,7 @@ struct tier_group;
  * batches cannot open thousands of files and connections.
  */
 struct tier_group *http_tier_group_begin(struct MHD_Connection *c, struct request *r);
-void http_tier_group_add(struct tier_group *g, enum store_kind k, const char *id);
+void http_tier_group_add(struct tier_group *g, enum store_kind k, const char *ns, const char *id);
 void http_tier_group_end(struct tier_group *g);
 
 /* r is over: free its tier reply's sentence, let go of a fetch it was to stream and did not. */

@@ -28,6 +28,7 @@ struct tier_fetch {
 	struct http_tier *tier;
 	struct gateway *gw;
 	enum store_kind kind;
+	char ns[STORE_NS_MAX + 1];   /* an action entry's namespace; "" for CAS */
 	char id[STORE_ID_LEN + 1];
 	struct store_put *put;
 	unsigned stall_seconds;      /* passed to the tier's get (0: its own bound) */
@@ -60,17 +61,22 @@ void tier_resume(struct request *r, const struct tier_reply *reply);
 /* tier_resume every request of list (linked by tier_next) with reply. */
 void tier_resume_all(struct request *list, const struct tier_reply *reply);
 
-/* The fetch of object id of kind k in flight, or NULL. Call with the tier's lock. */
-struct tier_fetch *tier_fetch_find(struct http_tier *t, enum store_kind k, const char *id);
+/*
+ * The fetch of object id of kind k (of namespace ns, for an action entry;
+ * NULL for CAS) in flight, or NULL. Call with the tier's lock.
+ */
+struct tier_fetch *tier_fetch_find(struct http_tier *t, enum store_kind k, const char *ns,
+                                   const char *id);
 
 /*
- * A new fetch of object id of kind k, on the list but not started
+ * A new fetch of object id of kind k (ns as for tier_fetch_find, the
+ * namespace the entry is written into), on the list but not started
  * (tier_fetch_launch, once the lock is let go); NULL with *why set (its
  * why the caller's to free) when the local store cannot take it. Call with
  * the tier's lock.
  */
 struct tier_fetch *tier_fetch_new(struct http_tier *t, struct gateway *gw, enum store_kind k,
-                                  const char *id, struct tier_reply *why);
+                                  const char *ns, const char *id, struct tier_reply *why);
 
 /* Ask the tier for f's object (made by tier_fetch_new); all waiting on it learn its end. */
 void tier_fetch_launch(struct http_tier *t, struct tier_fetch *f);

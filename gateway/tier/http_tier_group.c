@@ -54,7 +54,7 @@ static void group_settle(struct tier_group *g)
 	tier_resume(r, &ok);
 }
 
-void http_tier_group_add(struct tier_group *g, enum store_kind k, const char *id)
+void http_tier_group_add(struct tier_group *g, enum store_kind k, const char *ns, const char *id)
 {
 	struct http_tier *t = g->t;
 	struct tier_group_wait *w = malloc(sizeof(*w));
@@ -66,9 +66,9 @@ void http_tier_group_add(struct tier_group *g, enum store_kind k, const char *id
 		return;  /* that object stays a miss */
 	w->g = g;
 	pthread_mutex_lock(&t->lock);
-	f = tier_fetch_find(t, k, id);
+	f = tier_fetch_find(t, k, ns, id);
 	if (f == NULL && t->group_fetches < TIER_GROUP_FETCHES) {
-		f = tier_fetch_new(t, g->r->gw, k, id, &why);
+		f = tier_fetch_new(t, g->r->gw, k, ns, id, &why);
 		start = f != NULL;
 		if (start) {
 			f->grouped = true;

@@ -156,6 +156,8 @@ enum MHD_Result http_tier_stream(struct MHD_Connection *c, struct request *r)
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
 	metrics_count_lookup(r->gw->metrics, r->route == ENDPOINT_AC ? STORE_AC : STORE_CAS, true);
+	if (r->route == ENDPOINT_AC)
+		metrics_count_grant(r->gw->metrics, &r->grant, GRANT_HIT);
 	return respond_queue(c, r, MHD_HTTP_OK, resp, (uint64_t)length);
 }
 

@@ -2,7 +2,9 @@
  * tier.h: the shared tier behind the local store (with --s3: an S3
  * bucket). Any backend is one file that provides these operations; each
  * starts a request and returns at once, and the request's end is told to
- * done(ctx, ...) on the backend's own thread.
+ * done(ctx, ...) on the backend's own thread. An action entry is named by
+ * its namespace and id (ns: the store's namespace name, "default" for the
+ * entries of before namespaces); a CAS object by its id alone (ns NULL).
  */
 #ifndef CACHEGATE_GATEWAY_TIER_H
 #define CACHEGATE_GATEWAY_TIER_H
@@ -45,10 +47,12 @@ struct tier_ops {
 	 * object the tier holds compressed goes in as a zstd stream
 	 * (store_put_take_zstd), and progress is told no length.
 	 */
-	bool (*get)(void *backend, enum store_kind k, const char *id, struct store_put *put,
+	bool (*get)(void *backend, enum store_kind k, const char *ns, const char *id,
+	            struct store_put *put,
 	            unsigned stall_seconds, tier_progress progress, tier_done done, void *ctx);
 	/* Learn whether object id is there and its length. */
-	bool (*head)(void *backend, enum store_kind k, const char *id, tier_done done, void *ctx);
+	bool (*head)(void *backend, enum store_kind k, const char *ns, const char *id,
+	             tier_done done, void *ctx);
 	/*
 	 * Store size bytes read from fd (which stays the caller's) as object id;
 	 * sha256_hex is their hash. raw_size >= 0 says they are a .zst object's
@@ -56,7 +60,8 @@ struct tier_ops {
 	 * with their encoding and that size recorded. A CAS object already there
 	 * is not sent again.
 	 */
-	bool (*put)(void *backend, enum store_kind k, const char *id, int fd, uint64_t size,
+	bool (*put)(void *backend, enum store_kind k, const char *ns, const char *id, int fd,
+	            uint64_t size,
 	            int64_t raw_size, const char *sha256_hex, tier_done done, void *ctx);
 	/*
 	 * True when the tier's last request was answered; else false, with

@@ -4,7 +4,10 @@
 # local action cache, and the rebuild must be a remote cache hit served by the
 # gateway. Then with tokens: no token stores nothing (the build still
 # succeeds), a write token sent as a Bearer header (--remote_header) uploads,
-# and a read token sent as Basic credentials in the URL gets the hit.
+# and a read token sent as Basic credentials in the URL gets the hit. Then
+# with namespaces: a pull request's token, even under the instance name
+# "main", reads main's entry and what it stores for main's action never
+# reaches main's reader.
 #
 # Bazel runs with its own output root in the temp dir and no rc file. Its
 # server (one JVM for all the commands, much faster than --batch) is shut down
@@ -129,6 +132,39 @@ check "build without a token again succeeds" build --remote_cache="$base"
 check "no token, no remote cache hit" [ "$(remote_hits)" -eq 0 ]
 check "no token, the output is still right" output_right
 check "SIGTERM stops the authenticated server" stop
+
+# With namespaces: main's CI writes main; a pull request writes its own and reads main's.
+rm -rf "$work/store"
+printf '%s\n' 'bazel-main write ns=main' 'bazel-pr write ns=pr-42 reads=pr-42,main' \
+	'bazel-main-reads read reads=main' >"$work/tokens"
+start --auth-file "$work/tokens"
+metrics_auth="-u metrics:bazel-main-reads"
+check "main's build succeeds" \
+	build --remote_cache="$base" "--remote_header=Authorization=Bearer bazel-main"
+check "main's entry is in its namespace" [ "$(find "$work/store/ns/main/ac" -type f | wc -l)" -ge 1 ]
+check "the PR's build under the instance name main succeeds" \
+	build --remote_cache="$base/main" "--remote_header=Authorization=Bearer bazel-pr"
+check "the PR's build hits main's entry" [ "$(remote_hits)" -ge 1 ]
+printf 'poisoned result\n' >"$work/poison"
+for f in $(find "$work/store/ns/main/ac" -type f); do
+	curl -sS -o /dev/null -H 'Authorization: Bearer bazel-pr' -T "$work/poison" \
+		"$base/main/ac/$(basename "$f")"
+done
+# main_served: every entry main's reader gets is main's own (byte for byte).
+main_served() {
+	for f in $(find "$work/store/ns/main/ac" -type f); do
+		curl -sS -u "laptop:bazel-main-reads" -o "$work/served" "$base/ac/$(basename "$f")" &&
+			cmp -s "$f" "$work/served" || return 1
+	done
+}
+check "the PR's entries went to its own namespace" \
+	[ "$(find "$work/store/ns/pr-42/ac" -type f | wc -l)" -ge 1 ]
+check "main's reader is served main's entry, not the PR's" main_served
+check "main's reader's build succeeds" \
+	build --remote_cache="http://laptop:bazel-main-reads@127.0.0.1:$port"
+check "main's reader gets a remote cache hit" [ "$(remote_hits)" -ge 1 ]
+check "main's reader's output is right" output_right
+check "SIGTERM stops the server with namespaces" stop
 
 if [ "$failures" -ne 0 ]; then
 	echo "$failures check(s) failed; server log:"

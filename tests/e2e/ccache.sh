@@ -2,7 +2,9 @@
 # ccache.sh: real ccache with cachegate as its remote storage
 # (remote_storage = http://127.0.0.1:PORT|layout=bazel). The same C file is
 # compiled from two empty local ccache directories; the second compile must
-# be a remote hit. Then the same with tokens (ccache's bearer-token).
+# be a remote hit. Then the same with tokens (ccache's bearer-token), and
+# with namespaces: a pull request's token reads main's results, and what it
+# stores for main's keys never reaches main's readers.
 set -eu
 
 if ! command -v ccache >/dev/null 2>&1; then
@@ -74,10 +76,40 @@ check "compile without a token succeeds" compile 5
 check "no token, no remote hit" [ "$(counter 5 remote_storage_hit)" -eq 0 ]
 check "SIGTERM stops the authenticated server" stop
 
+# With namespaces: main's CI writes main, a pull request writes its own and reads main's.
+rm -rf "$work/store"
+printf '%s\n' 'main-writes write ns=main' 'pr-writes write ns=pr-42 reads=pr-42,main' \
+	'main-reads read reads=main' >"$work/tokens"
+start --auth-file "$work/tokens"
+check "main's compile succeeds" compile 6 bearer-token=main-writes
+check "main's results are in its namespace" \
+	[ "$(find "$work/store/ns/main/ac" -type f | wc -l)" -ge 1 ]
+check "the pull request's compile succeeds" compile 7 bearer-token=pr-writes
+check "the pull request hits main's results" [ "$(counter 7 remote_storage_hit)" -ge 1 ]
+printf 'poisoned result\n' >"$work/poison"
+for f in $(find "$work/store/ns/main/ac" -type f); do
+	curl -sS -o /dev/null -H 'Authorization: Bearer pr-writes' -T "$work/poison" \
+		"http://127.0.0.1:$port/ac/$(basename "$f")"
+done
+check "the pull request's entries went to its own namespace" \
+	[ "$(find "$work/store/ns/pr-42/ac" -type f | wc -l)" -ge 1 ]
+# main_served: every entry main's reader gets is main's own (byte for byte), none the PR's.
+main_served() {
+	for f in $(find "$work/store/ns/main/ac" -type f); do
+		curl -sS -H 'Authorization: Bearer main-reads' -o "$work/served" \
+			"http://127.0.0.1:$port/ac/$(basename "$f")" && cmp -s "$f" "$work/served" || return 1
+	done
+}
+check "main's reader is served main's entries, not the PR's" main_served
+check "main's reader compiles" compile 8 "bearer-token=main-reads|read-only=true"
+check "main's reader gets main's result (a remote hit)" [ "$(counter 8 remote_storage_hit)" -ge 1 ]
+check "the same object file as main's" cmp -s "$work/src/hello6.o" "$work/src/hello8.o"
+check "SIGTERM stops the server with namespaces" stop
+
 if [ "$failures" -ne 0 ]; then
 	echo "$failures check(s) failed; server log:"
 	cat "$work/server.log"
-	for n in 1 2 3 4 5; do
+	for n in 1 2 3 4 5 6 7 8; do
 		echo "ccache stats for cache $n:"
 		CCACHE_DIR="$work/cache$n" ccache --print-stats || true
 	done

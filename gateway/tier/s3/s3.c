@@ -167,10 +167,11 @@ static bool submit(struct s3 *s, struct s3_job *j)
 	return true;
 }
 
-static bool s3_get(void *backend, enum store_kind k, const char *id, struct store_put *put,
-                   unsigned stall_seconds, tier_progress progress, tier_done done, void *ctx)
+static bool s3_get(void *backend, enum store_kind k, const char *ns, const char *id,
+                   struct store_put *put, unsigned stall_seconds, tier_progress progress,
+                   tier_done done, void *ctx)
 {
-	struct s3_job *j = s3_job_new(backend, OP_GET, k, id, done, ctx);
+	struct s3_job *j = s3_job_new(backend, OP_GET, k, ns, id, done, ctx);
 
 	if (j == NULL)
 		return false;
@@ -180,17 +181,19 @@ static bool s3_get(void *backend, enum store_kind k, const char *id, struct stor
 	return submit(backend, j);
 }
 
-static bool s3_head(void *backend, enum store_kind k, const char *id, tier_done done, void *ctx)
+static bool s3_head(void *backend, enum store_kind k, const char *ns, const char *id,
+                    tier_done done, void *ctx)
 {
-	struct s3_job *j = s3_job_new(backend, OP_HEAD, k, id, done, ctx);
+	struct s3_job *j = s3_job_new(backend, OP_HEAD, k, ns, id, done, ctx);
 
 	return j != NULL && submit(backend, j);
 }
 
-static bool s3_put(void *backend, enum store_kind k, const char *id, int fd, uint64_t size,
-                   int64_t raw_size, const char *sha256_hex, tier_done done, void *ctx)
+static bool s3_put(void *backend, enum store_kind k, const char *ns, const char *id, int fd,
+                   uint64_t size, int64_t raw_size, const char *sha256_hex, tier_done done,
+                   void *ctx)
 {
-	struct s3_job *j = s3_job_new(backend, OP_PUT, k, id, done, ctx);
+	struct s3_job *j = s3_job_new(backend, OP_PUT, k, ns, id, done, ctx);
 
 	if (j == NULL)
 		return false;
@@ -236,7 +239,7 @@ const struct tier_ops s3_tier_ops = {
 static bool probe(struct s3 *s, char **cause)
 {
 	static const char nobody[] = "0000000000000000000000000000000000000000000000000000000000000000";
-	struct s3_job *j = s3_job_new(s, OP_GET, STORE_AC, nobody, NULL, NULL);
+	struct s3_job *j = s3_job_new(s, OP_GET, STORE_AC, NULL, nobody, NULL, NULL);
 	struct tier_reply r;
 	char code[64];
 	CURLcode cc;

@@ -259,7 +259,8 @@ void s3_job_free(struct s3_job *j)
 	free(j);
 }
 
-struct s3_job *s3_job_new(struct s3 *s, enum s3_op op, enum store_kind k, const char *id,
+struct s3_job *s3_job_new(struct s3 *s, enum s3_op op, enum store_kind k, const char *ns,
+                          const char *id,
                           tier_done done, void *ctx)
 {
 	struct s3_job *j = calloc(1, sizeof(*j));
@@ -269,7 +270,10 @@ struct s3_job *s3_job_new(struct s3 *s, enum s3_op op, enum store_kind k, const 
 	j->s3 = s;
 	j->op = j->phase = op;
 	j->kind = k;
-	snprintf(j->id, sizeof(j->id), "%s", id);
+	if (k == STORE_AC && ns != NULL && strcmp(ns, STORE_NS_DEFAULT) != 0)
+		snprintf(j->id, sizeof(j->id), "%s/%s", ns, id);
+	else
+		snprintf(j->id, sizeof(j->id), "%s", id);
 	j->fd = -1;
 	j->raw_size = -1;
 	j->done = done;

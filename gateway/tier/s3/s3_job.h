@@ -42,7 +42,9 @@ struct s3_job {
 	enum s3_op op;
 	enum s3_op phase;            /* the request now: OP_HEAD while a PUT asks if it is needed */
 	enum store_kind kind;
-	char id[STORE_ID_LEN + 1];
+	/* The key after "<prefix><kind>/": the id, or "<namespace>/<id>" for an
+	 * action entry of any namespace but default (whose keys are as before). */
+	char id[STORE_NS_MAX + 1 + STORE_ID_LEN + 1];
 	struct store_put *into;      /* OP_GET */
 	tier_progress progress;      /* OP_GET: told after each piece written, or NULL */
 	unsigned stall_seconds;      /* OP_GET: no byte this long fails it; 0: S3_STALL_SECONDS */
@@ -91,8 +93,12 @@ struct s3 {
 	char *last_failure;          /* why the last request failed (a cause); NULL: answered */
 };
 
-/* A new job of op for object id, or NULL when out of memory. */
-struct s3_job *s3_job_new(struct s3 *s, enum s3_op op, enum store_kind k, const char *id,
+/*
+ * A new job of op for object id (of namespace ns, an action entry's, or
+ * NULL), or NULL when out of memory.
+ */
+struct s3_job *s3_job_new(struct s3 *s, enum s3_op op, enum store_kind k, const char *ns,
+                          const char *id,
                           tier_done done, void *ctx);
 
 /* Set up j's handle for its current phase; false when out of memory. */
