@@ -98,6 +98,7 @@ enum auth_result oidc_authorize(struct oidc *o, const char *jwt, time_t now, str
 		cause_set(reason, "%s", why);
 		return AUTH_INVALID;
 	}
+	why = NULL;
 	is = find_issuer(o, t.iss);
 	if (is == NULL) {
 		why = "token from an issuer not trusted here";
