@@ -29,7 +29,6 @@ GATEWAY_ACCESS_SOURCES = \
 # access/oidc/: CI tokens (OIDC JWTs) checked against their issuer's keys and
 # mapped to grants by the claim rules.
 GATEWAY_OIDC_SOURCES = \
-	gateway/access/oidc/b64url.c gateway/access/oidc/b64url.h \
 	gateway/access/oidc/jwks.c gateway/access/oidc/jwks.h \
 	gateway/access/oidc/jwt_check.c gateway/access/oidc/jwt_check.h \
 	gateway/access/oidc/fetch.c gateway/access/oidc/fetch.h \

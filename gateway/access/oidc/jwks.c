@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "common/cause.h"
-#include "gateway/access/oidc/b64url.h"
+#include "common/b64url.h"
 #include "gateway/access/oidc/jwks.h"
 
 /* The smallest RSA modulus accepted, in bits. */

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/access/oidc/b64url.h"
+#include "common/b64url.h"
 #include "gateway/access/oidc/jwt_check.h"
 
 /* Decode the base64url JSON object of text[0..len), or NULL. */

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "gateway/access/oidc/b64url.h"
+#include "common/b64url.h"
 
 /* The value of one base64url character, or -1. */
 static int sextet(char c)

@@ -1,9 +1,10 @@
 /*
  * b64url.h: base64url without padding (RFC 4648 section 5), the encoding of
- * a JWT's parts and of a JWK's numbers.
+ * a JWT's parts (which the gateway checks and the helper reads the expiry
+ * of) and of a JWK's numbers.
  */
-#ifndef CACHEGATE_GATEWAY_OIDC_B64URL_H
-#define CACHEGATE_GATEWAY_OIDC_B64URL_H
+#ifndef CACHEGATE_COMMON_B64URL_H
+#define CACHEGATE_COMMON_B64URL_H
 
 #include <stddef.h>
 
