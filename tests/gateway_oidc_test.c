@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <jwt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,4 +403,48 @@ Test(gateway_oidc, a_jwt_is_told_from_a_static_token)
 	cr_expect(!oidc_is_jwt("a.b"));
 	cr_expect(!oidc_is_jwt("a.b.c.d"));
 	cr_expect(!oidc_is_jwt("a b.c.d"));
+}
+
+/* One of the threads of a burst: authorize the token, keep the result. */
+struct burst {
+	struct oidc *o;
+	const char *token;
+	enum auth_result result;
+};
+
+static void *burst_one(void *arg)
+{
+	struct burst *b = arg;
+	struct grant g;
+	char *reason = NULL;
+
+	b->result = oidc_authorize(b->o, b->token, NOW, &g, &reason);
+	free(reason);
+	return NULL;
+}
+
+Test(gateway_oidc, a_burst_of_first_tokens_waits_for_one_fetch_and_all_pass)
+{
+	const struct test_key *keys[] = { &rsa };
+	char *jwks = test_jwks(keys, 1), url[64], *claims, *t;
+	struct burst b[8];
+	pthread_t th[8];
+	struct oidc *o;
+
+	stand_in_issuer_start(jwks, url);
+	o = load(url, NULL);
+	claims = push_claims(url, "\"" AUDIENCE "\"");
+	t = test_token(&rsa, claims);
+	for (int i = 0; i < 8; i++) {
+		b[i] = (struct burst){.o = o, .token = t, .result = AUTH_MISSING};
+		cr_assert_eq(pthread_create(&th[i], NULL, burst_one, &b[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		cr_expect_eq(b[i].result, AUTH_OK, "token %d of the burst passes", i);
+	}
+	cr_expect_eq(stand_in_issuer_hits("/jwks"), 1, "one fetch for the whole burst");
+	oidc_free(o);
+	stand_in_issuer_stop();
+	free(t), free(claims), free(jwks);
 }

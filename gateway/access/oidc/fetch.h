@@ -11,8 +11,8 @@
 #define OIDC_FETCH_TIMEOUT 10
 
 /*
- * GET url (http or https only, following no redirects to other schemes)
- * and return its body, '\0'-terminated, of *len bytes (at most max), which
+ * GET url (http or https only; a redirect is not followed: it is a status
+ * other than 200) and return its body, '\0'-terminated, of *len bytes (at most max), which
  * the caller frees. NULL with *cause on a transport error, a status other
  * than 200 or a body over max.
  */

@@ -2,7 +2,9 @@
  * issuer.c: an issuer's keys, cached and loaded again when needed. The lock
  * guards the cached set and the load bookkeeping only: loads run outside
  * it, one at a time (the loading flag), while other threads keep using the
- * cached keys. A failed load keeps the keys already cached.
+ * cached keys; a thread whose kid is not cached waits for a load under way,
+ * so the first tokens of a burst (or of a rotation) all see the new keys. A failed load keeps the keys
+ * already cached.
  */
 #include <jansson.h>
 #include <pthread.h>
@@ -21,6 +23,7 @@ struct issuer {
 	char *url;               /* the iss, as configured */
 	char *jwks_file;         /* or NULL: discovery */
 	pthread_mutex_t lock;    /* guards what follows */
+	pthread_cond_t loaded;   /* signalled when a load ends */
 	struct jwks *keys;       /* the cached set, or NULL */
 	time_t loaded_at;        /* when keys were last loaded well */
 	time_t tried_at;         /* when the last load started; 0: never */
@@ -39,6 +42,13 @@ struct issuer *issuer_new(const char *url, const char *jwks_file)
 	is->jwks_file = jwks_file != NULL ? strdup(jwks_file) : NULL;
 	if (is->url == NULL || (jwks_file != NULL && is->jwks_file == NULL) ||
 	    pthread_mutex_init(&is->lock, NULL) != 0) {
+		free(is->url);
+		free(is->jwks_file);
+		free(is);
+		return NULL;
+	}
+	if (pthread_cond_init(&is->loaded, NULL) != 0) {
+		pthread_mutex_destroy(&is->lock);
 		free(is->url);
 		free(is->jwks_file);
 		free(is);
@@ -148,8 +158,6 @@ static bool copy_key(const struct jwk *key, struct jwk *out)
 /* Should a load start now? Caller holds is->lock. */
 static bool do_should_load(const struct issuer *is, const char *kid, time_t now)
 {
-	if (is->loading)
-		return false;
 	if (is->tried_at != 0 && now - is->tried_at < ISSUER_REFETCH_SECONDS && now >= is->tried_at)
 		return false;
 	return is->keys == NULL || jwks_find(is->keys, kid) == NULL ||
@@ -164,7 +172,10 @@ enum issuer_key_result issuer_key(struct issuer *is, const char *kid, time_t now
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&is->lock);
-	if (do_should_load(is, kid, now)) {
+	/* A token whose key is not cached waits for a load under way (OIDC_FETCH_TIMEOUT at most). */
+	while (is->loading && (is->keys == NULL || jwks_find(is->keys, kid) == NULL))
+		pthread_cond_wait(&is->loaded, &is->lock);
+	if (!is->loading && do_should_load(is, kid, now)) {
 		struct jwks *fresh;
 		char *cause = NULL;
 
@@ -175,6 +186,7 @@ enum issuer_key_result issuer_key(struct issuer *is, const char *kid, time_t now
 		fresh = load(is, &cause);
 		pthread_mutex_lock(&is->lock);
 		is->loading = false;
+		pthread_cond_broadcast(&is->loaded);
 		if (fresh != NULL) {
 			jwks_free(is->keys);
 			is->keys = fresh;
@@ -216,6 +228,7 @@ void issuer_free(struct issuer *is)
 {
 	if (is == NULL)
 		return;
+	pthread_cond_destroy(&is->loaded);
 	pthread_mutex_destroy(&is->lock);
 	jwks_free(is->keys);
 	free(is->error);
