@@ -1,8 +1,8 @@
 /*
  * optable.c: parse the environment and the command line by a table of
  * options. Every value is gathered first (the environment, then argv; the
- * last one given wins), then each row is parsed exactly once, so a message
- * names the flag or variable whose value is wrong.
+ * last one given wins, but for a row that repeats), then each row is parsed
+ * exactly once, so a message names the flag or variable whose value is wrong.
  */
 #include "config.h"
 #include "common/optable.h"
@@ -41,8 +41,8 @@ static void say_refused(const struct optable *t, char **argv, char **cause)
 }
 
 /* Read argv into g (over what the environment gave); --help and --version act here. */
-static enum optable_result gather_argv(const struct optable *t, struct given *g, int argc,
-                                       char **argv, char **cause)
+static enum optable_result gather_argv(const struct optable *t, struct given *g, void *o,
+                                       int argc, char **argv, char **cause)
 {
 	struct option *longs = calloc(t->nrows + 1, sizeof(*longs));
 	enum optable_result res = OPTABLE_OK;
@@ -75,6 +75,9 @@ static enum optable_result gather_argv(const struct optable *t, struct given *g,
 		} else if (r->kind == OPTABLE_VERSION) {
 			printf("%s %s\n", t->program, PACKAGE_VERSION);
 			res = OPTABLE_EXIT;
+		} else if (r->repeat && g[i].text != NULL &&
+		           !optvalue_store(r, o, g[i].text, g[i].how, cause)) {
+			res = OPTABLE_ERROR; /* a repeated row sets each value before the next comes */
 		} else {
 			g[i].text = r->kind == OPTABLE_FLAG ? "1" : r->kind == OPTABLE_NOFLAG ? "0" : optarg;
 			g[i].how = r->flag;
@@ -89,7 +92,7 @@ static enum optable_result gather_argv(const struct optable *t, struct given *g,
 }
 
 /* Gather what the environment and argv give each row into g. */
-static enum optable_result gather(const struct optable *t, struct given *g, int argc,
+static enum optable_result gather(const struct optable *t, struct given *g, void *o, int argc,
                                   char **argv, char **cause)
 {
 	enum optable_result res;
@@ -100,7 +103,7 @@ static enum optable_result gather(const struct optable *t, struct given *g, int 
 		if (env != NULL && (g[i].text = getenv(env)) != NULL)
 			g[i].how = env;
 	}
-	res = gather_argv(t, g, argc, argv, cause);
+	res = gather_argv(t, g, o, argc, argv, cause);
 	for (size_t i = 0; res == OPTABLE_OK && t->empty_is_unset && i < t->nrows; i++) {
 		enum optable_kind kind = t->rows[i].kind;
 
@@ -146,7 +149,7 @@ enum optable_result optable_parse(const struct optable *t, void *o, int argc, ch
 		cause_set(cause, "out of memory");
 		return OPTABLE_ERROR;
 	}
-	res = gather(t, g, argc, argv, cause);
+	res = gather(t, g, o, argc, argv, cause);
 	if (res == OPTABLE_OK)
 		res = apply(t, g, o, cause);
 	for (size_t i = 0; how != NULL && i < t->nrows; i++)

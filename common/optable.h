@@ -44,6 +44,7 @@ struct optable_row {
 	bool (*fill)(void *o, char **cause);  /* sets the default when no value was given,
 	                                         after every row is parsed; false: *cause */
 	const char *help;    /* one sentence for --help, without variable and default */
+	bool repeat;         /* OPTABLE_CUSTOM: every value given is set, in order, not the last */
 };
 
 struct optable {

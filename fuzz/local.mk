@@ -10,7 +10,10 @@ FUZZ_TARGETS = \
 	fuzz/authheader.fuzz \
 	fuzz/authfile.fuzz \
 	fuzz/size.fuzz \
-	fuzz/zst.fuzz
+	fuzz/zst.fuzz \
+	fuzz/jwt.fuzz \
+	fuzz/jwks.fuzz \
+	fuzz/rules.fuzz
 FUZZ_SECONDS = 60
 FUZZ_CHECK_SECONDS = 5
 
@@ -41,6 +44,7 @@ fuzz_libfuzzstore_a_SOURCES = $(STORE_SOURCES) $(WIRE_SOURCES)
 fuzz_libfuzzstore_a_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 FUZZ_PROG_LIBS = fuzz/libfuzzprog.a fuzz/libfuzzstore.a $(JANSSON_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS)
 FUZZ_GW_LIBS = fuzz/libfuzzgw.a fuzz/libfuzzstore.a $(CRYPTO_LIBS) $(ZSTD_LIBS)
+FUZZ_OIDC_LIBS = fuzz/libfuzzgw.a fuzz/libfuzzstore.a $(JWT_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS)
 
 fuzz_request_fuzz_SOURCES = fuzz/request_fuzz.c
 fuzz_request_fuzz_LDADD = $(FUZZ_PROG_LIBS)
@@ -58,6 +62,12 @@ fuzz_size_fuzz_SOURCES = fuzz/size_fuzz.c
 fuzz_size_fuzz_LDADD = fuzz/libfuzzstore.a
 fuzz_zst_fuzz_SOURCES = fuzz/zst_fuzz.c
 fuzz_zst_fuzz_LDADD = fuzz/libfuzzstore.a $(CRYPTO_LIBS) $(ZSTD_LIBS)
+fuzz_jwt_fuzz_SOURCES = fuzz/jwt_fuzz.c
+fuzz_jwt_fuzz_LDADD = $(FUZZ_OIDC_LIBS)
+fuzz_jwks_fuzz_SOURCES = fuzz/jwks_fuzz.c
+fuzz_jwks_fuzz_LDADD = $(FUZZ_OIDC_LIBS)
+fuzz_rules_fuzz_SOURCES = fuzz/rules_fuzz.c
+fuzz_rules_fuzz_LDADD = $(FUZZ_OIDC_LIBS)
 fuzz_request_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_request_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_stream_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
@@ -74,13 +84,20 @@ fuzz_size_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_size_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_zst_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
 fuzz_zst_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
+fuzz_jwt_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+fuzz_jwt_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
+fuzz_jwks_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+fuzz_jwks_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
+fuzz_rules_fuzz_CFLAGS = $(FUZZ_COMPILE_FLAGS)
+fuzz_rules_fuzz_LDFLAGS = $(FUZZ_LINK_FLAGS)
 
 # Each target's objects are its own (per-target CFLAGS): compile and link
 # them with clang, leaving every other program to CC.
 FUZZ_OBJECTS = $(fuzz_request_fuzz_OBJECTS) $(fuzz_stream_fuzz_OBJECTS) \
 	$(fuzz_goentry_fuzz_OBJECTS) $(fuzz_route_fuzz_OBJECTS) \
 	$(fuzz_authheader_fuzz_OBJECTS) $(fuzz_authfile_fuzz_OBJECTS) $(fuzz_size_fuzz_OBJECTS) \
-	$(fuzz_zst_fuzz_OBJECTS) \
+	$(fuzz_zst_fuzz_OBJECTS) $(fuzz_jwt_fuzz_OBJECTS) $(fuzz_jwks_fuzz_OBJECTS) \
+	$(fuzz_rules_fuzz_OBJECTS) \
 	$(fuzz_libfuzzprog_a_OBJECTS) $(fuzz_libfuzzgw_a_OBJECTS) $(fuzz_libfuzzstore_a_OBJECTS)
 $(FUZZ_OBJECTS) $(FUZZ_TARGETS): CC = $(FUZZ_CC)
 

@@ -3,7 +3,7 @@
 # targets link, so tests reach the code the program runs.
 #   http/     the HTTP plumbing: server, route, request framing, answers, linger
 #   objects/  the object answers: /ac, /cas, /go
-#   access/   who may do what: tokens, client certificates
+#   access/   who may do what: tokens, client certificates; access/oidc/ CI tokens
 #   jobs/     background work: eviction, scrub, watchdog, the known-good table
 #   ops/      what operators see: /metrics, /status, the access log
 #   tier/     the remote tier behind the disk store; tier/s3/ its S3 backend
@@ -25,7 +25,17 @@ GATEWAY_OBJECTS_SOURCES = \
 GATEWAY_ACCESS_SOURCES = \
 	gateway/access/auth.c gateway/access/auth.h \
 	gateway/access/grant.c gateway/access/grant.h \
-	gateway/access/clientcert.c gateway/access/clientcert.h
+	gateway/access/clientcert.c gateway/access/clientcert.h \
+	$(GATEWAY_OIDC_SOURCES)
+# access/oidc/: CI tokens (OIDC JWTs) checked against their issuer's keys and
+# mapped to grants by the claim rules.
+GATEWAY_OIDC_SOURCES = \
+	gateway/access/oidc/jwks.c gateway/access/oidc/jwks.h \
+	gateway/access/oidc/jwt_check.c gateway/access/oidc/jwt_check.h \
+	gateway/access/oidc/fetch.c gateway/access/oidc/fetch.h \
+	gateway/access/oidc/issuer.c gateway/access/oidc/issuer.h \
+	gateway/access/oidc/rules.c gateway/access/oidc/rules.h \
+	gateway/access/oidc/oidc.c gateway/access/oidc/oidc.h
 GATEWAY_JOBS_SOURCES = \
 	gateway/jobs/integrity.c gateway/jobs/integrity.h \
 	gateway/jobs/scrub.c gateway/jobs/scrub.h \
@@ -51,7 +61,7 @@ libcggw_a_SOURCES = \
 	$(GATEWAY_HTTP_SOURCES) $(GATEWAY_OBJECTS_SOURCES) $(GATEWAY_ACCESS_SOURCES) \
 	$(GATEWAY_JOBS_SOURCES) $(GATEWAY_OPS_SOURCES) $(GATEWAY_TIER_SOURCES)
 # Programs that link libcggw.a also need $(GATEWAY_LIBS).
-GATEWAY_LIBS = libcggw.a libcgwire.a $(STORE_LIBS) $(MHD_LIBS) $(CURL_LIBS) $(GNUTLS_LIBS) $(JANSSON_LIBS) \
+GATEWAY_LIBS = libcggw.a libcgwire.a $(STORE_LIBS) $(MHD_LIBS) $(CURL_LIBS) $(GNUTLS_LIBS) $(JANSSON_LIBS) $(JWT_LIBS) \
 	$(CRYPTO_LIBS) $(PTHREAD_LIBS)
 
 bin_PROGRAMS += cachegate

@@ -85,6 +85,22 @@ static bool set_compression(void *opaque, const char *text)
 	return o->compression || strcmp(text, "none") == 0;
 }
 
+/* --oidc-issuer, which may be given again: one more trusted issuer. */
+static bool add_oidc_issuer(void *opaque, const char *text)
+{
+	struct options *o = opaque;
+	char **grown;
+
+	if (strncmp(text, "https://", 8) != 0 && strncmp(text, "http://", 7) != 0)
+		return false;
+	grown = realloc(o->oidc_issuers, (o->noidc_issuers + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return false;
+	o->oidc_issuers = grown;
+	o->oidc_issuers[o->noidc_issuers] = strdup(text);
+	return o->oidc_issuers[o->noidc_issuers++] != NULL;
+}
+
 /* One worker thread per CPU. */
 static bool fill_threads(void *opaque, char **cause)
 {
@@ -131,6 +147,17 @@ static const struct optable_row rows[] = {
 	{.flag = "--tls-client-ca", .arg = "FILE", .kind = OPTABLE_TEXT, .at = AT(tls_client_ca),
 	 .help = "with --tls-cert: require a client certificate signed by a CA in this PEM file "
 	         "(403 otherwise)"},
+	{.flag = "--oidc-issuer", .arg = "URL", .kind = OPTABLE_CUSTOM, .set = add_oidc_issuer,
+	 .repeat = true,
+	 .help = "accept CI tokens (OIDC JWTs, RS256 or ES256) from this issuer, its exact "
+	         "\"iss\"; keys from its discovery document; may be given again"},
+	{.flag = "--oidc-audience", .arg = "AUD", .kind = OPTABLE_TEXT, .at = AT(oidc_audience),
+	 .help = "with --oidc-issuer: the \"aud\" those tokens must carry"},
+	{.flag = "--oidc-jwks", .arg = "FILE", .kind = OPTABLE_TEXT, .at = AT(oidc_jwks),
+	 .help = "with one --oidc-issuer: its keys from this JWKS file instead of discovery"},
+	{.flag = "--oidc-rules", .arg = "FILE", .kind = OPTABLE_TEXT, .at = AT(oidc_rules),
+	 .help = "with --oidc-issuer: the rules that map a token's claims to the namespaces "
+	         "it may write and read"},
 	{.flag = "--threads", .arg = "N", .kind = OPTABLE_COUNT, .at = AT(threads), .min = 1,
 	 .max = 1024, .fill = fill_threads, .shown = "the number of CPUs",
 	 .help = "worker threads"},
@@ -226,6 +253,19 @@ static enum options_result check(const struct options *o, char **cause)
 		cause_set(cause, "--s3-endpoint, --s3-region and --s3-credentials-file go with --s3");
 		return OPTIONS_ERROR;
 	}
+	if (o->noidc_issuers > 0 && (o->oidc_audience == NULL || o->oidc_rules == NULL)) {
+		cause_set(cause, "--oidc-issuer needs --oidc-audience and --oidc-rules");
+		return OPTIONS_ERROR;
+	}
+	if (o->noidc_issuers == 0 && (o->oidc_audience != NULL || o->oidc_jwks != NULL ||
+	                              o->oidc_rules != NULL)) {
+		cause_set(cause, "--oidc-audience, --oidc-jwks and --oidc-rules go with --oidc-issuer");
+		return OPTIONS_ERROR;
+	}
+	if (o->oidc_jwks != NULL && o->noidc_issuers != 1) {
+		cause_set(cause, "--oidc-jwks holds the keys of one issuer: give one --oidc-issuer");
+		return OPTIONS_ERROR;
+	}
 	if (o->anonymous_read && o->auth_file == NULL) {
 		cause_set(cause, "--anonymous-read only makes sense with --auth-file");
 		return OPTIONS_ERROR;
@@ -255,6 +295,12 @@ void options_free(struct options *o)
 	free(o->tls_cert);
 	free(o->tls_key);
 	free(o->tls_client_ca);
+	for (size_t i = 0; i < o->noidc_issuers; i++)
+		free(o->oidc_issuers[i]);
+	free(o->oidc_issuers);
+	free(o->oidc_audience);
+	free(o->oidc_jwks);
+	free(o->oidc_rules);
 	free(o->s3);
 	free(o->s3_endpoint);
 	free(o->s3_region);

@@ -5,6 +5,7 @@
 #define CACHEGATE_GATEWAY_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct options {
@@ -20,6 +21,11 @@ struct options {
 	char *tls_cert;             /* PEM files; both or neither */
 	char *tls_key;
 	char *tls_client_ca;        /* PEM CA file: client certificates required, or NULL */
+	char **oidc_issuers;        /* --oidc-issuer, each given: trusted CI token issuers */
+	size_t noidc_issuers;
+	char *oidc_audience;        /* the aud their tokens must carry */
+	char *oidc_jwks;            /* keys from this file instead of discovery, or NULL */
+	char *oidc_rules;           /* the claim rules file */
 	bool log;                   /* one access-log line per request on stderr */
 	bool fsync;                 /* fsync objects before publishing them */
 	bool compression;           /* --compression zstd (the default); false: none */

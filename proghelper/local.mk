@@ -10,6 +10,7 @@ PROG_SOURCES = \
 	proghelper/local.h proghelper/local.c \
 	proghelper/diskpath.h proghelper/diskpath.c \
 	proghelper/remote.h proghelper/remote.c proghelper/remote_job.h proghelper/outcome.c \
+	proghelper/citoken.h proghelper/citoken.c proghelper/remote_token.c \
 	proghelper/fetch.c proghelper/upload.c proghelper/upload_zstd.c \
 	proghelper/preload.h proghelper/preload.c proghelper/preload_items.c \
 	proghelper/scope.h proghelper/scope.c \

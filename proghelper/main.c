@@ -50,12 +50,32 @@ struct prog {
 	struct remote *remote;
 	struct recorder *recorder;  /* writes the entries of remote hits (recorder.h) */
 	struct usedlist *used;      /* what this build used, for the next one; or NULL */
+	struct citoken *citoken;    /* the CI token sent to the remote (citoken.h), or NULL */
 	struct stats stats;
 	char *root;       /* DiskPaths start with this (diskpath.h) */
 	char *path;       /* scratch for DiskPaths, path_max bytes */
 	size_t path_max;
 	bool told_store_error;  /* a local write failure was printed on stderr */
 };
+
+/*
+ * Get the CI token when --oidc-audience or --oidc-token-var asks for one;
+ * false, after one line on stderr, when the CI offers none: the build then
+ * goes on with the local cache only.
+ */
+static bool prog_ci_token(struct prog *p)
+{
+	char *cause = NULL;
+
+	if (p->cfg.oidc_audience == NULL && p->cfg.oidc_token_var == NULL)
+		return true;
+	p->citoken = citoken_start(p->cfg.oidc_audience, p->cfg.oidc_token_var, time(NULL), &cause);
+	if (p->citoken == NULL)
+		fprintf(stderr, "cachegate-prog: no CI token (%s); building with the local cache "
+		        "only\n", cause_text(cause));
+	free(cause);
+	return p->citoken != NULL;
+}
 
 /* Answer request id with an error sentence. */
 static void prog_err(struct prog *p, int64_t id, const char *msg)
@@ -299,7 +319,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cachegate-prog: out of memory\n");
 		goto out;
 	}
-	if (p.cfg.remote != NULL) {
+	if (p.cfg.remote != NULL && prog_ci_token(&p)) {
 		struct remote_options ro = {
 			.url = p.cfg.remote,
 			.token = p.cfg.token,
@@ -311,6 +331,7 @@ int main(int argc, char **argv)
 			.diskpath_root = p.root,
 			.preload_max = p.cfg.preload_max,
 			.no_compression = !p.cfg.compression,
+			.citoken = p.citoken,
 		};
 		unsigned char key[STORE_HASH_LEN];
 
@@ -371,6 +392,7 @@ out:
 	remote_abort(p.remote);
 	recorder_stop(p.recorder);
 	usedlist_free(p.used);
+	citoken_free(p.citoken);
 	input_free(p.in);
 	reply_free(p.reply);
 	free(p.path);

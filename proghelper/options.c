@@ -56,6 +56,13 @@ static const struct optable_row rows[] = {
 	  .kind = OPTABLE_TEXT, .at = AT(token_file),
 	  .help = "send the token in FILE as \"Authorization: Bearer\"; or the token itself in "
 	          "CACHEGATE_TOKEN" },
+	{ .flag = "--oidc-audience", .arg = "AUD", .env = "CACHEGATE_OIDC_AUDIENCE",
+	  .kind = OPTABLE_TEXT, .at = AT(oidc_audience),
+	  .help = "on GitHub Actions, send a CI token for audience AUD asked of the runner, "
+	          "renewed before it expires" },
+	{ .flag = "--oidc-token-var", .arg = "NAME", .env = "CACHEGATE_OIDC_TOKEN_VAR",
+	  .kind = OPTABLE_TEXT, .at = AT(oidc_token_var),
+	  .help = "send the CI token in variable NAME (GitLab CI: an id_tokens entry)" },
 	{ .flag = "--read-only", .env = "CACHEGATE_READ_ONLY", .kind = OPTABLE_FLAG,
 	  .at = AT(read_only), .help = "never write to the remote" },
 	{ .flag = "--cacert", .arg = "FILE", .env = "CACHEGATE_CACERT", .kind = OPTABLE_TEXT,
@@ -226,6 +233,11 @@ enum options_result options_parse(int argc, char **argv, struct options *c, char
 	                   cause) != OPTIONS_OK ||
 	    check_readable(c->key, "the client key", key_how, cause) != OPTIONS_OK)
 		return OPTIONS_ERROR;
+	if (c->token != NULL && (c->oidc_audience != NULL || c->oidc_token_var != NULL)) {
+		cause_set(cause, "a token (--token-file or CACHEGATE_TOKEN) and a CI token "
+		          "(--oidc-audience or --oidc-token-var) exclude each other");
+		return OPTIONS_ERROR;
+	}
 	if (c->key != NULL && c->cert == NULL) {
 		cause_set(cause, "%s needs a client certificate (--cert or CACHEGATE_CERT)", key_how);
 		return OPTIONS_ERROR;
@@ -242,6 +254,8 @@ void options_free(struct options *c)
 	free(c->token_file);
 	free(c->token);
 	free(c->token_source);
+	free(c->oidc_audience);
+	free(c->oidc_token_var);
 	free(c->scope);
 	free(c->cacert);
 	free(c->cert);

@@ -14,6 +14,8 @@ struct options {
 	char *token_file;    /* where the token was read from, or NULL */
 	char *token;         /* bearer token, or NULL */
 	char *token_source;  /* where the token came from, for messages */
+	char *oidc_audience; /* GitHub Actions: ask the runner for a CI token for this audience */
+	char *oidc_token_var;/* GitLab CI: the CI token is in this variable (id_tokens) */
 	bool read_only;      /* never write to the remote */
 	uint64_t max_size;   /* local store cap applied when trimming; 0: none */
 	long close_timeout_ms;

@@ -250,6 +250,7 @@ static void remote_main(void *arg)
 		bool stopping = remote_take_incoming(r, &deadline);
 		int wait_ms = 1000;
 
+		remote_renew_token(r);
 		if (stopping)
 			preload_cancel(r);
 		else
@@ -350,7 +351,7 @@ struct remote *remote_start(const struct remote_options *o, struct store *s, str
 	r->url = strdup(o->url);
 	r->diskpath_root = strdup(o->diskpath_root != NULL ? o->diskpath_root : store_dir(s));
 	r->token_source = strdup(o->token_source != NULL ? o->token_source : "the token");
-	r->have_token = o->token != NULL;
+	r->have_token = o->token != NULL || o->citoken != NULL;
 	r->cacert = o->cacert != NULL ? strdup(o->cacert) : NULL;
 	r->cert = o->cert != NULL ? strdup(o->cert) : NULL;
 	r->key = o->key != NULL ? strdup(o->key) : NULL;
@@ -369,8 +370,10 @@ struct remote *remote_start(const struct remote_options *o, struct store *s, str
 	ok = r->url != NULL && r->diskpath_root != NULL && r->token_source != NULL && r->multi != NULL;
 	ok = ok && (o->cacert == NULL || r->cacert != NULL) && (o->cert == NULL || r->cert != NULL) &&
 	     (o->key == NULL || r->key != NULL);
-	if (ok && o->token != NULL) {
-		ok = asprintf(&auth, "Authorization: Bearer %s", o->token) >= 0;
+	r->citoken = o->citoken;
+	if (ok && (o->token != NULL || o->citoken != NULL)) {
+		ok = asprintf(&auth, "Authorization: Bearer %s",
+		              o->citoken != NULL ? citoken_value(o->citoken) : o->token) >= 0;
 		ok = ok && remote_header(&r->headers, auth) && remote_header(&r->upload_headers, auth);
 		if (auth != NULL) {
 			explicit_bzero(auth, strlen(auth));

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proghelper/citoken.h"
 #include "proghelper/local.h"
 #include "proghelper/recorder.h"
 #include "proghelper/reply.h"
@@ -37,6 +38,8 @@ struct remote_options {
 	long preload_wait_ms;      /* a get waits for what the preload brings while its streams have */
 	                           /* not stalled this long, PRELOAD_WAIT_TIMES that at most; 0: PRELOAD_WAIT_MS */
 	bool no_compression;       /* neither ask for zstd answers nor send zstd uploads */
+	struct citoken *citoken;   /* a CI token, sent instead of token and renewed before it */
+	                           /* expires, on the network thread; NULL: none */
 };
 
 enum remote_result {

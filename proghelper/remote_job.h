@@ -95,6 +95,7 @@ struct remote {
 	bool read_only;                     /* --read-only: writes_off from the start */
 	struct curl_slist *headers;         /* Authorization */
 	struct curl_slist *upload_headers;  /* Authorization, no Expect, octet-stream */
+	struct citoken *citoken;            /* the CI token renewed here (remote_token.c), or NULL */
 	struct store *store;
 	struct reply *reply;
 	struct stats *stats;
@@ -275,5 +276,12 @@ const unsigned char *preload_key(const struct preload *p);
 
 /* True when d is the digest of the list fetched at start (no need to send it again). */
 bool preload_list_unchanged(const struct preload *p, const struct usedlist_digest *d);
+
+/*
+ * On the network thread, between transfers: when the CI token is due, renew
+ * it and put the new one in the Authorization lines every later request
+ * sends (remote_token.c).
+ */
+void remote_renew_token(struct remote *r);
 
 #endif

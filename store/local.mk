@@ -3,6 +3,7 @@
 noinst_LIBRARIES += libcgstore.a
 STORE_SOURCES = \
 	common/cause.h common/cause.c \
+	common/b64url.h common/b64url.c \
 	common/clock.h common/clock.c \
 	common/queue.h \
 	common/worker.h common/worker.c \

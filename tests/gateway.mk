@@ -4,7 +4,8 @@
 # libcggw.a in the test's own process. And end-to-end scripts with curl,
 # ccache and Bazel.
 check_LIBRARIES += libgwtest.a
-libgwtest_a_SOURCES = tests/gateway_fixture.h tests/gateway_fixture.c tests/s3_bucket.h tests/s3_bucket.c
+libgwtest_a_SOURCES = tests/gateway_fixture.h tests/gateway_fixture.c tests/s3_bucket.h tests/s3_bucket.c \
+	tests/oidc_fixture.h tests/oidc_fixture.c
 
 # Each test program is built from tests/<name>.c and links the default LDADD.
 GATEWAY_TESTS = \
@@ -31,7 +32,9 @@ GATEWAY_TESTS = \
 	tests/gateway_metrics_render_test \
 	tests/gateway_compress_test \
 	tests/gateway_ns_test \
-	tests/gateway_s3_ns_test
+	tests/gateway_s3_ns_test \
+	tests/gateway_oidc_test \
+	tests/gateway_oidc_rules_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 # Both programs have an options_parse: this one links the gateway's, not the

@@ -158,3 +158,47 @@ Test(gateway_options, a_bad_value_is_one_sentence_naming_flag_and_value)
 		options_free(&o);
 	}
 }
+
+Test(gateway_options, oidc_issuers_add_up_and_need_an_audience_and_rules)
+{
+	const char *good[] = {"--oidc-issuer", "https://token.actions.githubusercontent.com",
+	                      "--oidc-issuer", "https://gitlab.com", "--oidc-audience", "cachegate",
+	                      "--oidc-rules", "/etc/cachegate/rules", NULL};
+	static const char *const bad[][11] = {
+		{"--oidc-issuer", "https://gitlab.com", NULL},
+		{"--oidc-issuer", "https://gitlab.com", "--oidc-audience", "x", NULL},
+		{"--oidc-audience", "x", "--oidc-rules", "r", NULL},
+		{"--oidc-issuer", "https://a", "--oidc-issuer", "https://b", "--oidc-audience", "x",
+		 "--oidc-jwks", "k", "--oidc-rules", "r"},
+		{"--oidc-issuer", "gitlab.com", NULL},
+	};
+	static const char *const says[] = {
+		"--oidc-issuer needs --oidc-audience and --oidc-rules",
+		"--oidc-issuer needs --oidc-audience and --oidc-rules",
+		"go with --oidc-issuer",
+		"--oidc-jwks holds the keys of one issuer",
+		"--oidc-issuer wants",
+	};
+	struct options o;
+	char *cause = NULL;
+
+	cr_assert_eq(parse(&o, &cause, good), OPTIONS_OK, "%s", cause ? cause : "");
+	cr_assert_eq(o.noidc_issuers, 2);
+	cr_expect_str_eq(o.oidc_issuers[0], "https://token.actions.githubusercontent.com");
+	cr_expect_str_eq(o.oidc_issuers[1], "https://gitlab.com");
+	cr_expect_str_eq(o.oidc_audience, "cachegate");
+	cr_expect_str_eq(o.oidc_rules, "/etc/cachegate/rules");
+	cr_expect_null(o.oidc_jwks);
+	options_free(&o);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *args[12] = {0};
+
+		for (size_t k = 0; k < 11 && bad[i][k] != NULL; k++)
+			args[k] = bad[i][k];
+		cr_assert_eq(parse(&o, &cause, args), OPTIONS_ERROR, "case %zu", i);
+		cr_expect(strstr(cause, says[i]) != NULL, "case %zu: %s", i, cause);
+		free(cause);
+		cause = NULL;
+		options_free(&o);
+	}
+}

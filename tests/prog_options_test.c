@@ -19,6 +19,7 @@ static void setup(void)
 		"CACHEGATE_READ_ONLY", "CACHEGATE_MAX_SIZE", "CACHEGATE_CLOSE_TIMEOUT",
 		"CACHEGATE_STATS", "CACHEGATE_CACERT", "CACHEGATE_CERT", "CACHEGATE_KEY",
 		"CACHEGATE_SCOPE", "CACHEGATE_PRELOAD", "CACHEGATE_PRELOAD_MAX",
+		"CACHEGATE_OIDC_AUDIENCE", "CACHEGATE_OIDC_TOKEN_VAR",
 	};
 
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
@@ -342,4 +343,25 @@ Test(prog_options, a_bad_value_names_the_flag_or_variable_that_gave_it)
 	cr_assert_not_null(strstr(cause, "'soon'"), "%s", cause);
 	free(cause);
 	options_free(&o);
+}
+
+Test(prog_options, a_token_and_a_ci_token_exclude_each_other)
+{
+	char *argv[] = { "cachegate-prog", "--oidc-audience", "cachegate", NULL };
+	struct options c;
+	char *cause = NULL;
+
+	setenv("CACHEGATE_TOKEN", "static-token", 1);
+	cr_assert_eq(options_parse(3, argv, &c, &cause), OPTIONS_ERROR);
+	cr_expect(strstr(cause, "exclude each other") != NULL, "%s", cause);
+	free(cause);
+	options_free(&c);
+	unsetenv("CACHEGATE_TOKEN");
+	setenv("CACHEGATE_OIDC_TOKEN_VAR", "CI_TOKEN", 1);
+	cr_assert_eq(options_parse(3, argv, &c, &cause), OPTIONS_OK);
+	cr_expect_str_eq(c.oidc_audience, "cachegate");
+	cr_expect_str_eq(c.oidc_token_var, "CI_TOKEN");
+	cr_expect_null(c.token);
+	options_free(&c);
+	unsetenv("CACHEGATE_OIDC_TOKEN_VAR");
 }
