@@ -18,11 +18,13 @@ struct watchdog;
 struct integrity;
 struct http_tier;
 struct linger_pool;
+struct oidc;
 
 struct gateway {
 	const struct options *opt;
 	struct store *store;
 	struct auth *auth;
+	struct oidc *oidc;          /* CI tokens (--oidc-issuer), or NULL */
 	struct metrics *metrics;
 	struct evict *evict;
 	struct integrity *integrity; /* which CAS files hash right; damaged ones */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/cause.h"
+#include "gateway/access/oidc/oidc.h"
 #include "gateway/gateway.h"
 #include "gateway/tier/http_tier.h"
 #include "gateway/jobs/integrity.h"
@@ -121,6 +122,26 @@ static bool start_tier(struct gateway *gw, struct s3 **s3, char **cause)
 	return true;
 }
 
+/*
+ * With --oidc-issuer, hand the Bearer tokens no auth-file line gives to the
+ * OIDC module (which reads its rules now, its issuers' keys at the first
+ * token). False with *cause when the rules or the options are wrong.
+ */
+static bool start_oidc(struct gateway *gw, const struct options *o, char **cause)
+{
+	struct oidc_config c = {
+		.issuers = o->oidc_issuers, .nissuers = o->noidc_issuers,
+		.audience = o->oidc_audience, .jwks_file = o->oidc_jwks, .rules_file = o->oidc_rules,
+	};
+
+	if (o->noidc_issuers == 0)
+		return true;
+	if ((gw->oidc = oidc_load(&c, cause)) == NULL)
+		return false;
+	auth_set_bearer_verifier(gw->auth, oidc_bearer_verify, gw->oidc);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct store_options so = {0};
@@ -162,6 +183,7 @@ int main(int argc, char **argv)
 	so.compression_level = opt.compression ? (int)opt.compression_level : 0;
 	so.compress_raw_puts = opt.compress_raw_uploads;
 	if ((gw.auth = auth_load(opt.auth_file, opt.anonymous_read, &cause)) == NULL ||
+	    !start_oidc(&gw, &opt, &cause) ||
 	    (gw.store = store_open(opt.dir, &so, &cause)) == NULL)
 		goto out;
 	if ((gw.metrics = metrics_new()) == NULL)
@@ -216,6 +238,7 @@ out:
 	integrity_free(gw.integrity);
 	metrics_free(gw.metrics);
 	auth_free(gw.auth);
+	oidc_free(gw.oidc);
 	store_close(gw.store);
 	if (status == 0 && !opt.verify)
 		fprintf(stderr, "cachegate: stopped\n");

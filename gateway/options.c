@@ -266,8 +266,8 @@ static enum options_result check(const struct options *o, char **cause)
 		cause_set(cause, "--oidc-jwks holds the keys of one issuer: give one --oidc-issuer");
 		return OPTIONS_ERROR;
 	}
-	if (o->anonymous_read && o->auth_file == NULL) {
-		cause_set(cause, "--anonymous-read only makes sense with --auth-file");
+	if (o->anonymous_read && o->auth_file == NULL && o->noidc_issuers == 0) {
+		cause_set(cause, "--anonymous-read only makes sense with --auth-file or --oidc-issuer");
 		return OPTIONS_ERROR;
 	}
 	return OPTIONS_OK;

@@ -34,7 +34,8 @@ GATEWAY_TESTS = \
 	tests/gateway_ns_test \
 	tests/gateway_s3_ns_test \
 	tests/gateway_oidc_test \
-	tests/gateway_oidc_rules_test
+	tests/gateway_oidc_rules_test \
+	tests/gateway_oidc_http_test
 check_PROGRAMS += $(GATEWAY_TESTS)
 TESTS += $(GATEWAY_TESTS)
 # Both programs have an options_parse: this one links the gateway's, not the

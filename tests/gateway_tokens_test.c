@@ -219,11 +219,14 @@ Test(gateway_tokens, bad_grants_stop_the_start_naming_file_and_line)
 }
 
 /* A stand-in for the OIDC module: "jwt-read" reads main, anything else is invalid. */
-static enum auth_result verify_stub(void *ctx, const char *token, size_t len, struct grant *g)
+static enum auth_result verify_stub(void *ctx, const char *token, size_t len, struct grant *g,
+                                    char **reason)
 {
 	(*(int *)ctx)++;
-	if (len != 8 || memcmp(token, "jwt-read", 8) != 0)
+	if (len != 8 || memcmp(token, "jwt-read", 8) != 0) {
+		*reason = strdup("token expired");
 		return AUTH_INVALID;
+	}
 	grant_default(g, false);
 	grant_parse_reads(g, "main");
 	return AUTH_OK;
@@ -245,6 +248,15 @@ Test(gateway_tokens, bearer_tokens_no_line_gives_go_to_the_verifier_if_any)
 	g = grant_of("Bearer m41n-t0ken", true);
 	cr_assert_str_eq(g.ns, "main");
 	cr_assert_eq(calls, 3, "static tokens never reach the verifier");
+	{
+		char *reason = NULL;
+
+		cr_assert_eq(auth_check_why(a, "Bearer jwt-other", false, &g, &reason), AUTH_INVALID);
+		cr_assert_str_eq(reason, "token expired", "the verifier's reason comes back");
+		free(reason);
+		cr_assert_eq(auth_check_why(a, "Bearer m41n-t0ken", false, &g, &reason), AUTH_OK);
+		cr_assert_null(reason);
+	}
 	cr_assert_eq(auth_check(a, "Basic dTpqd3QtcmVhZA==", false, &g), AUTH_INVALID,
 	             "a JWT comes as Bearer only");  /* u:jwt-read */
 }

@@ -214,6 +214,7 @@ bool auth_enabled(const struct auth *a)
 
 void auth_set_bearer_verifier(struct auth *a, auth_bearer_verify verify, void *ctx)
 {
+	a->enabled = true;
 	a->verify = verify;
 	a->verify_ctx = ctx;
 }
@@ -277,17 +278,18 @@ static const char *after_scheme(const char *header, const char *s)
 
 /* A Bearer token: a static one, else what the verifier makes of it. */
 static enum auth_result bearer_access(const struct auth *a, const char *value, size_t n,
-                                      struct grant *g)
+                                      struct grant *g, char **reason)
 {
 	enum auth_result r = lookup(a, value, n, g);
 
 	if (r == AUTH_INVALID && a->verify != NULL)
-		r = a->verify(a->verify_ctx, value, n, g);
+		r = a->verify(a->verify_ctx, value, n, g, reason);
 	return r;
 }
 
 /* The token of an Authorization header, looked up (AUTH_INVALID when malformed). */
-static enum auth_result token_access(const struct auth *a, const char *header, struct grant *g)
+static enum auth_result token_access(const struct auth *a, const char *header, struct grant *g,
+                                     char **reason)
 {
 	unsigned char decoded[AUTH_HEADER_MAX];
 	size_t hlen = strnlen(header, AUTH_HEADER_MAX + 1), len;
@@ -300,7 +302,7 @@ static enum auth_result token_access(const struct auth *a, const char *header, s
 		size_t n = strlen(value);
 		while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
 			n--;
-		return n > 0 ? bearer_access(a, value, n, g) : AUTH_INVALID;
+		return n > 0 ? bearer_access(a, value, n, g, reason) : AUTH_INVALID;
 	}
 	if ((value = after_scheme(header, "Basic")) == NULL)
 		return AUTH_INVALID;
@@ -316,9 +318,20 @@ static enum auth_result token_access(const struct auth *a, const char *header, s
 enum auth_result auth_check(const struct auth *a, const char *authorization, bool write,
                             struct grant *grant)
 {
+	char *reason = NULL;
+	enum auth_result r = auth_check_why(a, authorization, write, grant, &reason);
+
+	free(reason);
+	return r;
+}
+
+enum auth_result auth_check_why(const struct auth *a, const char *authorization, bool write,
+                                struct grant *grant, char **reason)
+{
 	struct grant g;
 	enum auth_result r;
 
+	*reason = NULL;
 	if (!a->enabled) {
 		grant_default(&g, true);
 		r = AUTH_OK;
@@ -326,7 +339,7 @@ enum auth_result auth_check(const struct auth *a, const char *authorization, boo
 		grant_default(&g, false);
 		r = !write && a->anonymous_read ? AUTH_OK : AUTH_MISSING;
 	} else {
-		r = token_access(a, authorization, &g);
+		r = token_access(a, authorization, &g, reason);
 		if (r == AUTH_OK && write && !g.write)
 			r = AUTH_FORBIDDEN;
 	}

@@ -53,9 +53,13 @@ bool auth_enabled(const struct auth *a);
  * request thread at once.
  */
 typedef enum auth_result (*auth_bearer_verify)(void *ctx, const char *token, size_t len,
-                                               struct grant *g);
+                                               struct grant *g, char **reason);
 
-/* Hand Bearer tokens that are no static token to verify(ctx, ...). */
+/*
+ * Hand Bearer tokens that are no static token to verify(ctx, ...); its
+ * *reason, when it refuses one, is a short line the caller frees. A server
+ * with a verifier checks credentials, auth file or not.
+ */
 void auth_set_bearer_verifier(struct auth *a, auth_bearer_verify verify, void *ctx);
 
 /*
@@ -66,6 +70,13 @@ void auth_set_bearer_verifier(struct auth *a, auth_bearer_verify verify, void *c
  */
 enum auth_result auth_check(const struct auth *a, const char *authorization, bool write,
                             struct grant *grant);
+
+/*
+ * auth_check, and on AUTH_INVALID from the verifier *reason (NULL
+ * otherwise) is why, one short line the caller frees: "token expired"...
+ */
+enum auth_result auth_check_why(const struct auth *a, const char *authorization, bool write,
+                                struct grant *grant, char **reason);
 
 /* One short sentence for a result, e.g. "missing credentials". */
 const char *auth_result_str(enum auth_result r);

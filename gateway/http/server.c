@@ -103,6 +103,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 	struct gateway *gw = r->gw;
 	enum route_result rr = route_parse(url, &r->route, r->id);
 	enum auth_result ar;
+	char *why = NULL;
 	bool put = r->method == METHOD_PUT;
 
 	if (atomic_load(&gw->connections) > gw->opt->max_connections)
@@ -119,11 +120,16 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct request *r, con
 	if (r->route == ENDPOINT_HEALTHZ)
 		return status_healthz(c, r);
 
-	ar = auth_check(gw->auth,
-	                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-	                put, &r->grant);
-	if (ar == AUTH_MISSING || ar == AUTH_INVALID)
-		return respond_unauthorized(c, r, auth_result_str(ar));
+	ar = auth_check_why(gw->auth,
+	                    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                                MHD_HTTP_HEADER_AUTHORIZATION),
+	                    put, &r->grant, &why);
+	if (ar == AUTH_MISSING || ar == AUTH_INVALID) {
+		enum MHD_Result ret = respond_unauthorized(c, r, why != NULL ? why : auth_result_str(ar));
+
+		free(why);
+		return ret;
+	}
 	if (ar == AUTH_FORBIDDEN)
 		return respond_text(c, r, MHD_HTTP_FORBIDDEN, auth_result_str(ar));
 	/* Once: a request waiting on the tier comes through here again. */

@@ -144,3 +144,18 @@ void oidc_free(struct oidc *o)
 	free(o->audience);
 	free(o);
 }
+
+enum auth_result oidc_bearer_verify(void *ctx, const char *token, size_t len, struct grant *g,
+                                    char **reason)
+{
+	char *jwt = strndup(token, len);
+	enum auth_result r;
+
+	if (jwt == NULL) {
+		cause_set(reason, "out of memory");
+		return AUTH_INVALID;
+	}
+	r = oidc_authorize(ctx, jwt, time(NULL), g, reason);
+	free(jwt);
+	return r;
+}

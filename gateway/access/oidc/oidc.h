@@ -44,6 +44,13 @@ struct oidc *oidc_load(const struct oidc_config *c, char **cause);
 enum auth_result oidc_authorize(struct oidc *o, const char *jwt, time_t now, struct grant *g,
                                 char **reason);
 
+/*
+ * An auth_bearer_verify (auth.h) for auth_set_bearer_verifier: ctx is the
+ * struct oidc, the token token[0..len), judged at the time of the call.
+ */
+enum auth_result oidc_bearer_verify(void *ctx, const char *token, size_t len, struct grant *g,
+                                    char **reason);
+
 /* Does token look like a JWT (three base64url parts), not a static token? */
 bool oidc_is_jwt(const char *token);
 
