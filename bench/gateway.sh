@@ -6,15 +6,18 @@
 #
 # The objects are real Go build outputs, so they compress as a build's do:
 # the files `go list -export std` names in the go build cache (it builds std
-# first if needed), one after another, cut to each size. Two gateways hold
-# them: one with --compression none (raw files) and one with --compression
-# zstd (each kept as cas/<xx>/<id>.zst; the script checks it). Each size has
-# three rows:
-#   none  raw   cachegate --compression none, a raw client (no Accept-Encoding,
-#               as wrk sends by default), vs nginx sending the raw file;
-#   zstd  raw   cachegate --compression zstd, a raw client: the gateway decodes
-#               every answer; vs the same nginx runs as the row above;
-#   zstd  zstd  cachegate --compression zstd with Accept-Encoding: zstd: the
+# first if needed), one after another, cut to each size. Two gateways with
+# their default options (--compression zstd) hold them: one got them as raw
+# uploads (ccache's, Bazel's, curl's), which it keeps as raw files, the
+# other as zstd uploads (the helper's), which it keeps as
+# cas/<xx>/<id>.zst (the script checks both). Each size has three rows:
+#   raw   raw   the raw upload, a raw client (no Accept-Encoding, as wrk
+#               sends by default): what ccache and Bazel get; vs nginx
+#               sending the raw file;
+#   zstd  raw   the zstd upload, a raw client: the gateway decodes every
+#               answer (what curl gets of the helper's outputs); vs the
+#               same nginx runs as the row above;
+#   zstd  zstd  the zstd upload with Accept-Encoding: zstd (the helper): the
 #               stored frames go out as they are; vs nginx sending the very
 #               same .zst file with Content-Encoding: zstd. nginx has no zstd
 #               module (Debian's has gzip_static, for .gz only), so it serves
@@ -64,12 +67,12 @@ build=$("$top/bench/build.sh")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cachegate-bench.XXXXXX")
 chmod 755 "$work"
-none_pid=
+rawup_pid=
 zstd_pid=
 nginx_pid=
 cleanup() {
 	local pid
-	for pid in "$none_pid" "$zstd_pid" "$nginx_pid"; do
+	for pid in "$rawup_pid" "$zstd_pid" "$nginx_pid"; do
 		[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
 	rm -rf "$work"
@@ -77,34 +80,40 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# start_gateway NAME MODE: cachegate --compression MODE on a free port, its store in $work/NAME.
+# start_gateway NAME: cachegate with its defaults on a free port, its store in $work/NAME.
 start_gateway() {
 	"$build/cachegate" --listen 127.0.0.1:0 --port-file "$work/$1.port" --dir "$work/$1" \
-		--compression "$2" --threads "$server_threads" 2>"$work/$1.log" &
+		--threads "$server_threads" 2>"$work/$1.log" &
 	for _ in $(seq 100); do [ -s "$work/$1.port" ] && break; sleep 0.1; done
 }
-start_gateway none none
-none_pid=$!
-start_gateway zstd zstd
+start_gateway rawup
+rawup_pid=$!
+start_gateway zstd
 zstd_pid=$!
-none=http://127.0.0.1:$(cat "$work/none.port")
+rawup=http://127.0.0.1:$(cat "$work/rawup.port")
 zstd=http://127.0.0.1:$(cat "$work/zstd.port")
 
-# The objects: real build outputs, cut to size, uploaded through both gateways.
+# The objects: real build outputs, cut to size, uploaded raw to one gateway
+# and in zstd (level 3, as the helper sends) to the other.
 "$go" list -export -f '{{.Export}}' std >"$work/exports"
 declare -A ids
 for size in $sizes; do
 	(xargs cat <"$work/exports" 2>/dev/null || true) | head -c "$(numfmt --from=iec "$size")" >"$work/obj-$size"
 	id=$(sha256sum "$work/obj-$size" | cut -c1-64)
 	ids[$size]=$id
-	curl -sf -T "$work/obj-$size" "$none/cas/$id" >/dev/null
-	curl -sf -T "$work/obj-$size" "$zstd/cas/$id" >/dev/null
+	curl -sf -T "$work/obj-$size" "$rawup/cas/$id" >/dev/null
+	zstd -3 -q -c "$work/obj-$size" >"$work/up-$size.zst"
+	curl -sf -H 'Content-Encoding: zstd' -T "$work/up-$size.zst" "$zstd/cas/$id" >/dev/null
+	if [ ! -f "$work/rawup/cas/${id:0:2}/$id" ]; then
+		echo "bench: the gateway did not keep the raw upload of $size raw" >&2
+		exit 1
+	fi
 	if [ ! -f "$work/zstd/cas/${id:0:2}/$id.zst" ]; then
-		echo "bench: the zstd gateway kept the $size object raw: it does not compress enough" >&2
+		echo "bench: the gateway kept the zstd upload of $size raw: it does not compress enough" >&2
 		exit 1
 	fi
 done
-chmod -R a+rX "$work/none" "$work/zstd"
+chmod -R a+rX "$work/rawup" "$work/zstd"
 
 # nginx: foreground, generated config, a free loopback port, sendfile on.
 free_port() {
@@ -142,7 +151,7 @@ CONF
 nginx_pid=$!
 first=${sizes%% *}
 for _ in $(seq 100); do
-	curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/none/cas/${ids[$first]:0:2}/${ids[$first]}" && break
+	curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/rawup/cas/${ids[$first]:0:2}/${ids[$first]}" && break
 	sleep 0.1
 done
 ng=http://127.0.0.1:$nginx_port
@@ -151,7 +160,7 @@ ng=http://127.0.0.1:$nginx_port
 declare -A ng_raw ng_zst
 for size in $sizes; do
 	id=${ids[$size]}
-	ng_raw[$size]=$ng/none/cas/${id:0:2}/$id
+	ng_raw[$size]=$ng/rawup/cas/${id:0:2}/$id
 	ng_zst[$size]=$ng/zstd/cas/${id:0:2}/$id.zst
 done
 
@@ -171,7 +180,7 @@ for size in $sizes; do
 	id=${ids[$size]}
 	obj=$work/obj-$size
 	zst=$work/zstd/cas/${id:0:2}/$id.zst
-	same "$obj" curl -sf "$none/cas/$id"
+	same "$obj" curl -sf "$rawup/cas/$id"
 	same "$obj" curl -sf "$zstd/cas/$id"
 	same "$zst" curl -sf -H 'Accept-Encoding: zstd' "$zstd/cas/$id"
 	same "$obj" curl -sf "${ng_raw[$size]}"
@@ -209,7 +218,7 @@ zst='Accept-Encoding: zstd'
 for _ in $(seq "$repeat"); do
 	for size in $sizes; do
 		id=${ids[$size]}
-		run_wrk "$none/cas/$id" "" "$none_pid" >>"$work/$size.none"
+		run_wrk "$rawup/cas/$id" "" "$rawup_pid" >>"$work/$size.rawup"
 		# shellcheck disable=SC2086
 		run_wrk "${ng_raw[$size]}" "" $nginx_workers >>"$work/$size.ngraw"
 		run_wrk "$zstd/cas/$id" "" "$zstd_pid" >>"$work/$size.zraw"
@@ -217,7 +226,7 @@ for _ in $(seq "$repeat"); do
 		# shellcheck disable=SC2086
 		wrk_header=$zst run_wrk "${ng_zst[$size]}" "" $nginx_workers >>"$work/$size.ngzst"
 	done
-	run_wrk "$none" "$work/put.lua" "$none_pid" >>"$work/put.runs"
+	run_wrk "$rawup" "$work/put.lua" "$rawup_pid" >>"$work/put.runs"
 done
 
 format='%-4s %-4s %-6s %10s %8s %8s %9s %10s %8s %8s %9s %6s\n'
@@ -235,9 +244,9 @@ row() {
 }
 for size in $sizes; do
 	id=${ids[$size]}
-	row "$size" none raw none ngraw "$none/cas/$id" "${ng_raw[$size]}"
+	row "$size" raw raw rawup ngraw "$rawup/cas/$id" "${ng_raw[$size]}"
 	row "$size" zstd raw zraw ngraw "$zstd/cas/$id" "${ng_raw[$size]}"
 	row "$size" zstd zstd zzst ngzst "$zstd/cas/$id" "${ng_zst[$size]}" "$zst"
 done
 read -r put_rps put_p99 put_cpu <<<"$(median "$repeat" <"$work/put.runs")"
-printf 'PUT 64K /ac (none): %s r/s, p99 %s, %sus cpu/req\n' "$put_rps" "$put_p99" "$put_cpu"
+printf 'PUT 64K /ac: %s r/s, p99 %s, %sus cpu/req\n' "$put_rps" "$put_p99" "$put_cpu"

@@ -21,6 +21,9 @@
 #                                                                       [prog]
 #   7. the same with preload, the helper's default; only when its --help
 #      mentions --no-preload                                         [preload]
+#   7b. the same as 7 against a second gateway started with
+#      --compression none (so what compression costs or saves shows at
+#      each RTT; the target is that 7 is no slower than 7b at RTT 0)   [plain]
 #   8. the peer, github.com/bradfitz/go-tool-cache: go-cacher with an empty
 #      local dir and a warm gocached                                [gocacher]
 # and, on each link in LINKS at a round trip of LINK_RTT, through delayproxy
@@ -48,7 +51,7 @@
 #   ROWS="base link"    base: setups 1-8 (as SETUPS and RTTS select); link:
 #                       9 and 10 on each of LINKS. Native warm always runs.
 #   RTTS="0 2 10"       round-trip times in ms (decimals allowed)
-#   SETUPS="cold local gateway floor prog preload gocacher"
+#   SETUPS="cold local gateway floor prog preload plain gocacher"
 #   LINKS="100mbit 1gbit"  link rates (delayproxy -rate) for the link rows
 #   LINK_RTT=2          their round-trip time in ms
 #   PROJECTS="std gen"  `go build std`, and the generated module
@@ -69,7 +72,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-1}
 rows=${ROWS-base link}
 rtts=${RTTS-0 2 10}
-setups=${SETUPS-cold local gateway floor prog preload gocacher}
+setups=${SETUPS-cold local gateway floor prog preload plain gocacher}
 links=${LINKS-100mbit 1gbit}
 link_rtt=${LINK_RTT:-2}
 projects=${PROJECTS-std gen}
@@ -91,8 +94,8 @@ gocacher=
 helper=
 [ -z "$links" ] && ! has local && ! has gateway && ! has floor && ! has prog && ! has preload || helper=1
 for s in $setups; do
-	case $s in cold | local | gateway | floor | prog | preload | gocacher) ;;
-	*) echo "gobuild.sh: unknown setup $s (SETUPS: cold local gateway floor prog preload gocacher)" >&2; exit 2 ;;
+	case $s in cold | local | gateway | floor | prog | preload | plain | gocacher) ;;
+	*) echo "gobuild.sh: unknown setup $s (SETUPS: cold local gateway floor prog preload plain gocacher)" >&2; exit 2 ;;
 	esac
 done
 for p in $projects; do
@@ -166,6 +169,14 @@ proxy() {
 pids="$pids $!"
 wait_file "$work/port"
 remote="http://127.0.0.1:$(cat "$work/port")"
+plain_remote=
+if has plain; then
+	"$bin/cachegate" --log --compression none --listen 127.0.0.1:0 --port-file "$work/plain.port" \
+		--dir "$work/gateway-plain" 2>"$work/gateway-plain.log" &
+	pids="$pids $!"
+	wait_file "$work/plain.port"
+	plain_remote="http://127.0.0.1:$(cat "$work/plain.port")"
+fi
 
 # gocached has no port 0 and no port file: a port nobody answers on, then
 # wait until it does.
@@ -275,6 +286,7 @@ for p in $projects; do
 	echo "warming up for $p: native GOCACHE, helper local store and gateway, go-cacher and gocached..."
 	warm "$p" "$work/native-warm" ""
 	[ -z "$helper" ] || warm "$p" "$work/prog-gocache" "$prog --dir $work/store-warm --remote $remote"
+	[ -z "$plain_remote" ] || warm "$p" "$work/prog-gocache" "$prog --dir $work/store-warm-plain --remote $plain_remote"
 	[ -z "$gocacher" ] || warm "$p" "$work/gocacher-gocache" "$gobin/go-cacher -cache-dir $work/gocacher-warm -cache-server $gocached"
 	if [ "$p" = std ] && has floor; then
 		# The floor helper's index: every entry of the warm store, with its output's file.
@@ -285,6 +297,7 @@ for p in $projects; do
 done
 for r in $rtts; do
 	! has prog && ! has preload || proxy "gw-$r" "${remote##*:}" "$r"
+	! has plain || proxy "gwp-$r" "${plain_remote##*:}" "$r"
 	! has gocacher || proxy "gc-$r" "$gc_port" "$r"
 done
 for l in $links; do
@@ -339,7 +352,7 @@ while read -r pid stats; do
 	up=\$((up + \$(awk '\$1 == "up" { print \$2 }' "\$stats")))
 	down=\$((down + \$(awk '\$1 == "down" { print \$2 }' "\$stats")))
 done <'$work/proxies'
-printf '%s\t%s\t%s\t%s\t%s\n' "\$1" "\$(grep -cF ' 127.0.0.1 ' '$work/gateway.log')" \\
+printf '%s\t%s\t%s\t%s\t%s\n' "\$1" "\$(cat '$work/gateway.log' '$work/gateway-plain.log' 2>/dev/null | grep -cF ' 127.0.0.1 ')" \\
 	"\$(grep -cF 'ServeHTTP: ' '$work/gocached.log')" "\$down" "\$up" >>'$work/marks'
 EOF
 # add PROJECT NAME DIR COMMAND: a setup of PROJECT's rounds; DIR ("" for
@@ -370,6 +383,8 @@ for p in $projects; do
 			"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog $noprel--dir $empty/$p-prog-$r --remote http://127.0.0.1:$(cat "$work/gw-$r.port")' $cmd"
 		! has preload || add "$p" "helper + preload, empty local + gateway, RTT $r ms" "$empty/$p-preload-$r" \
 			"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $empty/$p-preload-$r --remote http://127.0.0.1:$(cat "$work/gw-$r.port")' $cmd"
+		! has plain || add "$p" "helper + preload, gateway --compression none, RTT $r ms" "$empty/$p-plain-$r" \
+			"GOCACHE=$work/prog-gocache GOCACHEPROG='$prog --dir $empty/$p-plain-$r --remote http://127.0.0.1:$(cat "$work/gwp-$r.port")' $cmd"
 		! has gocacher || add "$p" "go-cacher, empty local + gocached, RTT $r ms" "$empty/$p-gocacher-$r" \
 			"GOCACHE=$work/gocacher-gocache GOCACHEPROG='$gobin/go-cacher -cache-dir $empty/$p-gocacher-$r -cache-server http://127.0.0.1:$(cat "$work/gc-$r.port")' $cmd"
 	done

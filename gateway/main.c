@@ -160,6 +160,7 @@ int main(int argc, char **argv)
 	atomic_init(&gw.connections, 0);
 	so.fsync = opt.fsync;
 	so.compression_level = opt.compression ? (int)opt.compression_level : 0;
+	so.compress_raw_puts = opt.compress_raw_uploads;
 	if ((gw.auth = auth_load(opt.auth_file, opt.anonymous_read, &cause)) == NULL ||
 	    (gw.store = store_open(opt.dir, &so, &cause)) == NULL)
 		goto out;

@@ -161,11 +161,14 @@ static const struct optable_row rows[] = {
 	 .help = "fsync each object before publishing it"},
 	{.flag = "--compression", .arg = "zstd|none", .kind = OPTABLE_CUSTOM,
 	 .set = set_compression, .def = "zstd",
-	 .help = "keep CAS objects zstd-compressed where that pays and send them so to clients "
-	         "that accept zstd"},
+	 .help = "take zstd uploads and keep their frames where that pays, and send compressed "
+	         "objects so to clients that accept zstd"},
+	{.flag = "--compress-raw-uploads", .kind = OPTABLE_FLAG, .at = AT(compress_raw_uploads),
+	 .help = "compress raw uploads at rest too: less disk, but raw readers of them get bytes "
+	         "decoded per request instead of the file by sendfile"},
 	{.flag = "--compression-level", .arg = "N", .kind = OPTABLE_COUNT,
 	 .at = AT(compression_level), .min = 1, .max = 19, .def = "3",
-	 .help = "the zstd level"},
+	 .help = "the zstd level of --compress-raw-uploads"},
 	{.flag = "--scrub-rate", .arg = "SIZE", .kind = OPTABLE_RATE, .at = AT(scrub_rate),
 	 .def = "16M", .help = "re-hash the CAS objects in the background, reading at most SIZE "
 	                       "bytes per second, and remove damaged ones; 0 turns the scrub off"},

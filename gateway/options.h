@@ -24,6 +24,7 @@ struct options {
 	bool fsync;                 /* fsync objects before publishing them */
 	bool compression;           /* --compression zstd (the default); false: none */
 	unsigned compression_level; /* --compression-level, the zstd level */
+	bool compress_raw_uploads;  /* --compress-raw-uploads: raw PUTs kept compressed too */
 	unsigned idle_timeout;      /* seconds a connection may stay silent */
 	unsigned header_timeout;    /* seconds the next request's head may take to arrive */
 	unsigned request_timeout;   /* seconds one request may take in total */

@@ -15,19 +15,20 @@
 
 #include <zstd.h>
 
-/* Write all n bytes of buf to fd. */
-static enum store_result write_all(int fd, const void *buf, size_t n)
+enum store_result store_write_all(int fd, const void *buf, size_t n, off_t off)
 {
 	const char *at = buf;
 
 	while (n > 0) {
-		ssize_t w = write(fd, at, n);
+		ssize_t w = off < 0 ? write(fd, at, n) : pwrite(fd, at, n, off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
 			return store_errno_result();
 		at += w;
 		n -= (size_t)w;
+		if (off >= 0)
+			off += w;
 	}
 	return STORE_OK;
 }
@@ -47,7 +48,7 @@ static enum store_result write_header(int fd, uint64_t size)
 	unsigned char h[STORE_ZST_HEADER];
 
 	store_zst_header(h, size);
-	return write_all(fd, h, sizeof h);
+	return store_write_all(fd, h, sizeof h, -1);
 }
 
 /* Buffers and context of one compression. */
@@ -90,7 +91,7 @@ static enum store_result squeeze_run(struct squeeze *z, int in_fd, uint64_t size
 			*written += out.pos;
 			if (*written > max_out)
 				return STORE_TOO_LARGE;
-			r = write_all(out_fd, z->out, out.pos);
+			r = store_write_all(out_fd, z->out, out.pos, -1);
 			if (r != STORE_OK)
 				return r;
 		} while (in.pos < in.size || (end == ZSTD_e_end && left > 0));

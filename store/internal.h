@@ -82,6 +82,12 @@ bool store_refresh(int fd, time_t mtime);
 enum store_result store_compress_fd(int in_fd, uint64_t size, int out_fd, int level,
                                     uint64_t max_out, uint64_t *written);
 
+/*
+ * Write all n bytes of buf to fd: at offset off, or where fd stands when off
+ * is negative (compress.c).
+ */
+enum store_result store_write_all(int fd, const void *buf, size_t n, off_t off);
+
 /* Fill h with the skippable frame that opens a .zst object of size raw bytes (compress.c). */
 void store_zst_header(unsigned char h[STORE_ZST_HEADER], uint64_t size);
 

@@ -1,9 +1,10 @@
 /*
  * put_zst.c: the compressed forms of a CAS put.
  *
- * A raw put, once verified, is compressed at the store's level into a
- * second unnamed file, <id>.zst, kept instead of the raw one when it saves
- * at least an eighth of the bytes (compress.c).
+ * A raw put, once verified, is compressed at the store's level, when the
+ * store compresses raw puts, into a second unnamed file, <id>.zst, kept
+ * instead of the raw one when it saves at least an eighth of the bytes
+ * (compress.c); else it stays raw.
  *
  * A put fed a zstd stream (store_put_take_zstd) decodes it only to hash
  * and count the raw bytes: with a compression level, the stream is written
@@ -147,24 +148,6 @@ enum store_result store_put_frames(struct store_put *p, const void *buf, size_t 
 	return r;
 }
 
-/* Write all n bytes of buf at offset off of fd. */
-static enum store_result pwrite_all(int fd, const void *buf, size_t n, off_t off)
-{
-	const char *at = buf;
-
-	while (n > 0) {
-		ssize_t w = pwrite(fd, at, n, off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return store_errno_result();
-		at += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return STORE_OK;
-}
-
 /* Keep p's verified stream decoded instead: a raw put of the same bytes, placed. Frees p. */
 static enum store_result settle_decoded(struct store_put *p)
 {
@@ -209,7 +192,7 @@ static enum store_result settle_frames(struct store_put *p)
 		r = STORE_IO_ERROR;
 	store_zst_header(h, p->size);
 	if (r == STORE_OK)
-		r = pwrite_all(p->fd, h, sizeof h, 0);
+		r = store_write_all(p->fd, h, sizeof h, 0);
 	if (r != STORE_OK) {
 		store_put_free(p);
 		return r;
@@ -220,8 +203,8 @@ static enum store_result settle_frames(struct store_put *p)
 }
 
 /*
- * Place p's verified raw bytes: as <id>.zst when the store's level saves an
- * eighth, else raw. Any failure of the compressed form but a full disk
+ * Place p's verified raw bytes: as <id>.zst when the store compresses raw
+ * puts and its level saves an eighth, else raw. Any failure of the compressed form but a full disk
  * falls back to the raw file.
  */
 static enum store_result settle_raw(struct store_put *p)
@@ -231,7 +214,7 @@ static enum store_result settle_raw(struct store_put *p)
 	uint64_t written;
 	enum store_result r;
 
-	if (level == 0 || p->size < STORE_COMPRESS_MIN ||
+	if (level == 0 || !p->store->opts.compress_raw_puts || p->size < STORE_COMPRESS_MIN ||
 	    store_put_open(p->store, STORE_CAS, p->id, STORE_ZSTD, false, 0, &z) != STORE_OK)
 		return store_put_place(p);
 	z->size = p->size;

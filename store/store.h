@@ -75,11 +75,17 @@ struct store_options {
 	bool fsync;        /* fsync each object before it is named (slower, survives power loss) */
 	bool named_temps;  /* write through named files in tmp/ even where unnamed ones work */
 	/*
-	 * 0: never compress. Else the zstd level CAS puts use: an object of at
-	 * least STORE_COMPRESS_MIN bytes is kept compressed when that saves at
-	 * least an eighth of its bytes.
+	 * 0: never compress. Else CAS puts that arrive as zstd frames keep them,
+	 * and with compress_raw_puts raw puts are compressed at this zstd level:
+	 * either way an object of at least STORE_COMPRESS_MIN bytes is kept
+	 * compressed when that saves at least an eighth of its bytes.
 	 */
 	int compression_level;
+	/*
+	 * Compress raw puts too. Off, they stay raw, so that a raw reader (who
+	 * most likely wrote them) gets them by sendfile, not decoded per read.
+	 */
+	bool compress_raw_puts;
 };
 
 /* CAS objects shorter than this are always kept raw. */

@@ -224,7 +224,7 @@ static long post_batch(const char *body, bool zstd, struct gw_reply *r)
 static void check_damaged_outputs(bool compressed, bool accept, bool noise)
 {
 	static const char *const raw[] = { "--compression", "none", NULL };
-	static const char *const zst[] = { "--compression", "zstd", NULL };
+	static const char *const zst[] = { "--compression", "zstd", "--compress-raw-uploads", NULL };
 	struct action small, large, fine;
 	char path[128], body[3 * 65 + 1];
 	struct gw_reply r;
@@ -284,7 +284,7 @@ static char *decode(const struct gw_reply *r, size_t cap, size_t *n)
 
 Test(gateway_go, a_client_that_accepts_zstd_gets_a_hit_as_stored)
 {
-	static const char *const zst[] = { "--compression", "zstd", NULL };
+	static const char *const zst[] = { "--compression", "zstd", "--compress-raw-uploads", NULL };
 	static const char *const accept[] = { "Accept-Encoding: zstd", NULL };
 	struct action a;
 	struct gw_reply r;
@@ -325,8 +325,9 @@ Test(gateway_go, a_client_that_accepts_zstd_gets_a_hit_as_stored)
  */
 static void check_zstd_batch(const char *mode)
 {
-	const char *const args[] = { "--compression", mode, NULL };
 	bool compresses = strcmp(mode, "zstd") == 0;
+	const char *const args[] = { "--compression", mode,
+	                             compresses ? "--compress-raw-uploads" : NULL, NULL };
 	struct action a[5];
 	char body[5 * 65 + 1] = "", v[32];
 	struct gw_reply plain, zst;

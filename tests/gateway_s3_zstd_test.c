@@ -38,11 +38,16 @@ static void bucket_up(void)
 	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%u", bucket_start(0));
 }
 
-/* Start g with --s3 in front of the stand-in bucket and --compression as given. */
+/*
+ * Start g with --s3 in front of the stand-in bucket and --compression as
+ * given; a compressing one compresses raw uploads too.
+ */
 static void start(struct gw *g, const char *compression)
 {
 	const char *flags[] = {"--s3", "s3://stand-in/team", "--s3-endpoint", endpoint,
-	                       "--s3-region", "us-east-1", "--compression", compression, NULL};
+	                       "--s3-region", "us-east-1", "--compression", compression,
+	                       strcmp(compression, "zstd") == 0 ? "--compress-raw-uploads" : NULL,
+	                       NULL};
 	const char *env[] = {"AWS_ACCESS_KEY_ID=test-key", "AWS_SECRET_ACCESS_KEY=test-secret",
 	                     "AWS_SESSION_TOKEN", "AWS_PROFILE", NULL};
 

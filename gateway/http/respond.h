@@ -44,7 +44,7 @@ enum MHD_Result respond_object(struct MHD_Connection *c, struct request *r,
                                const char *entry);
 
 /* The most bytes a stream's read callback is asked for at once. */
-#define RESPOND_STREAM_BLOCK (256 * 1024)
+#define RESPOND_STREAM_BLOCK (32 * 1024)
 
 /*
  * 200 with a body of unknown length (chunked) produced by read(cls, ...),

@@ -12,12 +12,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "gateway/gateway.h"
 #include "gateway/jobs/integrity.h"
 #include "gateway/objects/respond_zst.h"
+#include "wire/encoding.h"
 
 /* Bytes a stream reads at a time. */
 #define ZST_BLOCK (256 * 1024)
@@ -40,26 +40,7 @@ bool zst_accepted(struct MHD_Connection *c)
 	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	                                            MHD_HTTP_HEADER_ACCEPT_ENCODING);
 
-	while (v != NULL && *v != '\0') {
-		size_t len, name;
-
-		v += strspn(v, " \t,");
-		len = strcspn(v, ",");
-		name = strcspn(v, ";, \t");
-		if (name == 4 && strncasecmp(v, "zstd", 4) == 0) {
-			const char *q = v + name;
-
-			/* zstd;q=0 refuses it (Q= too): any other weight accepts it. */
-			while ((q = memchr(q, ';', (size_t)(v + len - q))) != NULL) {
-				q += 1 + strspn(q + 1, " \t");
-				if (q + 2 <= v + len && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=')
-					return strtod(q + 2, NULL) > 0;
-			}
-			return true;
-		}
-		v += len;
-	}
-	return false;
+	return v != NULL && wire_accepts_zstd(v, strlen(v));
 }
 
 /* store_sink: feed decoded bytes to the struct store_check ctx. */

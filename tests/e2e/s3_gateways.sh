@@ -15,37 +15,7 @@ s3_require
 s3_start
 echo "SeaweedFS ready in ${s3_ready_ms} ms at $S3_ENDPOINT"
 
-s3_flags="--s3 s3://$S3_BUCKET/team --s3-endpoint $S3_ENDPOINT --s3-region $S3_REGION"
-# gateway N: start gateway N on its own empty store; sets $gwN_pid and $gwN.
-gateway() {
-	rm -f "$work/port$1"
-	# shellcheck disable=SC2086
-	"$CACHEGATE" --listen 127.0.0.1:0 --port-file "$work/port$1" --dir "$work/store$1" \
-		$s3_flags 2>>"$work/gateway$1.log" &
-	eval "gw$1_pid=$!"
-	tries=0
-	while [ ! -s "$work/port$1" ]; do
-		tries=$((tries + 1))
-		if [ "$tries" -gt 300 ] || ! eval "kill -0 \$gw$1_pid" 2>/dev/null; then
-			echo "gateway $1 did not start:"
-			cat "$work/gateway$1.log"
-			exit 1
-		fi
-		sleep 0.1
-	done
-	eval "gw$1=http://127.0.0.1:$(cat "$work/port$1")"
-}
-# stop_gateways: SIGTERM both; true when both exited 0 (no leak, no error).
-stop_gateways() {
-	clean=true
-	for p in ${gw1_pid:-} ${gw2_pid:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || clean=false
-	done
-	gw1_pid= gw2_pid=
-	$clean
-}
-trap 'stop_gateways || true; s3_cleanup' EXIT
+trap 's3_stop_gateways || true; s3_cleanup' EXIT
 
 # metric URL NAME: the value of the sample NAME in URL's /metrics.
 metric() {
@@ -55,8 +25,8 @@ code() {
 	curl -s -o "$work/body" -w '%{http_code}' "$@" || true
 }
 
-gateway 1
-gateway 2
+s3_gateway 1
+s3_gateway 2
 head -c 300000 /dev/urandom >"$work/big"
 big=$(sha256sum "$work/big" | cut -c1-64)
 printf 'an action entry' >"$work/entry"
@@ -229,11 +199,12 @@ s3_start
 check "with S3 back, the write succeeds" test "$(code -T "$work/later" "$gw1/cas/$later")" = 201
 check "... and the other gateway serves it" test "$(code "$gw2/cas/$later")" = 200
 check "/healthz says S3 is well again" test "$(curl -s "$gw1/healthz")" = "ok (S3: ok)"
-check "both gateways stop cleanly" stop_gateways
+check "both gateways stop cleanly" s3_stop_gateways
 
 # Starts that cannot work say why in one line.
 out=$(AWS_SECRET_ACCESS_KEY=not-the-secret "$CACHEGATE" --listen 127.0.0.1:0 \
-	--dir "$work/store3" $s3_flags 2>&1) && status=0 || status=$?
+	--dir "$work/store3" --s3 "s3://$S3_BUCKET/team" --s3-endpoint "$S3_ENDPOINT" \
+	--s3-region "$S3_REGION" 2>&1) && status=0 || status=$?
 echo "$out"
 check "wrong credentials stop the start (exit $status)" test "$status" -eq 1
 check "... with one line about the credentials" sh -c 'test "$(echo "$1" | wc -l)" -eq 1 &&

@@ -204,3 +204,39 @@ s3_wait_exit() {
 		s3_tries=$((s3_tries + 1))
 	done
 }
+
+# s3_gateway N [FLAG...]: start gateway N in front of the bucket (prefix
+# team) on its own empty store, $work/storeN, with FLAGs; sets $gwN_pid and
+# $gwN, its URL; its log is $work/gatewayN.log. Uses the script's $work.
+s3_gateway() {
+	s3_n=$1
+	shift
+	rm -f "$work/port$s3_n"
+	"$CACHEGATE" --listen 127.0.0.1:0 --port-file "$work/port$s3_n" --dir "$work/store$s3_n" \
+		--s3 "s3://$S3_BUCKET/team" --s3-endpoint "$S3_ENDPOINT" --s3-region "$S3_REGION" \
+		"$@" 2>>"$work/gateway$s3_n.log" &
+	eval "gw${s3_n}_pid=$!"
+	s3_tries=0
+	while [ ! -s "$work/port$s3_n" ]; do
+		s3_tries=$((s3_tries + 1))
+		if [ "$s3_tries" -gt 300 ] || ! eval "kill -0 \$gw${s3_n}_pid" 2>/dev/null; then
+			echo "gateway $s3_n did not start:"
+			cat "$work/gateway$s3_n.log"
+			exit 1
+		fi
+		sleep 0.1
+	done
+	eval "gw$s3_n=http://127.0.0.1:$(cat "$work/port$s3_n")"
+}
+
+# s3_stop_gateways: SIGTERM the gateways s3_gateway started; true when all
+# exited 0 (no leak, no error).
+s3_stop_gateways() {
+	s3_clean=true
+	for s3_p in ${gw1_pid:-} ${gw2_pid:-} ${gw3_pid:-}; do
+		kill "$s3_p" 2>/dev/null || true
+		wait "$s3_p" 2>/dev/null || s3_clean=false
+	done
+	gw1_pid= gw2_pid= gw3_pid=
+	$s3_clean
+}

@@ -12,37 +12,7 @@ set -eu
 s3_require
 s3_start
 
-s3_flags="--s3 s3://$S3_BUCKET/team --s3-endpoint $S3_ENDPOINT --s3-region $S3_REGION"
-# gateway N COMPRESSION: start gateway N on its own empty store; sets $gwN_pid and $gwN.
-gateway() {
-	rm -f "$work/port$1"
-	# shellcheck disable=SC2086
-	"$CACHEGATE" --listen 127.0.0.1:0 --port-file "$work/port$1" --dir "$work/store$1" \
-		--compression "$2" $s3_flags 2>>"$work/gateway$1.log" &
-	eval "gw$1_pid=$!"
-	tries=0
-	while [ ! -s "$work/port$1" ]; do
-		tries=$((tries + 1))
-		if [ "$tries" -gt 300 ] || ! eval "kill -0 \$gw$1_pid" 2>/dev/null; then
-			echo "gateway $1 did not start:"
-			cat "$work/gateway$1.log"
-			exit 1
-		fi
-		sleep 0.1
-	done
-	eval "gw$1=http://127.0.0.1:$(cat "$work/port$1")"
-}
-# stop_gateways: SIGTERM them; true when all exited 0 (no leak, no error).
-stop_gateways() {
-	clean=true
-	for p in ${gw1_pid:-} ${gw2_pid:-} ${gw3_pid:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || clean=false
-	done
-	gw1_pid= gw2_pid= gw3_pid=
-	$clean
-}
-trap 'stop_gateways || true; s3_cleanup' EXIT
+trap 's3_stop_gateways || true; s3_cleanup' EXIT
 
 # header NAME FILE: the value of header NAME in the headers saved in FILE.
 header() {
@@ -54,9 +24,10 @@ stored() {
 	if [ -f "$f" ]; then wc -c <"$f" | tr -d ' '; else echo none; fi
 }
 
-gateway 1 zstd
-gateway 2 zstd
-gateway 3 none
+# The compressing ones compress raw uploads too: curl uploads raw here.
+s3_gateway 1 --compression zstd --compress-raw-uploads
+s3_gateway 2 --compression zstd --compress-raw-uploads
+s3_gateway 3 --compression none
 # A compressible object: Go source, as build outputs are.
 i=0
 while [ "$i" -lt 4000 ]; do
@@ -95,5 +66,5 @@ check "an old raw object in the bucket still reads" cmp -s "$work/got-old" "$wor
 check "... and is kept compressed by the store's own rule" test "$(stored 2 "$old" .zst)" != none
 check "no damage was counted" test "$(curl -s "$gw2/metrics" |
 	awk '$1 == "cachegate_damaged_objects_total{found_by=\"s3\"}" { print $2 }')" = 0
-check "the gateways stop cleanly" stop_gateways
+check "the gateways stop cleanly" s3_stop_gateways
 [ "$failures" -eq 0 ]
