@@ -232,8 +232,10 @@ void tier_fetch_launch(struct http_tier *t, struct tier_fetch *f)
 	}
 }
 
-/* Join the fetch of object id of kind k (ns as for tier_fetch_find) in flight, or start one; r is
- * suspended. */
+/*
+ * Join the fetch of object id of kind k (ns as for tier_fetch_find) in
+ * flight, or start one; r is suspended.
+ */
 static void fetch_join(struct http_tier *t, struct request *r, enum store_kind k, const char *ns,
                        const char *id)
 {

@@ -15,37 +15,7 @@ echo "SeaweedFS ready in ${s3_ready_ms} ms at $S3_ENDPOINT"
 
 printf '%s\n' 'main-t0ken write ns=main' 'pr-t0ken write ns=pr-42 reads=pr-42,main' \
 	'reader-t0ken read reads=main' 'old-t0ken write' >"$work/tokens"
-s3_flags="--s3 s3://$S3_BUCKET/team --s3-endpoint $S3_ENDPOINT --s3-region $S3_REGION"
-# gateway N: start gateway N on its own empty store; sets $gwN_pid and $gwN.
-gateway() {
-	rm -f "$work/port$1"
-	# shellcheck disable=SC2086
-	"$CACHEGATE" --listen 127.0.0.1:0 --port-file "$work/port$1" --dir "$work/store$1" \
-		--auth-file "$work/tokens" $s3_flags 2>>"$work/gateway$1.log" &
-	eval "gw$1_pid=$!"
-	tries=0
-	while [ ! -s "$work/port$1" ]; do
-		tries=$((tries + 1))
-		if [ "$tries" -gt 300 ] || ! eval "kill -0 \$gw$1_pid" 2>/dev/null; then
-			echo "gateway $1 did not start:"
-			cat "$work/gateway$1.log"
-			exit 1
-		fi
-		sleep 0.1
-	done
-	eval "gw$1=http://127.0.0.1:$(cat "$work/port$1")"
-}
-# stop_gateways: SIGTERM both; true when both exited 0 (no leak, no error).
-stop_gateways() {
-	clean=true
-	for p in ${gw1_pid:-} ${gw2_pid:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || clean=false
-	done
-	gw1_pid= gw2_pid=
-	$clean
-}
-trap 'stop_gateways || true; s3_cleanup' EXIT
+trap 's3_stop_gateways || true; s3_cleanup' EXIT
 
 # as TOKEN CURL_ARG...: the status of a request with TOKEN; the body in $work/body.
 as() {
@@ -62,8 +32,8 @@ goentry() {
 	printf 'v1 %s %s %20d %20d\n' "$1" "$2" "$3" 1 >"$work/e.$2"
 }
 
-gateway 1
-gateway 2
+s3_gateway 1 --auth-file "$work/tokens"
+s3_gateway 2 --auth-file "$work/tokens"
 act=$(printf 'the action' | sha256sum | cut -c1-64)
 only_main=$(printf 'only main' | sha256sum | cut -c1-64)
 only_pr=$(printf 'only the PR' | sha256sum | cut -c1-64)
@@ -103,5 +73,5 @@ check "gateway 2 gives the PR main's entry where it has none" \
 	test "$(as pr-t0ken "$gw2/ac/$only_main")" = 200
 check "... byte for byte" cmp -s "$work/body" "$work/only_main"
 check "main's reader does not see the PR's entries" test "$(as reader-t0ken "$gw2/ac/$only_pr")" = 404
-check "both gateways stop cleanly" stop_gateways
+check "both gateways stop cleanly" s3_stop_gateways
 exit "$failures"
