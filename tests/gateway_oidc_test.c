@@ -143,6 +143,21 @@ Test(gateway_oidc, an_es256_pull_request_writes_its_ref_and_reads_it_then_base_t
 	oidc_free(o);
 }
 
+Test(gateway_oidc, tokens_signed_without_libjwt_as_the_jws_spec_says_pass)
+{
+	struct oidc *o = load(ISSUER, jwks_path);
+	char *claims = push_claims(ISSUER, "\"" AUDIENCE "\"");
+	char *t_rs = test_token_evp(&rsa, claims), *t_es = test_token_evp(&ec, claims);
+	struct grant g;
+
+	expect_ok(o, t_rs, NOW, &g);
+	cr_expect_str_eq(g.ns, "main");
+	expect_ok(o, t_es, NOW, &g);
+	cr_expect_str_eq(g.ns, "main");
+	free(t_rs), free(t_es), free(claims);
+	oidc_free(o);
+}
+
 Test(gateway_oidc, a_forged_signature_or_changed_claims_are_refused)
 {
 	struct oidc *o = load(ISSUER, jwks_path);

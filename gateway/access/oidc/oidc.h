@@ -4,6 +4,12 @@
  * against the issuer's keys and its audience, and its claims are mapped to
  * a grant by the rules file (rules.h). The entry point for the gateway's
  * access checks; safe to call from many threads at once.
+ *
+ * Use: main.c calls oidc_load once (from struct options' oidc_* fields) and
+ * stops the start on NULL; the access check sends a Bearer credential for
+ * which oidc_is_jwt holds to oidc_authorize(o, token, time(NULL), &g,
+ * &reason) instead of the token table, and answers 401 with reason when it
+ * is refused; the request then goes on with g as a static token's grant.
  */
 #ifndef CACHEGATE_GATEWAY_OIDC_H
 #define CACHEGATE_GATEWAY_OIDC_H
