@@ -50,6 +50,9 @@ struct oidc *oidc_load(const struct oidc_config *c, char **cause);
 enum auth_result oidc_authorize(struct oidc *o, const char *jwt, time_t now, struct grant *g,
                                 char **reason);
 
+/* How many tokens were checked in full so far (a token's later uses are not). */
+unsigned oidc_verifications(struct oidc *o);
+
 /* Does token look like a JWT (three base64url parts), not a static token? */
 bool oidc_is_jwt(const char *token);
 
