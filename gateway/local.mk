@@ -35,6 +35,7 @@ GATEWAY_OIDC_SOURCES = \
 	gateway/access/oidc/fetch.c gateway/access/oidc/fetch.h \
 	gateway/access/oidc/issuer.c gateway/access/oidc/issuer.h \
 	gateway/access/oidc/rules.c gateway/access/oidc/rules.h \
+	gateway/access/oidc/verdicts.c gateway/access/oidc/verdicts.h \
 	gateway/access/oidc/oidc.c gateway/access/oidc/oidc.h
 GATEWAY_JOBS_SOURCES = \
 	gateway/jobs/integrity.c gateway/jobs/integrity.h \

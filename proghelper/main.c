@@ -323,7 +323,7 @@ int main(int argc, char **argv)
 		struct remote_options ro = {
 			.url = p.cfg.remote,
 			.token = p.cfg.token,
-			.token_source = p.cfg.token_source,
+			.token_source = p.citoken != NULL ? "the CI token" : p.cfg.token_source,
 			.read_only = p.cfg.read_only,
 			.cacert = p.cfg.cacert,
 			.cert = p.cfg.cert,

@@ -143,6 +143,47 @@ Test(gateway_oidc, an_es256_pull_request_writes_its_ref_and_reads_it_then_base_t
 	oidc_free(o);
 }
 
+Test(gateway_oidc, tokens_signed_without_libjwt_as_the_jws_spec_says_pass)
+{
+	struct oidc *o = load(ISSUER, jwks_path);
+	char *claims = push_claims(ISSUER, "\"" AUDIENCE "\"");
+	char *t_rs = test_token_evp(&rsa, claims), *t_es = test_token_evp(&ec, claims);
+	struct grant g;
+
+	expect_ok(o, t_rs, NOW, &g);
+	cr_expect_str_eq(g.ns, "main");
+	expect_ok(o, t_es, NOW, &g);
+	cr_expect_str_eq(g.ns, "main");
+	free(t_rs), free(t_es), free(claims);
+	oidc_free(o);
+}
+
+Test(gateway_oidc, a_token_is_checked_in_full_once_and_then_found_until_it_expires)
+{
+	struct oidc *o = load(ISSUER, jwks_path);
+	char *claims = push_claims(ISSUER, "\"" AUDIENCE "\""), *t = test_token(&rsa, claims);
+	char *t2 = test_token(&ec, claims);
+	struct grant g;
+
+	expect_ok(o, t, NOW, &g);
+	cr_expect_eq(oidc_verifications(o), 1);
+	memset(&g, 0, sizeof(g));
+	expect_ok(o, t, NOW + 1, &g);
+	cr_expect_eq(oidc_verifications(o), 1, "the second use is found, not checked");
+	cr_expect_str_eq(g.ns, "main", "with the grant of the first");
+	cr_expect_str_eq(g.label, "gh-main");
+	expect_ok(o, t2, NOW + 1, &g);
+	cr_expect_eq(oidc_verifications(o), 2, "another token is checked");
+	/* exp is NOW + 300: past it and the skew, the token is checked again and refused. */
+	expect_refused(o, t, NOW + 360, "token expired");
+	cr_expect_eq(oidc_verifications(o), 3);
+	/* A refused token is never remembered. */
+	expect_refused(o, t, NOW + 360, "token expired");
+	cr_expect_eq(oidc_verifications(o), 4);
+	free(t), free(t2), free(claims);
+	oidc_free(o);
+}
+
 Test(gateway_oidc, a_forged_signature_or_changed_claims_are_refused)
 {
 	struct oidc *o = load(ISSUER, jwks_path);

@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
 #include <openssl/pem.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -157,6 +158,44 @@ char *test_token(const struct test_key *k, const char *claims)
 	jwt_free(jwt);
 	if (token == NULL)
 		die("jwt_encode_str");
+	return token;
+}
+
+char *test_token_evp(const struct test_key *k, const char *claims)
+{
+	char header[96], *unsigned_part, *sig64, *token;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char der[512], raw[64];
+	const unsigned char *p = der;
+	size_t len = sizeof(der);
+	ECDSA_SIG *es = NULL;
+
+	snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
+	         k->ec ? "ES256" : "RS256", k->kid);
+	token = test_token_raw(header, claims, "");
+	unsigned_part = strndup(token, strlen(token) - 1); /* without the last '.' */
+	if (md == NULL || unsigned_part == NULL ||
+	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||
+	    EVP_DigestSign(md, der, &len, (const unsigned char *)unsigned_part,
+	                   strlen(unsigned_part)) != 1)
+		die("EVP_DigestSign");
+	if (k->ec) {
+		/* DER's SEQUENCE { r, s } into the fixed-width r || s of JWS. */
+		es = d2i_ECDSA_SIG(NULL, &p, (long)len);
+		if (es == NULL || BN_bn2binpad(ECDSA_SIG_get0_r(es), raw, 32) != 32 ||
+		    BN_bn2binpad(ECDSA_SIG_get0_s(es), raw + 32, 32) != 32)
+			die("ECDSA_SIG");
+		sig64 = test_b64url(raw, sizeof(raw));
+		ECDSA_SIG_free(es);
+	} else {
+		sig64 = test_b64url(der, len);
+	}
+	free(token);
+	if (asprintf(&token, "%s.%s", unsigned_part, sig64) < 0)
+		die("asprintf");
+	free(sig64);
+	free(unsigned_part);
+	EVP_MD_CTX_free(md);
 	return token;
 }
 

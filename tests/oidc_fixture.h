@@ -32,6 +32,13 @@ char *test_b64url(const void *data, size_t len);
 /* A token with claims (a JSON object's text) signed by k with its algorithm. */
 char *test_token(const struct test_key *k, const char *claims);
 
+/*
+ * A token signed by k with OpenSSL's EVP directly, not libjwt, as the JWS
+ * spec says (ES256: r and s as two 32-byte numbers), to check libjwt
+ * against an independent signer.
+ */
+char *test_token_evp(const struct test_key *k, const char *claims);
+
 /* A token put together by hand: header and claims as JSON text, sig as is. */
 char *test_token_raw(const char *header, const char *claims, const char *sig);
 

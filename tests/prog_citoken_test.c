@@ -30,7 +30,7 @@ static struct {
 	char audience[128];    /* the last audience asked for */
 } runner = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* The n-th token the runner hands out, with times iat and exp (unsigned: the helper does not check). */
+/* The n-th token the runner hands out, with iat and exp (the helper checks no signature). */
 static char *token_number(int n, long iat, long exp)
 {
 	char claims[256];

@@ -3,8 +3,8 @@
  * guards the cached set and the load bookkeeping only: loads run outside
  * it, one at a time (the loading flag), while other threads keep using the
  * cached keys; a thread whose kid is not cached waits for a load under way,
- * so the first tokens of a burst (or of a rotation) all see the new keys. A failed load keeps the keys
- * already cached.
+ * so the first tokens of a burst (or of a rotation) all see the new keys.
+ * A failed load keeps the keys already cached.
  */
 #include <jansson.h>
 #include <pthread.h>
@@ -29,6 +29,7 @@ struct issuer {
 	time_t tried_at;         /* when the last load started; 0: never */
 	bool loading;            /* a thread is loading now */
 	unsigned loads;          /* loads tried */
+	unsigned generation;     /* loads that replaced the keys */
 	char *error;             /* the last load's failure, or NULL */
 };
 
@@ -165,7 +166,7 @@ static bool do_should_load(const struct issuer *is, const char *kid, time_t now)
 }
 
 enum issuer_key_result issuer_key(struct issuer *is, const char *kid, time_t now,
-                                  struct jwk *out)
+                                  struct jwk *out, unsigned *generation)
 {
 	enum issuer_key_result r;
 	const struct jwk *key;
@@ -190,18 +191,30 @@ enum issuer_key_result issuer_key(struct issuer *is, const char *kid, time_t now
 		if (fresh != NULL) {
 			jwks_free(is->keys);
 			is->keys = fresh;
+			is->generation++;
 			is->loaded_at = now;
 		}
 		free(is->error);
 		is->error = cause;
 	}
 	key = is->keys != NULL ? jwks_find(is->keys, kid) : NULL;
+	*generation = is->generation;
 	if (key != NULL)
 		r = copy_key(key, out) ? ISSUER_KEY_FOUND : ISSUER_KEY_UNAVAILABLE;
 	else
 		r = is->keys != NULL ? ISSUER_KEY_UNKNOWN : ISSUER_KEY_UNAVAILABLE;
 	pthread_mutex_unlock(&is->lock);
 	return r;
+}
+
+unsigned issuer_generation(struct issuer *is)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&is->lock);
+	n = is->generation;
+	pthread_mutex_unlock(&is->lock);
+	return n;
 }
 
 unsigned issuer_loads(struct issuer *is)

@@ -38,12 +38,16 @@ enum issuer_key_result {
 
 /*
  * Copy into *out the key named kid (out->kid and out->pem are the caller's
- * to free), loading the keys first when none are cached, when they are
- * older than ISSUER_KEYS_MAX_AGE or when kid is unknown, unless a load
- * started less than ISSUER_REFETCH_SECONDS before now.
+ * to free) and into *generation the generation of the set it is from,
+ * loading the keys first when none are cached, when they are older than
+ * ISSUER_KEYS_MAX_AGE or when kid is unknown, unless a load started less
+ * than ISSUER_REFETCH_SECONDS before now.
  */
 enum issuer_key_result issuer_key(struct issuer *is, const char *kid, time_t now,
-                                  struct jwk *out);
+                                  struct jwk *out, unsigned *generation);
+
+/* How many times keys were loaded well: it changes whenever the cached keys do. */
+unsigned issuer_generation(struct issuer *is);
 
 /* How many loads were tried so far (for tests and metrics). */
 unsigned issuer_loads(struct issuer *is);

@@ -4,6 +4,12 @@
  * against the issuer's keys and its audience, and its claims are mapped to
  * a grant by the rules file (rules.h). The entry point for the gateway's
  * access checks; safe to call from many threads at once.
+ *
+ * Use: main.c calls oidc_load once (from struct options' oidc_* fields) and
+ * stops the start on NULL; the access check sends a Bearer credential for
+ * which oidc_is_jwt holds to oidc_authorize(o, token, time(NULL), &g,
+ * &reason) instead of the token table, and answers 401 with reason when it
+ * is refused; the request then goes on with g as a static token's grant.
  */
 #ifndef CACHEGATE_GATEWAY_OIDC_H
 #define CACHEGATE_GATEWAY_OIDC_H
@@ -50,6 +56,9 @@ enum auth_result oidc_authorize(struct oidc *o, const char *jwt, time_t now, str
  */
 enum auth_result oidc_bearer_verify(void *ctx, const char *token, size_t len, struct grant *g,
                                     char **reason);
+
+/* How many tokens were checked in full so far (a token's later uses are not). */
+unsigned oidc_verifications(struct oidc *o);
 
 /* Does token look like a JWT (three base64url parts), not a static token? */
 bool oidc_is_jwt(const char *token);

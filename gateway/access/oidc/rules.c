@@ -32,20 +32,19 @@ struct rules {
 	struct rule v[RULES_MAX];
 };
 
-/* Is c allowed in a claim name? */
-static bool claim_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '-' || c == '.';
-}
+/* The characters of a claim's name; with '/', those of a template's literal text. */
+#define CLAIM_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
 
 /* Is c allowed in a template's literal text (a namespace's characters)? */
 static bool literal_char(char c)
 {
-	return claim_char(c) || c == '/';
+	return c != '\0' && (strchr(CLAIM_CHARS, c) != NULL || c == '/');
 }
 
-/* Is t a well-formed template of at most GRANT_NS_MAX characters? */
+/*
+ * Is t a template: namespace characters and {CLAIM} or {CLAIM#PREFIX}
+ * placeholders, and, without placeholders, a namespace name?
+ */
 static bool template_valid(const char *t)
 {
 	bool placeholder = false;
@@ -56,8 +55,7 @@ static bool template_valid(const char *t)
 	for (const char *p = t; *p != '\0';) {
 		if (*p == '{') {
 			const char *close = strchr(p, '}');
-			size_t name = strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			                            "0123456789_-.");
+			size_t name = strspn(p + 1, CLAIM_CHARS);
 
 			if (close == NULL || name == 0 ||
 			    (p[1 + name] != '}' && p[1 + name] != '#') ||
@@ -107,8 +105,7 @@ static bool expand(const char *t, json_t *claims, char *out)
 
 		if (*p == '{') {
 			const char *close = strchr(p, '}');
-			size_t name = strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			                            "0123456789_-.");
+			size_t name = strspn(p + 1, CLAIM_CHARS);
 			char claim[RULES_LINE_MAX];
 			const char *prefix = p + 1 + name;
 			size_t plen = 0;
@@ -203,8 +200,7 @@ static void rule_release(struct rule *r)
 /* Parse one condition word into r; a static reason when it is bad. */
 static const char *add_cond(struct rule *r, const char *word)
 {
-	size_t name = strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                           "0123456789_-.");
+	size_t name = strspn(word, CLAIM_CHARS);
 	struct cond *c;
 
 	if (name == 0 || (word[name] != '=' && word[name] != '~'))

@@ -4,7 +4,9 @@
  *
  *   # NAME    CONDITION...                          -> GRANT...
  *   gh-main   event_name=push ref=refs/heads/main   -> write=main reads=main
- *   gh-pr     event_name=pull_request               -> write=pr/{ref#refs/pull/} reads=pr/{ref#refs/pull/},{base_ref},main
+ *   gh-pr     event_name=pull_request               -> write=pr/{ref#refs/pull/}
+ *                                                       reads=pr/{ref#refs/pull/},{base_ref},main
+ *   (one line in the file; cut here to fit)
  *
  * NAME is the rule's name and its metrics label (a namespace-like word).
  * A CONDITION is CLAIM=VALUE (exact) or CLAIM~GLOB (fnmatch, '*' also
