@@ -24,7 +24,9 @@ static void open_both(void)
 	char *cause = NULL;
 
 	fixture_open();
-	zs = store_open(fixture_dir, &(struct store_options){ .compression_level = 3, .compress_raw_puts = true }, &cause);
+	zs = store_open(fixture_dir,
+	                &(struct store_options){ .compression_level = 3, .compress_raw_puts = true },
+	                &cause);
 	cr_assert_not_null(zs, "store_open: %s", cause ? cause : "?");
 }
 
