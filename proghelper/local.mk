@@ -17,6 +17,8 @@ PROG_SOURCES = \
 	proghelper/usedlist.h proghelper/usedlist.c \
 	proghelper/recorder.h proghelper/recorder.c \
 	proghelper/stats.h proghelper/stats.c \
+	proghelper/mtimes.h proghelper/mtimes.c \
+	proghelper/report.h proghelper/report.c \
 	proghelper/options.h proghelper/options.c
 libcgprog_a_SOURCES = $(PROG_SOURCES)
 # Programs that link libcgprog.a also need $(PROG_LIBS).

@@ -16,7 +16,9 @@ PROG_TESTS = \
 	tests/prog_preload_test \
 	tests/prog_pipe_test \
 	tests/prog_outage_test \
-	tests/prog_compress_test
+	tests/prog_compress_test \
+	tests/prog_mtimes_test \
+	tests/prog_report_test
 check_PROGRAMS += $(PROG_TESTS)
 TESTS += $(PROG_TESTS)
 
