@@ -32,6 +32,7 @@ PROG_E2E = \
 	tests/e2e/go_disk_full.sh \
 	tests/e2e/go_s3.sh \
 	tests/e2e/go_std.sh \
-	tests/e2e/go_tls.sh
+	tests/e2e/go_tls.sh \
+	tests/e2e/go_ci.sh
 TESTS += $(PROG_E2E)
-EXTRA_DIST += $(PROG_E2E) tests/e2e/go_lib.sh
+EXTRA_DIST += $(PROG_E2E) tests/e2e/go_lib.sh contrib/ci/cachegate-ci.sh
