@@ -240,3 +240,30 @@ Test(prog_report, an_unwritable_report_is_one_sentence)
 	cr_assert_null(strchr(cause, '\n'));
 	free(cause);
 }
+
+Test(prog_report, misses_beside_an_unused_preload_suggest_trimpath)
+{
+	struct stats st;
+	char *cause = NULL, *text;
+
+	unsetenv("GOFLAGS");
+	run_of(&st);
+	cr_assert(report_add(path, &st, &cause), "%s", cause);
+	text = slurp(path);
+	cr_assert_null(strstr(text, "-trimpath"), "the preload's bytes were used: %s", text);
+	free(text);
+
+	stats_add(&st.preload_unused, 3000);  /* of 4096 brought */
+	cr_assert(report_add(path, &st, &cause), "%s", cause);
+	text = slurp(path);
+	cr_assert_not_null(strstr(text, "1 go command missed entries"), "%s", text);
+	cr_assert_not_null(strstr(text, "`GOFLAGS=-trimpath`"), "%s", text);
+	free(text);
+
+	setenv("GOFLAGS", "-mod=mod -trimpath", 1);
+	cr_assert(report_add(path, &st, &cause), "%s", cause);
+	unsetenv("GOFLAGS");
+	text = slurp(path);
+	cr_assert_not_null(strstr(text, "1 go command missed entries"), "not again with -trimpath");
+	free(text);
+}

@@ -179,4 +179,23 @@ check "the gitlab mode leaves the report in the project for artifacts" \
 check "only that package's tests run again ($(ran "$work/machine-c.log"))" \
 	[ "$(ran "$work/machine-c.log")" -eq 1 ] && grep -q '^ok .*cgci/p2.*[0-9]s$' "$work/machine-c.log"
 check "the others are (cached)" [ "$(cached "$work/machine-c.log")" -eq $((npkg - 1)) ]
+
+# A failing test fails the script, which still shows the report.
+printf 'package p5\n\nimport "testing"\n\nfunc TestFails(t *testing.T) { t.Fatal("on purpose") }\n' \
+	>"$src/p5/fail_test.go"
+checkout
+status=0
+(cd "$work/checkout" && GOCACHE="$work/machine-c/gocache" CACHEGATE_DIR="$work/machine-c/store" \
+	CACHEGATE_REMOTE="$remote" CACHEGATE_PROG="$CACHEGATE_PROG_BIN" GO="$GO" \
+	CACHEGATE_CI_REPORT="$work/failing.md" "$ci_script" shell) >"$work/failing.log" 2>&1 || status=$?
+check "a failing test fails the script (exit $status)" [ "$status" -ne 0 ]
+check "... which still shows the report" grep -q '^| gets | ' "$work/failing.log"
+check "... and copies it to CACHEGATE_CI_REPORT" grep -q '^| gets | ' "$work/failing.md"
+check "a mode the script does not know is refused" \
+	sh -c '! "$1" travis >/dev/null 2>&1' _ "$ci_script"
+
+status=0
+"$CACHEGATE_PROG_BIN" --canonicalize-mtimes "$work/none" 2>"$work/none.log" || status=$?
+check "canonicalizing a missing directory exits 2 ($status)" [ "$status" -eq 2 ]
+check "... saying so in one line" [ "$(wc -l <"$work/none.log")" -eq 1 ]
 exit "$fail"
