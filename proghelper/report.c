@@ -121,12 +121,11 @@ static void report_of_run(struct stats *st, uint64_t t[T_COUNT])
 	t[T_TESTS_CACHED] = get(&st->tests_cached);
 	t[T_TESTS_SAVED_MS] = get(&st->tests_saved_ms);
 	/*
-	 * The preload brought what a build of this scope used, and this build
-	 * missed and left much of it unused: the list may come from a checkout
-	 * at another path, whose compiled packages name their directory.
+	 * The preload's list was left by a build of this scope in another
+	 * directory, and this build missed: without -trimpath the compiled
+	 * packages of a checkout name its path, so another path's cannot hit.
 	 */
-	t[T_PATH_HINTS] = t[T_MISSES] > 0 && t[T_PRELOAD_UNUSED] > 0 &&
-	                  t[T_PRELOAD_UNUSED] * 2 >= t[T_PRELOAD_BYTES] &&
+	t[T_PATH_HINTS] = t[T_MISSES] > 0 && get(&st->preload_other_checkout) > 0 &&
 	                  (flags == NULL || strstr(flags, "-trimpath") == NULL);
 }
 
@@ -214,10 +213,10 @@ static void report_render(FILE *f, const uint64_t t[T_COUNT])
 	fputs("| compile time saved | not known: the go command's cache entries record none |\n",
 	      f);
 	if (t[T_PATH_HINTS] > 0)
-		fprintf(f, "\n%" PRIu64 " go command%s missed entries while most of what the preload "
-		        "brought went unused: if the builds that left it checked out at another path, "
-		        "their compiled packages name that path and cannot hit here. Setting "
-		        "`GOFLAGS=-trimpath` on every machine makes them independent of it.\n",
+		fprintf(f, "\n%" PRIu64 " go command%s missed entries and preloaded a list that a "
+		        "build at another checkout path left: without `-trimpath` compiled packages "
+		        "name their directory, so what another path built cannot hit here. Set "
+		        "`GOFLAGS=-trimpath` on every machine that shares the gateway.\n",
 		        t[T_PATH_HINTS], t[T_PATH_HINTS] == 1 ? "" : "s");
 	fputs("\n" REPORT_TOTALS, f);
 	for (int i = 0; i < T_COUNT; i++)

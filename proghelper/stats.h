@@ -26,6 +26,7 @@ struct stats {
 	atomic_uint_fast64_t preload_hits;     /* gets answered with what the preload brought */
 	atomic_uint_fast64_t preload_bytes;    /* output bytes the preload brought */
 	atomic_uint_fast64_t preload_unused;   /* ... of which no get asked for */
+	atomic_uint_fast64_t preload_other_checkout;  /* 1: the list came from another path */
 	/* For the report (report.h), counted only when count_saved is set before the run: */
 	bool count_saved;
 	atomic_uint_fast64_t tests_cached;     /* hits that were test results */

@@ -6,7 +6,8 @@
 # script's canonicalizing, every test result is "(cached)", where without it
 # the tests that read files run again. A changed testdata file runs its
 # package alone again. The report's numbers are the stats lines' sums, in
-# the report file and in $GITHUB_STEP_SUMMARY.
+# the report file and in $GITHUB_STEP_SUMMARY; at another checkout path it
+# suggests -trimpath.
 set -eu
 . "${TOP_SRCDIR:-.}/tests/e2e/go_lib.sh"
 go_setup
@@ -179,6 +180,20 @@ check "the gitlab mode leaves the report in the project for artifacts" \
 check "only that package's tests run again ($(ran "$work/machine-c.log"))" \
 	[ "$(ran "$work/machine-c.log")" -eq 1 ] && grep -q '^ok .*cgci/p2.*[0-9]s$' "$work/machine-c.log"
 check "the others are (cached)" [ "$(cached "$work/machine-c.log")" -eq $((npkg - 1)) ]
+
+# Another checkout path: the preload's list was left at $work/checkout, the
+# module's packages miss, and the report says why.
+rm -rf "$work/elsewhere"
+cp -R "$work/checkout" "$work/elsewhere"
+mkdir -p "$work/machine-d/gocache"
+(cd "$work/elsewhere" && GOCACHE="$work/machine-d/gocache" CACHEGATE_DIR="$work/machine-d/store" \
+	CACHEGATE_REMOTE="$remote" CACHEGATE_PROG="$CACHEGATE_PROG_BIN" GO="$GO" \
+	CACHEGATE_REPORT="$work/machine-d.md" CACHEGATE_SCOPE=go_ci "$ci_script" shell) \
+	>"$work/machine-d.log" 2>&1 || tail -n 30 "$work/machine-d.log"
+check "a checkout at another path misses ($(stat_sum "$work/machine-d.log" misses))" \
+	[ "$(stat_sum "$work/machine-d.log" misses)" -gt 0 ]
+check "... and the report suggests -trimpath" grep -q 'GOFLAGS=-trimpath' "$work/machine-d.md"
+check "the same path's report did not" sh -c '! grep -q "GOFLAGS=-trimpath" "$1"' _ "$work/machine-b.md"
 
 # A failing test fails the script, which still shows the report.
 printf 'package p5\n\nimport "testing"\n\nfunc TestFails(t *testing.T) { t.Fatal("on purpose") }\n' \
