@@ -28,7 +28,7 @@ bin_PROGRAMS += cachegate-prog
 cachegate_prog_SOURCES = proghelper/main.c
 cachegate_prog_LDADD = $(PROG_LIBS)
 
-EXTRA_DIST += bench/gobuild.sh bench/floorprog/main.go bench/floorprog/go.mod \
+EXTRA_DIST += bench/gobuild.sh bench/ci.sh bench/floorprog/main.go bench/floorprog/go.mod \
 	bench/delayproxy/main.go bench/delayproxy/go.mod bench/delayproxy/link.go \
 	bench/delayproxy/splice_linux.go bench/delayproxy/splice_other.go \
 	bench/delayproxy/link_test.go bench/delayproxy/main_test.go
