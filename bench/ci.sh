@@ -58,9 +58,9 @@ machine() {
 			sh -c '"$1" build ./... && "$1" test ./...' _ "$go") >"$work/$1.log" 2>&1 || true
 	fi
 	end=$(date +%s.%N)
-	printf '| %s | %s of %s | %s | %.1f s |\n' "$1" "$(grep -c '^ok .*(cached)' "$work/$1.log" || true)" \
+	printf '| %s | %s of %s | %s | %s s |\n' "$1" "$(grep -c '^ok .*(cached)' "$work/$1.log" || true)" \
 		"$(grep -c '^ok ' "$work/$1.log" || true)" "$(grep -c '^FAIL' "$work/$1.log" || true)" \
-		"$(echo "$end - $start" | bc)"
+		"$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')"
 }
 
 echo "$mod, go test ./... through cachegate-prog and a gateway ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)):"
