@@ -35,4 +35,4 @@ PROG_E2E = \
 	tests/e2e/go_tls.sh \
 	tests/e2e/go_ci.sh
 TESTS += $(PROG_E2E)
-EXTRA_DIST += $(PROG_E2E) tests/e2e/go_lib.sh contrib/ci/cachegate-ci.sh
+EXTRA_DIST += $(PROG_E2E) tests/e2e/go_lib.sh
