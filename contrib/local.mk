@@ -1,6 +1,6 @@
-# contrib/: the gateway's systemd unit and the CI recipes' script. The installed unit names the
-# installed binary: @bindir@ is replaced when the unit is built, so a
-# `make bindir=...` override reaches it too.
+# contrib/: the gateway's systemd unit and the CI recipes' script. The
+# installed unit names the installed binary: @bindir@ is replaced when the
+# unit is built, so a `make bindir=...` override reaches it too.
 EXTRA_DIST += contrib/cachegate.service.in
 # The CI recipes' steps (README, CI); tests/e2e/go_ci.sh runs them.
 EXTRA_DIST += contrib/ci/cachegate-ci.sh
