@@ -1,7 +1,9 @@
-# contrib/: the gateway's systemd unit. The installed unit names the
-# installed binary: @bindir@ is replaced when the unit is built, so a
-# `make bindir=...` override reaches it too.
+# contrib/: the gateway's systemd unit and the CI recipes' script. The
+# installed unit names the installed binary: @bindir@ is replaced when the
+# unit is built, so a `make bindir=...` override reaches it too.
 EXTRA_DIST += contrib/cachegate.service.in
+# The CI recipes' steps (README, CI); tests/e2e/go_ci.sh runs them.
+EXTRA_DIST += contrib/ci/cachegate-ci.sh
 CLEANFILES += contrib/cachegate.service
 
 if INSTALL_SYSTEMD_UNIT

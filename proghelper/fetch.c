@@ -11,6 +11,7 @@
  */
 #include "proghelper/remote_job.h"
 #include "proghelper/diskpath.h"
+#include "proghelper/report.h"
 #include "wire/wire.h"
 
 #include <stdlib.h>
@@ -63,6 +64,7 @@ void fetch_answer(struct remote *r, struct job *j, bool hit)
 		rep.time_ns = j->entry.time_ns;
 		rep.disk_path = path;
 		stats_add(&r->stats->remote_hits, 1);
+		report_note_hit(r->stats, path, j->entry.size);
 	} else {
 		rep.miss = true;
 		stats_add(&r->stats->misses, 1);

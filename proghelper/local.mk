@@ -18,6 +18,8 @@ PROG_SOURCES = \
 	proghelper/usedlist.h proghelper/usedlist.c \
 	proghelper/recorder.h proghelper/recorder.c \
 	proghelper/stats.h proghelper/stats.c \
+	proghelper/mtimes.h proghelper/mtimes.c \
+	proghelper/report.h proghelper/report.c \
 	proghelper/options.h proghelper/options.c
 libcgprog_a_SOURCES = $(PROG_SOURCES)
 # Programs that link libcgprog.a also need $(PROG_LIBS).
@@ -27,7 +29,7 @@ bin_PROGRAMS += cachegate-prog
 cachegate_prog_SOURCES = proghelper/main.c
 cachegate_prog_LDADD = $(PROG_LIBS)
 
-EXTRA_DIST += bench/gobuild.sh bench/floorprog/main.go bench/floorprog/go.mod \
+EXTRA_DIST += bench/gobuild.sh bench/ci.sh bench/floorprog/main.go bench/floorprog/go.mod \
 	bench/delayproxy/main.go bench/delayproxy/go.mod bench/delayproxy/link.go \
 	bench/delayproxy/splice_linux.go bench/delayproxy/splice_other.go \
 	bench/delayproxy/link_test.go bench/delayproxy/main_test.go

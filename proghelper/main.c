@@ -7,6 +7,7 @@
  * which answers them when the remote has spoken. Puts are then uploaded in
  * the background.
  */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +22,11 @@
 #include "proghelper/options.h"
 #include "proghelper/input.h"
 #include "proghelper/local.h"
+#include "proghelper/mtimes.h"
 #include "proghelper/protocol.h"
 #include "proghelper/remote.h"
 #include "proghelper/reply.h"
+#include "proghelper/report.h"
 #include "proghelper/scope.h"
 #include "proghelper/stats.h"
 #include "proghelper/usedlist.h"
@@ -117,6 +120,7 @@ static void prog_get(struct prog *p, const struct protocol_request *req)
 	if (local_get(p->store, req->action, &e) == LOCAL_OK &&
 	    diskpath_format(p->root, e.output, p->path, p->path_max)) {
 		stats_add(&p->stats.local_hits, 1);
+		report_note_hit(&p->stats, p->path, e.size);
 		remote_note_local_hit(p->remote, req->action);
 		usedlist_add(p->used, &e);
 		rep.hit = true;
@@ -276,6 +280,33 @@ static enum prog_result prog_serve(struct prog *p, int64_t *close_id, char **cau
 	}
 }
 
+/*
+ * --canonicalize-mtimes: the exit status, 0 when every entry was set, 1
+ * when some were not (each said on stderr), 2 when DIR cannot be opened.
+ */
+static int prog_canonicalize(const struct options *cfg)
+{
+	struct mtimes_count n;
+	struct timespec t0, t1;
+	char *cause = NULL;
+	enum mtimes_result r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = mtimes_canonicalize(cfg->canonicalize, &n, stderr, &cause);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (r == MTIMES_NO_DIR) {
+		fprintf(stderr, "cachegate-prog: %s\n", cause_text(cause));
+		free(cause);
+		return 2;
+	}
+	if (cfg->verbose)
+		fprintf(stderr, "cachegate-prog: canonicalized %s: files %" PRIu64 ", links %" PRIu64
+		        ", directories %" PRIu64 ", skipped %" PRIu64 ", errors %" PRIu64
+		        ", in %.3fs\n", cfg->canonicalize, n.files, n.links, n.dirs, n.skipped,
+		        n.errors, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return r == MTIMES_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct prog p;
@@ -299,7 +330,13 @@ int main(int argc, char **argv)
 		options_free(&p.cfg);
 		return 2;
 	}
+	if (p.cfg.canonicalize != NULL) {
+		status = prog_canonicalize(&p.cfg);
+		options_free(&p.cfg);
+		return status;
+	}
 	signal(SIGPIPE, SIG_IGN);
+	p.stats.count_saved = report_wanted(p.cfg.report);
 	/* TLS and the rest of libcurl cost start-up time: only with a remote. */
 	if (p.cfg.remote != NULL)
 		curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -366,6 +403,7 @@ int main(int argc, char **argv)
 	p.remote = NULL;
 	if (p.cfg.verbose)
 		stats_print(&p.stats, stderr);
+	report_end(p.cfg.report, &p.stats);
 	if (served == PROG_LOST) {
 		fprintf(stderr, "cachegate-prog: cannot understand the go command: %s\n",
 		        cause_text(cause));

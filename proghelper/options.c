@@ -92,6 +92,12 @@ static const struct optable_row rows[] = {
 	  .help = "ask the remote for zstd answers, and upload zstd once it says it takes that" },
 	{ .flag = "--verbose", .env = "CACHEGATE_STATS", .kind = OPTABLE_FLAG, .at = AT(verbose),
 	  .help = "one line of statistics at the end" },
+	{ .flag = "--report", .arg = "FILE", .env = "CACHEGATE_REPORT", .kind = OPTABLE_TEXT,
+	  .at = AT(report),
+	  .help = "add this run's numbers to a Markdown report of the job in FILE (and to "
+	          "$GITHUB_STEP_SUMMARY when set)" },
+	{ .flag = "--canonicalize-mtimes", .arg = "DIR", .kind = OPTABLE_TEXT, .at = AT(canonicalize),
+	  .help = "set the mtime of every file under DIR from its content (CI checkouts), then exit" },
 	{ .flag = "--help", .kind = OPTABLE_HELP, .help = "show this text" },
 	{ .flag = "--version", .kind = OPTABLE_VERSION, .help = "show the version" },
 };
@@ -260,5 +266,7 @@ void options_free(struct options *c)
 	free(c->cacert);
 	free(c->cert);
 	free(c->key);
+	free(c->report);
+	free(c->canonicalize);
 	memset(c, 0, sizeof *c);
 }

@@ -27,6 +27,8 @@ struct options {
 	char *cacert;        /* PEM CAs that sign the remote's certificate, or NULL: the system's */
 	char *cert;          /* PEM client certificate, or NULL */
 	char *key;           /* its PEM private key, or NULL: in the cert file */
+	char *report;        /* the job's Markdown report to add this run to, or NULL */
+	char *canonicalize;  /* set mtimes under this directory and exit, or NULL */
 };
 
 enum options_result {

@@ -20,6 +20,7 @@
  * and preload_items.c keeps 24 bytes per action the run has seen.
  */
 #include "proghelper/preload.h"
+#include "proghelper/scope.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,8 +149,13 @@ static struct batch *preload_next_batch(struct remote *r)
 		return NULL;
 	}
 	while (b->n < PRELOAD_BATCH && bytes < PRELOAD_BATCH_BYTES) {
-		if (fread(line, 1, sizeof line, p->list) != sizeof line ||
-		    !go_entry_parse(line, sizeof line, &e)) {
+		size_t got = fread(line, 1, sizeof line, p->list);
+
+		if (got != sizeof line || !go_entry_parse(line, sizeof line, &e)) {
+			/* A list left where this build is not ends with another record. */
+			p->other_checkout = got == sizeof line &&
+			                    memcmp(line, WIRE_LIST_CHECKOUT, WIRE_LIST_CHECKOUT_LEN) == 0 &&
+			                    memcmp(line, p->checkout, sizeof line) != 0;
 			p->list_end = true;
 			break;
 		}
@@ -426,6 +432,7 @@ struct preload *preload_new(const unsigned char key[STORE_HASH_LEN], uint64_t ma
 	p->wait_us = (int64_t)(wait_ms > 0 ? wait_ms : PRELOAD_WAIT_MS) * 1000;
 	p->wait_max_us = PRELOAD_WAIT_TIMES * p->wait_us;
 	p->phase = PHASE_START;
+	scope_checkout_record(p->checkout);
 	actionset_init(&p->items, sizeof(struct item));
 	pthread_mutex_init(&p->lock, NULL);
 	return p;
@@ -456,6 +463,7 @@ void preload_free(struct preload *p, struct stats *st)
 	stats_add(&st->preload_hits, p->hits);
 	stats_add(&st->preload_bytes, p->bytes);
 	stats_add(&st->preload_unused, unused);
+	stats_add(&st->preload_other_checkout, p->other_checkout);
 	if (p->list != NULL)
 		fclose(p->list);
 	pthread_mutex_destroy(&p->lock);

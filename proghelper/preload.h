@@ -64,6 +64,8 @@ struct preload {
 	bool list_end;                      /* everything in it has been looked at */
 	struct usedlist_digest list_digest; /* of the fetched list's entries */
 	bool have_list;                     /* list_digest is the fetched list's */
+	char checkout[GO_ENTRY_LEN];        /* this build's checkout record (wire/wire.h) */
+	bool other_checkout;                /* the list ended with another checkout's record */
 	struct queue waiting;               /* gets waiting for a COMING action, newest first */
 	struct queue parked;                /* gets that came before the list, in order */
 

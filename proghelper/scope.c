@@ -170,6 +170,23 @@ char *scope_default(void)
 	return buf;
 }
 
+void scope_checkout_record(char rec[GO_ENTRY_LEN])
+{
+	char link[64], cwd[PATH_MAX], hex[STORE_ID_LEN + 1];
+	unsigned char h[STORE_HASH_LEN];
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/%ld/cwd", (long)getppid());
+	n = readlink(link, cwd, sizeof cwd - 1);
+	cwd[n > 0 ? n : 0] = '\0';
+	EVP_Digest(cwd, strlen(cwd), h, NULL, EVP_sha256(), NULL);
+	store_hex(h, hex);
+	memset(rec, ' ', GO_ENTRY_LEN);
+	memcpy(rec, WIRE_LIST_CHECKOUT, WIRE_LIST_CHECKOUT_LEN);
+	memcpy(rec + WIRE_LIST_CHECKOUT_LEN, hex, STORE_ID_LEN);
+	rec[GO_ENTRY_LEN - 1] = '\n';
+}
+
 bool scope_key(const char *scope, unsigned char key[STORE_HASH_LEN])
 {
 	size_t n = strlen(scope);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "store/store.h"
+#include "wire/goentry.h"
 
 /*
  * The default scope of the go command that started this helper (the parent
@@ -18,6 +19,12 @@
  * of memory. Machines with the module checked out anywhere agree.
  */
 char *scope_default(void);
+
+/*
+ * The checkout record of preload lists (wire/wire.h) for the directory the
+ * go command that started this helper runs in: GO_ENTRY_LEN bytes into rec.
+ */
+void scope_checkout_record(char rec[GO_ENTRY_LEN]);
 
 /* The /ac id under which the list of a scope is kept; false when out of memory. */
 bool scope_key(const char *scope, unsigned char key[STORE_HASH_LEN]);

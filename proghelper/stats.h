@@ -5,6 +5,7 @@
 #define CACHEGATE_PROG_STATS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -25,6 +26,11 @@ struct stats {
 	atomic_uint_fast64_t preload_hits;     /* gets answered with what the preload brought */
 	atomic_uint_fast64_t preload_bytes;    /* output bytes the preload brought */
 	atomic_uint_fast64_t preload_unused;   /* ... of which no get asked for */
+	atomic_uint_fast64_t preload_other_checkout;  /* 1: the list came from another path */
+	/* For the report (report.h), counted only when count_saved is set before the run: */
+	bool count_saved;
+	atomic_uint_fast64_t tests_cached;     /* hits that were test results */
+	atomic_uint_fast64_t tests_saved_ms;   /* ... the run time they record */
 };
 
 /* Add n to a counter. */

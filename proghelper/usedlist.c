@@ -1,10 +1,12 @@
 /*
  * usedlist.c: append entry lines to an unlinked temp file, adding them to
  * the list's digest on the way; an action asked for again is listed once
- * (an actionset of 8 bytes per action, the first 64 bits of its id).
+ * (an actionset of 8 bytes per action, the first 64 bits of its id). The
+ * finished list ends with the checkout record (wire/wire.h).
  */
 #include "proghelper/usedlist.h"
 #include "proghelper/actionset.h"
+#include "proghelper/scope.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -95,14 +97,18 @@ void usedlist_digest_add(struct usedlist_digest *d, const char line[GO_ENTRY_LEN
 
 bool usedlist_finish(struct usedlist *u, int *fd, uint64_t *size, struct usedlist_digest *d)
 {
+	char rec[GO_ENTRY_LEN];
 	bool ok;
 
+	scope_checkout_record(rec);
 	pthread_mutex_lock(&u->lock);
 	u->finished = true;
+	ok = u->file != NULL && u->entries > 0 &&
+	     fwrite(rec, 1, GO_ENTRY_LEN, u->file) == GO_ENTRY_LEN && fflush(u->file) == 0;
+	usedlist_digest_add(&u->digest, rec);
 	*d = u->digest;
-	ok = u->file != NULL && u->entries > 0 && fflush(u->file) == 0;
 	if (ok) {
-		*size = WIRE_LIST_HEADER_LEN + u->entries * GO_ENTRY_LEN;
+		*size = WIRE_LIST_HEADER_LEN + (u->entries + 1) * GO_ENTRY_LEN;
 		*fd = fcntl(fileno(u->file), F_DUPFD_CLOEXEC, 0);
 		ok = *fd >= 0 && lseek(*fd, 0, SEEK_SET) == 0;
 		if (!ok && *fd >= 0)

@@ -37,7 +37,8 @@ struct usedlist *usedlist_open(void);
 void usedlist_add(struct usedlist *u, const struct go_entry *e);
 
 /*
- * Finish the list: a new descriptor reading it from the start (the caller
+ * Finish the list, ending it with the checkout record of the go command's
+ * directory: a new descriptor reading it from the start (the caller
  * closes it), its length and its digest. False when it cannot be read back
  * or holds no entry.
  */

@@ -17,7 +17,9 @@ PROG_TESTS = \
 	tests/prog_pipe_test \
 	tests/prog_outage_test \
 	tests/prog_compress_test \
-	tests/prog_citoken_test
+	tests/prog_citoken_test \
+	tests/prog_mtimes_test \
+	tests/prog_report_test
 check_PROGRAMS += $(PROG_TESTS)
 TESTS += $(PROG_TESTS)
 
@@ -32,6 +34,7 @@ PROG_E2E = \
 	tests/e2e/go_s3.sh \
 	tests/e2e/go_std.sh \
 	tests/e2e/go_tls.sh \
-	tests/e2e/go_namespaces.sh
+	tests/e2e/go_namespaces.sh \
+	tests/e2e/go_ci.sh
 TESTS += $(PROG_E2E)
 EXTRA_DIST += $(PROG_E2E) tests/e2e/go_lib.sh

@@ -187,7 +187,10 @@ Test(prog_local, trim_to_a_size_keeps_what_this_run_used)
 	cr_assert_eq(u.objects, 2);
 }
 
-/* Finish u and read back its entry lines (after the header) into buf; their count. */
+/*
+ * Finish u and read back its entry lines (after the header) into buf; their
+ * count. The checkout record that ends the list is checked and not counted.
+ */
 static size_t list_lines(struct usedlist *u, char *buf, size_t cap, struct usedlist_digest *d)
 {
 	uint64_t size = 0;
@@ -200,7 +203,11 @@ static size_t list_lines(struct usedlist *u, char *buf, size_t cap, struct usedl
 	n = read(fd, buf, size - WIRE_LIST_HEADER_LEN);
 	close(fd);
 	cr_assert_eq((uint64_t)n, size - WIRE_LIST_HEADER_LEN);
-	return (size_t)n / GO_ENTRY_LEN;
+	cr_assert_geq((size_t)n, GO_ENTRY_LEN);
+	cr_assert(memcmp(buf + n - GO_ENTRY_LEN, WIRE_LIST_CHECKOUT, WIRE_LIST_CHECKOUT_LEN) == 0,
+	          "the list ends with the checkout record");
+	cr_assert_eq(buf[n - 1], '\n');
+	return (size_t)n / GO_ENTRY_LEN - 1;
 }
 
 Test(prog_local, a_store_this_run_made_is_only_marked_as_trimmed)

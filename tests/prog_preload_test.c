@@ -12,6 +12,7 @@
 
 #include "wire/goentry.h"
 #include "proghelper/local.h"
+#include "proghelper/scope.h"
 #include "proghelper/usedlist.h"
 #include "tests/prog_remote_fixture.h"
 
@@ -367,4 +368,45 @@ Test(prog_preload, the_budget_is_a_running_total_of_what_is_asked)
 	              batch_asked);
 	MHD_stop_daemon(d);
 	store_close(b);
+}
+
+Test(prog_preload, a_list_left_at_another_checkout_path_is_told)
+{
+	char mine[GO_ENTRY_LEN], other[GO_ENTRY_LEN];
+	struct go_entry e;
+	struct MHD_Daemon *d;
+	struct remote *r;
+	struct store *b;
+
+	scope_checkout_record(mine);
+	cr_assert(memcmp(mine, WIRE_LIST_CHECKOUT, WIRE_LIST_CHECKOUT_LEN) == 0);
+	memcpy(other, mine, sizeof other);
+	other[WIRE_LIST_CHECKOUT_LEN] = other[WIRE_LIST_CHECKOUT_LEN] == '0' ? '1' : '0';
+
+	preload_start_list();
+	preload_record(preload_list, &preload_list_len, 0x91, "an output", 9, false, &e);
+	memcpy(preload_list + preload_list_len, other, sizeof other);
+	preload_list_len += sizeof other;
+	preload_record(preload_stream, &preload_stream_len, 0x91, "an output", 9, true, &e);
+	r = preload_client(0x6f, 1 << 20, 0, &d, &b);
+	ask_hit(r, 1, &e);
+	remote_stop(r, 10000);
+	MHD_stop_daemon(d);
+	store_close(b);
+	cr_assert_eq(atomic_load(&counters.preload_hits), 1, "the record ends the list only");
+	cr_assert_eq(atomic_load(&counters.preload_other_checkout), 1);
+
+	/* The same path's record says nothing. */
+	preload_start_list();
+	preload_record(preload_list, &preload_list_len, 0x92, "another output", 14, false, &e);
+	memcpy(preload_list + preload_list_len, mine, sizeof mine);
+	preload_list_len += sizeof mine;
+	preload_record(preload_stream, &preload_stream_len, 0x92, "another output", 14, true, &e);
+	r = preload_client(0x6e, 1 << 20, 0, &d, &b);
+	ask_hit(r, 2, &e);
+	remote_stop(r, 10000);
+	MHD_stop_daemon(d);
+	store_close(b);
+	cr_assert_eq(atomic_load(&counters.preload_hits), 2);
+	cr_assert_eq(atomic_load(&counters.preload_other_checkout), 1, "not counted again");
 }

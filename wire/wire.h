@@ -65,5 +65,13 @@
 #define WIRE_LIST_HEADER_LEN (sizeof WIRE_LIST_HEADER - 1)
 /* Entry lines a preload list holds at most; a writer leaves later ones out. */
 #define WIRE_LIST_MAX_ENTRIES 65536
+/*
+ * A list may end with one more record of an entry line's length: this
+ * prefix, the SHA-256 in hex of the directory the writing build ran in,
+ * spaces, and a newline. A reader that does not know it ends the list
+ * there; one that does tells a list left by a checkout at another path.
+ */
+#define WIRE_LIST_CHECKOUT "cachegate checkout "
+#define WIRE_LIST_CHECKOUT_LEN (sizeof WIRE_LIST_CHECKOUT - 1)
 
 #endif
