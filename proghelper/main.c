@@ -368,6 +368,7 @@ int main(int argc, char **argv)
 			.diskpath_root = p.root,
 			.preload_max = p.cfg.preload_max,
 			.no_compression = !p.cfg.compression,
+			.compression_level = (int)p.cfg.compression_level,
 			.citoken = p.citoken,
 		};
 		unsigned char key[STORE_HASH_LEN];

@@ -90,6 +90,10 @@ static const struct optable_row rows[] = {
 	{ .flag = "--compression", .arg = "zstd|none", .env = "CACHEGATE_COMPRESSION",
 	  .kind = OPTABLE_CUSTOM, .set = set_compression, .def = "zstd",
 	  .help = "ask the remote for zstd answers, and upload zstd once it says it takes that" },
+	{ .flag = "--compression-level", .arg = "N", .env = "CACHEGATE_COMPRESSION_LEVEL",
+	  .kind = OPTABLE_COUNT, .at = AT(compression_level), .min = 1, .max = 19, .def = "6",
+	  .help = "the zstd level of uploads: the gateway keeps their frames, so it sets the bytes "
+	          "every later download moves" },
 	{ .flag = "--verbose", .env = "CACHEGATE_STATS", .kind = OPTABLE_FLAG, .at = AT(verbose),
 	  .help = "one line of statistics at the end" },
 	{ .flag = "--report", .arg = "FILE", .env = "CACHEGATE_REPORT", .kind = OPTABLE_TEXT,

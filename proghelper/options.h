@@ -23,6 +23,7 @@ struct options {
 	char *scope;         /* the preload scope's name, or NULL for the default */
 	uint64_t preload_max;  /* bytes the preload may fetch */
 	bool compression;    /* --compression zstd: compressed answers and uploads where taken */
+	unsigned compression_level;  /* the zstd level of uploads */
 	bool verbose;        /* stats line at close */
 	char *cacert;        /* PEM CAs that sign the remote's certificate, or NULL: the system's */
 	char *cert;          /* PEM client certificate, or NULL */

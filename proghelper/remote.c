@@ -357,6 +357,7 @@ struct remote *remote_start(const struct remote_options *o, struct store *s, str
 	r->key = o->key != NULL ? strdup(o->key) : NULL;
 	r->read_only = o->read_only;
 	r->compression = !o->no_compression;
+	r->compression_level = o->compression_level > 0 ? o->compression_level : UPLOAD_ZSTD_LEVEL;
 	/* Ask for zstd only of a libcurl that decodes it. */
 	r->zstd_down = r->compression && (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_ZSTD) != 0;
 	atomic_init(&r->off, false);

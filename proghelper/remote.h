@@ -38,6 +38,7 @@ struct remote_options {
 	long preload_wait_ms;      /* a get waits for what the preload brings while its streams have */
 	                           /* not stalled this long, PRELOAD_WAIT_TIMES that at most; 0: PRELOAD_WAIT_MS */
 	bool no_compression;       /* neither ask for zstd answers nor send zstd uploads */
+	int compression_level;     /* the zstd level of uploads; 0: UPLOAD_ZSTD_LEVEL */
 	struct citoken *citoken;   /* a CI token, sent instead of token and renewed before it */
 	                           /* expires, on the network thread; NULL: none */
 };

@@ -24,6 +24,7 @@
 
 #define REMOTE_MAX_GETS 16         /* gets in flight at once */
 #define REMOTE_MAX_UPLOADS 6       /* uploads in flight at once */
+#define UPLOAD_ZSTD_LEVEL 6        /* zstd level of uploads when the options give none */
 #define PRELOAD_JOBS 4              /* preload requests in flight at once */
 #define REMOTE_MAX_HANDLES (REMOTE_MAX_GETS + REMOTE_MAX_UPLOADS + PRELOAD_JOBS)
 
@@ -120,6 +121,7 @@ struct remote {
 	bool zstd_up;                       /* an answer said Accept-Encoding: zstd: PUT /cas so */
 	bool zstd_refused;                  /* a compressed PUT was refused: raw for the run */
 	bool compression;                   /* --compression zstd (set before the thread) */
+	int compression_level;              /* of zstd uploads (set before the thread) */
 	ZSTD_CCtx *cctx[REMOTE_MAX_UPLOADS];  /* compressors not in use, for the next PUTs */
 	int ncctx;
 	struct queue gets, uploads;

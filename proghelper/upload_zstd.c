@@ -18,7 +18,6 @@
 
 #include "wire/wire.h"
 
-#define UPLOAD_ZSTD_LEVEL 3            /* the gateway's own default level */
 #define UPLOAD_ZSTD_READ (128 * 1024)  /* bytes read from the file at a time */
 
 /* One compressed PUT on its way: what has been read of the file, and the compressor. */
@@ -85,7 +84,7 @@ static ZSTD_CCtx *upload_zstd_cctx(struct remote *r, uint64_t size)
 		return NULL;
 	/* The size in the frame's header also fits the window to the output. */
 	if (ZSTD_isError(ZSTD_CCtx_reset(c, ZSTD_reset_session_only)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, UPLOAD_ZSTD_LEVEL)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, r->compression_level)) ||
 	    ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(c, size))) {
 		ZSTD_freeCCtx(c);
 		return NULL;
